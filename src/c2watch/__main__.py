@@ -1,0 +1,3 @@
+from c2watch.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""``c2watch observe``: one cycle now."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from c2watch.cli.context import App, pass_app
+from c2watch.observer.cycle import CycleOptions, CycleSummary, run_cycle
+
+
+@click.command()
+@click.option("--threat", help="Only the destinations of this threat ID.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@pass_app
+def observe(app: App, threat: str | None, as_json: bool) -> None:
+    """Run one observation cycle now: every active destination, concurrently; print a summary.
+
+    Example: c2watch observe --threat TID-2024-0042
+    """
+    show_progress = not as_json and app.console.is_terminal
+    with Progress(
+        TextColumn("observing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=app.console,
+        disable=not show_progress,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("cycle", total=None)
+        options = CycleOptions(
+            threat=threat,
+            on_start=lambda total: progress.update(task, total=total),
+            on_result=lambda _obs: progress.advance(task),
+        )
+        summary = asyncio.run(run_cycle(app.store, app.settings, app.home.path, options, app.clock))
+    if as_json:
+        app.print_json(summary.as_dict())
+    else:
+        _print_summary(app, summary)
+
+
+def _print_summary(app: App, summary: CycleSummary) -> None:
+    table = Table("outcome", "destinations", title=f"cycle {summary.cycle_id} ({summary.observer})")
+    for outcome, count in sorted(summary.outcomes.items()):
+        table.add_row(outcome, str(count))
+    app.console.print(table)
+    app.console.print(
+        f"{summary.destinations} destinations in {summary.duration_s:.1f} s; STIX bundle: {summary.stix_path or '-'}"
+    )

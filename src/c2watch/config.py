@@ -1,0 +1,202 @@
+"""One validated settings model: ``<home>/c2watch.toml`` overridden by ``C2WATCH_*`` environment variables.
+
+Sections mirror the TOML file (``[observer]``, ``[schedule]``, ``[icmp]`` …). An environment variable overrides a
+key as ``C2WATCH_<SECTION>__<KEY>``, e.g. ``C2WATCH_HTTP__USER_AGENT``. Unknown keys and bad values are refused
+with the key named. ``C2WATCH_HOME`` chooses the data directory (default ``./c2watch-data``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from c2watch.errors import ConfigError
+
+__all__ = ["CONFIG_FILE", "Settings", "default_home", "load_settings"]
+
+CONFIG_FILE = "c2watch.toml"
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+PROBE_KINDS = ("dns", "icmp", "http", "tls")
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+class ObserverSettings(Section):
+    """Who observes: the agent's name and its organisation (the STIX identities)."""
+
+    name: str = Field("observer-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    organization: str = Field("Local CSIRT", min_length=1, max_length=200)
+    zone: str = "Asia/Tokyo"
+
+    _zone = field_validator("zone")(_check_zone)
+
+
+class ScheduleSettings(Section):
+    """Cycles every ``interval_minutes`` from ``anchor`` in ``zone``, each delayed by up to ``jitter_seconds``."""
+
+    interval_minutes: int = Field(240, ge=1, le=10080)
+    anchor: str = Field("00:00:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")
+    zone: str = "Asia/Tokyo"
+    jitter_seconds: float = Field(0.0, ge=0)
+
+    _zone = field_validator("zone")(_check_zone)
+
+
+class CycleSettings(Section):
+    """What a cycle runs and how wide."""
+
+    probes: list[str] = Field(default_factory=lambda: ["dns", "icmp", "http", "tls"])
+    concurrency: int = Field(500, ge=1, le=100_000)
+    write_stix: bool = True
+
+    @field_validator("probes")
+    @classmethod
+    def _known_probes(cls, value: list[str]) -> list[str]:
+        unknown = [kind for kind in value if kind not in PROBE_KINDS]
+        if unknown:
+            raise ValueError(f"unknown probe kind(s) {unknown}; known: {list(PROBE_KINDS)}")
+        return value
+
+
+class IcmpSettings(Section):
+    count: int = Field(4, ge=1, le=100)
+    interval: PositiveFloat = 1.0
+    timeout: PositiveFloat = 1.0
+    mode: Literal["auto", "raw", "dgram"] = "auto"
+
+
+class HttpSettings(Section):
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
+    accept_encoding: str = "gzip, deflate"
+    connect_timeout: PositiveFloat = 5.0
+    total_timeout: PositiveFloat = 10.0
+    max_body_bytes: int = Field(65536, ge=0, le=16 * 1024 * 1024)
+    max_header_bytes: int = Field(65536, ge=1024, le=1024 * 1024)
+
+
+class DnsSettings(Section):
+    nameservers: list[str] = Field(default_factory=list)
+    port: int = Field(53, ge=1, le=65535)
+    timeout: PositiveFloat = 3.0
+
+    @field_validator("nameservers")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for server in value:
+            ipaddress.ip_address(server)
+        return value
+
+
+class TlsSettings(Section):
+    timeout: PositiveFloat = 5.0
+
+
+class SafetySettings(Section):
+    """Networks that may be probed although they are loopback, private, reserved or documentation ranges, and
+    reserved name suffixes (``example``, ``test``, ``invalid``, ``localhost``) that may be resolved.
+    """
+
+    allow_networks: list[str] = Field(default_factory=list)
+    allow_domains: list[str] = Field(default_factory=list)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(net, strict=False)) for net in value]
+
+
+class StoreSettings(Section):
+    """``url`` empty means the SQLite file ``c2watch.db`` in the data directory."""
+
+    url: str = ""
+
+
+class HubSettings(Section):
+    url: str = ""
+    token: str = ""
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, env_prefix="C2WATCH_", env_nested_delimiter="__", toml_file=None
+    )
+
+    observer: ObserverSettings = ObserverSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    cycle: CycleSettings = CycleSettings()
+    icmp: IcmpSettings = IcmpSettings()
+    http: HttpSettings = HttpSettings()
+    dns: DnsSettings = DnsSettings()
+    tls: TlsSettings = TlsSettings()
+    safety: SafetySettings = SafetySettings()
+    store: StoreSettings = StoreSettings()
+    hub: HubSettings = HubSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = init_settings.init_kwargs.pop("_toml_path", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def default_home() -> Path:
+    """The data directory: ``C2WATCH_HOME`` or ``./c2watch-data``."""
+    return Path(os.environ.get("C2WATCH_HOME") or "c2watch-data")
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"])
+        lines.append(f"{origin}: {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
+    """Read ``<home>/c2watch.toml`` (if present) and the environment; raise :class:`ConfigError` naming the key."""
+    path = (home or default_home()) / CONFIG_FILE
+    kwargs: dict[str, Any] = dict(overrides)
+    if path.exists():
+        kwargs["_toml_path"] = path
+    try:
+        return Settings(**kwargs)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(path))) from exc
+    except (OSError, ValueError) as exc:  # unreadable file, TOML syntax error
+        raise ConfigError(f"{path}: {exc}") from exc

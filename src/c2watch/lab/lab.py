@@ -1,0 +1,187 @@
+"""The lab: every destination of a scenario served on loopback, driven by an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter, deque
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+
+from c2watch.lab.clock import Clock, utc_now
+from c2watch.lab.hostile import gzip_bomb
+from c2watch.lab.icmp_filter import IcmpFilter
+from c2watch.lab.scenario import Scenario
+from c2watch.lab.server import DestinationServer, Hit
+from c2watch.lab.tls import LabSetupError, server_context
+
+__all__ = ["Lab", "serve"]
+
+log = logging.getLogger(__name__)
+
+_HITS_KEPT = 100_000
+
+
+class Lab:
+    """Serve ``scenario`` on loopback; ``clock`` decides which behaviour is active.
+
+    Use as ``async with Lab(scenario, clock) as lab:``. A destination whose behaviour is
+    ``closed`` does not listen; the lab re-checks that every ``poll_interval`` seconds, and at
+    once on ``await lab.sync()`` (call it after moving a fake clock across a ``closed`` step).
+    ``requests[name]`` counts accepted connections, ``hits`` keeps the latest ones.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        clock: Clock = utc_now,
+        *,
+        head_timeout: float = 10.0,
+        poll_interval: float = 0.05,
+        control_icmp: bool = True,
+    ) -> None:
+        self.scenario = scenario
+        self.clock = clock
+        self.requests: Counter[str] = Counter({dest.name: 0 for dest in scenario})
+        self.hits: deque[Hit] = deque(maxlen=_HITS_KEPT)
+        self.icmp_controlled = False
+        self.icmp = IcmpFilter([(dest.address, dest.ping_mode) for dest in scenario])
+        self._head_timeout = head_timeout
+        self._poll_interval = poll_interval
+        self._control_icmp = control_icmp
+        self._servers: dict[str, DestinationServer] = {}
+        self._background: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Lab:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def now(self) -> datetime:
+        """The lab clock's time; it must be timezone-aware."""
+        now = self.clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise LabSetupError(f"the lab clock returned a naive datetime: {now!r}")
+        return now
+
+    async def start(self) -> None:
+        """Start every listener (< 1 s for 50 destinations) and the ICMP filter."""
+        if self._servers:
+            return
+        self.now()
+        tls = server_context() if any(d.scheme == "https" for d in self.scenario) else None
+        for dest in self.scenario:
+            self._servers[dest.name] = DestinationServer(
+                dest,
+                self.scenario,
+                self.clock,
+                tls=tls if dest.scheme == "https" else None,
+                on_hit=self._record,
+                head_timeout=self._head_timeout,
+            )
+        try:
+            await self.sync(strict=True)
+        except BaseException:
+            await self.stop()
+            raise
+        if any(dest.uses("gzip-bomb") for dest in self.scenario):
+            self._background.append(asyncio.create_task(self._warm_bomb()))
+        self._background.append(asyncio.create_task(self._watch()))
+        await self._apply_icmp()
+
+    async def stop(self) -> None:
+        """Stop listening, end every connection, remove the ICMP filter."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        await asyncio.gather(*(server.close() for server in self._servers.values()))
+        self._servers.clear()
+        if self.icmp.active:
+            await asyncio.to_thread(self.icmp.remove)
+        self.icmp_controlled = False
+
+    async def sync(self, *, strict: bool = False) -> None:
+        """Make the listeners match the behaviours active now (``closed`` = not listening)."""
+        now = self.now()
+        for server in self._servers.values():
+            try:
+                await self._sync_one(server, now)
+            except OSError as exc:
+                where = f"{server.destination.name} ({server.destination.address}:{server.port})"
+                if strict:
+                    raise LabSetupError(f"lab destination {where} cannot listen: {exc}") from exc
+                log.error("lab: destination %s cannot listen: %s", where, exc)
+
+    @staticmethod
+    async def _sync_one(server: DestinationServer, now: datetime) -> None:
+        if server.wants_listening(now):
+            await server.listen()
+        else:
+            server.reserve_port()
+            server.stop_listening()
+
+    def _record(self, hit: Hit) -> None:
+        self.requests[hit.name] += 1
+        self.hits.append(hit)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_interval)
+            await self.sync()
+
+    @staticmethod
+    async def _warm_bomb() -> None:
+        with contextlib.suppress(Exception):
+            await gzip_bomb()
+
+    async def _apply_icmp(self) -> None:
+        if not self._control_icmp:
+            self.icmp_controlled = not self.icmp.needed
+            return
+        self.icmp_controlled = await asyncio.to_thread(self.icmp.apply)
+
+    def _server(self, name: str) -> DestinationServer:
+        try:
+            return self._servers[name]
+        except KeyError:
+            raise KeyError(f"no destination {name!r} in a started lab") from None
+
+    def port_of(self, name: str) -> int:
+        """The port destination ``name`` uses (resolved when the scenario says 0)."""
+        return self._server(name).port
+
+    def listening(self, name: str) -> bool:
+        return self._server(name).listening
+
+    def ports(self) -> dict[str, int]:
+        """Destination name -> port in use (for :func:`to_watchlist_csv`)."""
+        return {name: server.port for name, server in self._servers.items()}
+
+    def url_for(self, name: str) -> str:
+        """``scheme://address:port/path`` of destination ``name``."""
+        server = self._server(name)
+        return server.destination.url(server.port)
+
+
+async def serve(
+    scenario: Scenario,
+    clock: Clock,
+    stop_event: asyncio.Event,
+    *,
+    on_ready: Callable[[Lab], None] | None = None,
+) -> None:
+    """Run a lab until ``stop_event`` is set (for ``c2watch lab serve`` and ``c2watch demo``)."""
+    async with Lab(scenario, clock) as lab:
+        if on_ready is not None:
+            on_ready(lab)
+        await stop_event.wait()

@@ -1,0 +1,175 @@
+"""One observation cycle: every active destination, probed concurrently, each result persisted as it finishes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from c2watch.config import Settings
+from c2watch.errors import UnknownThreatError
+from c2watch.models import Target
+from c2watch.observer.record import Observation
+from c2watch.observer.select import prepare
+from c2watch.observer.writer import ObservationWriter
+from c2watch.probes import PROBES
+from c2watch.probes.base import Clock, ProbeContext, utcnow
+from c2watch.probes.http import open_session
+from c2watch.probes.pinger import open_pinger
+from c2watch.probes.resolve import Resolver
+from c2watch.safety import Guard
+from c2watch.stix import BundleWriter, Producer, bundle_path, identity_ids
+from c2watch.store import Store
+
+__all__ = ["CycleOptions", "CycleSummary", "run_cycle"]
+
+OnResult = Callable[[Observation], None]
+
+
+@dataclass
+class CycleOptions:
+    threat: str | None = None
+    slot_at: dt.datetime | None = None
+    simulated: bool = False
+    rng: random.Random = field(default_factory=random.Random)
+    on_start: Callable[[int], None] | None = None
+    on_result: OnResult | None = None
+
+
+@dataclass
+class CycleSummary:
+    cycle_id: int
+    observer: str
+    slot_at: dt.datetime
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    duration_s: float
+    destinations: int
+    outcomes: dict[str, int]
+    stix_path: str | None
+    simulated: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cycle_id": self.cycle_id,
+            "observer": self.observer,
+            "slot_at": self.slot_at.isoformat(),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "duration_s": self.duration_s,
+            "destinations": self.destinations,
+            "outcomes": self.outcomes,
+            "stix_path": self.stix_path,
+            "simulated": self.simulated,
+        }
+
+
+@asynccontextmanager
+async def open_context(settings: Settings, clock: Clock) -> AsyncIterator[ProbeContext]:
+    """The shared pinger, HTTP session and resolver of a cycle, closed when it ends."""
+    kinds = settings.cycle.probes
+    ctx = ProbeContext(guard=Guard.from_strings(settings.safety.allow_networks), clock=clock)
+    ctx.resolver = Resolver(settings.dns)
+    async with AsyncExitStack() as stack:
+        if "icmp" in kinds:
+            ctx.pinger = await open_pinger(settings.icmp.mode)
+            stack.push_async_callback(ctx.pinger.aclose)
+        if "http" in kinds:
+            ctx.http = await stack.enter_async_context(open_session(settings.http, settings.cycle.concurrency))
+        yield ctx
+
+
+async def observe_target(target: Target, settings: Settings, ctx: ProbeContext) -> Observation:
+    """Select, resolve and guard, then run the configured probes at once."""
+    observed_at = ctx.clock()
+    allow_domains = tuple(settings.safety.allow_domains)
+    probe_target, resolution = await prepare(target, ctx.guard, ctx.resolver, allow_domains)
+    kinds = [kind for kind in settings.cycle.probes if kind in PROBES]
+    results = await asyncio.gather(*(PROBES[kind](probe_target, settings, ctx) for kind in kinds))
+    return Observation(probe_target, observed_at, resolution, dict(zip(kinds, results, strict=True)))
+
+
+async def _work(
+    targets: Sequence[Target], settings: Settings, ctx: ProbeContext, sink: Callable[[Observation], None]
+) -> None:
+    queue = iter(targets)
+
+    async def worker() -> None:
+        for target in queue:
+            sink(await observe_target(target, settings, ctx))
+
+    workers = min(settings.cycle.concurrency, len(targets))
+    await asyncio.gather(*(worker() for _ in range(workers)))
+
+
+def _targets(store: Store, threat: str | None, rng: random.Random) -> list[Target]:
+    targets = store.targets(threat, active_only=True)
+    if threat is not None and not targets and threat not in {t.threat_id for t in store.threats()}:
+        raise UnknownThreatError(f"unknown threat ID {threat!r}")
+    rng.shuffle(targets)
+    return targets
+
+
+async def run_cycle(
+    store: Store,
+    settings: Settings,
+    data_dir: Path,
+    options: CycleOptions | None = None,
+    clock: Clock = utcnow,
+) -> CycleSummary:
+    """Run one cycle now; returns counts by outcome. Every finished destination is already stored."""
+    opts = options or CycleOptions()
+    started_at, start = clock(), time.perf_counter()
+    slot_at = opts.slot_at or started_at
+    org_id, system_id = identity_ids(settings.observer.organization, settings.observer.name)
+    observer_pk = store.ensure_observer(
+        settings.observer.name, settings.observer.organization, org_id, system_id, started_at
+    )
+    targets = _targets(store, opts.threat, opts.rng)
+    cycle_pk = store.start_cycle(observer_pk, slot_at, started_at, opts.simulated)
+    if opts.on_start:
+        opts.on_start(len(targets))
+    outcomes: Counter[str] = Counter()
+    path = bundle_path(data_dir, settings.observer.name, slot_at, settings.observer.zone)
+    bundle = (
+        BundleWriter(
+            path,
+            Producer(org_id, system_id),
+            (settings.observer.organization, settings.observer.name),
+            settings.http.user_agent,
+            started_at,
+        )
+        if settings.cycle.write_stix
+        else None
+    )
+    async with ObservationWriter(store, observer_pk, cycle_pk, opts.simulated, bundle) as writer:
+
+        def sink(obs: Observation) -> None:
+            outcomes[obs.outcome] += 1
+            writer.put(obs)
+            if opts.on_result:
+                opts.on_result(obs)
+
+        async with open_context(settings, clock) as ctx:
+            await _work(targets, settings, ctx, sink)
+    summary = CycleSummary(
+        cycle_pk,
+        settings.observer.name,
+        slot_at,
+        started_at,
+        clock(),
+        round(time.perf_counter() - start, 3),
+        len(targets),
+        dict(outcomes),
+        str(path) if settings.cycle.write_stix else None,
+        opts.simulated,
+    )
+    store.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
+    return summary

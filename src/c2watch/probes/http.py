@@ -1,0 +1,125 @@
+"""HTTP GET that looks like the implant: status code and reason phrase as sent, bounded reads, nothing followed.
+
+The request goes to an address the guard allowed (never re-resolved by aiohttp) with the real ``Host`` header and
+TLS SNI; proxies from the environment are ignored; redirects are recorded, not followed; the body is read raw
+(never decompressed) up to ``max_body_bytes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import ssl
+from typing import Any
+
+import aiohttp
+
+from c2watch.config import HttpSettings, Settings
+from c2watch.probes.base import ProbeContext, ProbeResult, ProbeTarget, Stopwatch
+from c2watch.probes.http_errors import error_kind
+
+__all__ = ["insecure_ssl_context", "open_session", "probe"]
+
+
+def insecure_ssl_context() -> ssl.SSLContext:
+    """Certificates of C2 servers are recorded, not trusted: verification is off on purpose."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def open_session(settings: HttpSettings, concurrency: int) -> aiohttp.ClientSession:
+    """One session per cycle: no proxies from the environment, no cookies, no decompression, capped headers."""
+    connector = aiohttp.TCPConnector(
+        limit=concurrency, force_close=True, ssl=insecure_ssl_context(), use_dns_cache=False
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        trust_env=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        max_line_size=settings.max_header_bytes,
+        max_field_size=settings.max_header_bytes,
+        max_headers=256,
+        skip_auto_headers=("Accept",),
+    )
+
+
+def _request_url(target: ProbeTarget, address: str) -> str:
+    host = f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
+    return f"{target.scheme}://{host}:{target.port}{target.path}"
+
+
+def _headers(target: ProbeTarget, settings: HttpSettings) -> dict[str, str]:
+    default_port = {"http": 80, "https": 443}[target.scheme]
+    host = target.host if ":" not in target.host else f"[{target.host}]"
+    return {
+        "Host": host if target.port == default_port else f"{host}:{target.port}",
+        "User-Agent": settings.user_agent,
+        "Accept-Encoding": settings.accept_encoding,
+        "Accept": "*/*",
+    }
+
+
+def _peer_cert_sha256(response: aiohttp.ClientResponse) -> str | None:
+    connection = response.connection
+    ssl_object = connection.transport.get_extra_info("ssl_object") if connection and connection.transport else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    return hashlib.sha256(der).hexdigest() if der else None
+
+
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    total = 0
+    while total < cap:
+        chunk = await response.content.read(min(65536, cap - total))
+        if not chunk:
+            break
+        digest.update(chunk)
+        total += len(chunk)
+    return total, digest.hexdigest()
+
+
+def _reason(response: aiohttp.ClientResponse) -> str | None:
+    return response.reason if response.reason is None else str(response.reason)
+
+
+async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> dict[str, Any]:
+    address = target.addresses[0]
+    timeout = aiohttp.ClientTimeout(total=settings.total_timeout, sock_connect=settings.connect_timeout)
+    async with session.get(
+        _request_url(target, address),
+        headers=_headers(target, settings),
+        allow_redirects=False,
+        timeout=timeout,
+        server_hostname=target.host if target.scheme == "https" and target.host_is_name else None,
+    ) as response:
+        fields: dict[str, Any] = {
+            "address": address,
+            "status": response.status,
+            "reason": _reason(response),
+            "server": response.headers.get("Server"),
+            "content_type": response.headers.get("Content-Type"),
+            "location": response.headers.get("Location"),
+            "cert_sha256": _peer_cert_sha256(response),
+        }
+        fields["body_bytes"], fields["body_sha256"] = await _read_capped(response, settings.max_body_bytes)
+        response.close()  # never drain the rest of an endless or bomb body
+        return fields
+
+
+async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> ProbeResult:
+    """GET ``target`` once. Outcome ``responding`` with status and reason, or ``error`` with its kind."""
+    watch = Stopwatch(ctx.clock)
+    if not target.addresses:
+        return watch.result("http", "refused-by-guard", error="refused-by-guard", url=target.url)
+    assert ctx.http is not None, "the cycle opens the HTTP session"
+    try:
+        fields = await asyncio.wait_for(
+            _exchange(target, settings.http, ctx.http), timeout=settings.http.total_timeout + 1
+        )
+    except Exception as exc:  # every failure of a hostile peer is data
+        return watch.result("http", "error", error=error_kind(exc), detail=str(exc)[:300], url=target.url)
+    return watch.result("http", "responding", url=target.url, **fields)

@@ -1,0 +1,29 @@
+"""ICMP probe: ``count`` echoes to the first allowed address through the cycle's shared pinger."""
+
+from __future__ import annotations
+
+from c2watch.config import Settings
+from c2watch.probes.base import ProbeContext, ProbeResult, ProbeTarget, Stopwatch
+
+__all__ = ["probe"]
+
+
+async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> ProbeResult:
+    """Loss %, average RTT and reply TTL; ``icmp-unavailable`` when this host may not send ICMP."""
+    watch = Stopwatch(ctx.clock)
+    if not target.addresses:
+        return watch.result("icmp", "refused-by-guard", error="refused-by-guard")
+    assert ctx.pinger is not None, "the cycle opens the pinger"
+    cfg = settings.icmp
+    stats = await ctx.pinger.ping(target.addresses[0], count=cfg.count, interval=cfg.interval, timeout=cfg.timeout)
+    return watch.result(
+        "icmp",
+        stats.outcome,
+        address=stats.address,
+        sent=stats.sent,
+        received=stats.received,
+        loss_pct=stats.loss_pct,
+        rtt_avg_ms=stats.rtt_avg_ms,
+        ttl=stats.ttl,
+        error=stats.error,
+    )

@@ -1,0 +1,52 @@
+"""TLS probe: complete a handshake (verification off) and record the certificate's SHA-256 and the protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from c2watch.config import Settings
+from c2watch.probes.base import ProbeContext, ProbeResult, ProbeTarget, Stopwatch
+from c2watch.probes.http import insecure_ssl_context
+from c2watch.probes.http_errors import error_kind
+
+__all__ = ["probe"]
+
+
+async def _handshake(target: ProbeTarget, timeout: float) -> dict[str, object]:
+    address = target.addresses[0]
+    _reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(
+            address,
+            target.port,
+            ssl=insecure_ssl_context(),
+            server_hostname=target.host if target.host_is_name else "",
+            ssl_handshake_timeout=timeout,
+        ),
+        timeout,
+    )
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        return {
+            "address": address,
+            "cert_sha256": hashlib.sha256(der).hexdigest() if der else None,
+            "version": ssl_object.version() if ssl_object else None,
+            "cipher": ssl_object.cipher()[0] if ssl_object and ssl_object.cipher() else None,
+        }
+    finally:
+        writer.transport.abort()
+
+
+async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> ProbeResult:
+    """Handshake with an ``https`` target; other schemes are ``not-applicable``."""
+    watch = Stopwatch(ctx.clock)
+    if target.scheme != "https":
+        return watch.result("tls", "not-applicable")
+    if not target.addresses:
+        return watch.result("tls", "refused-by-guard", error="refused-by-guard")
+    try:
+        fields = await _handshake(target, settings.tls.timeout)
+    except Exception as exc:  # a stalled or broken handshake is data
+        return watch.result("tls", "error", error=error_kind(exc), detail=str(exc)[:300])
+    return watch.result("tls", "handshake", **fields)

@@ -1,0 +1,215 @@
+"""One observation as STIX 2.1 objects: SCOs of what was probed, one network-traffic per probe, an observed-data,
+and a sighting of the campaign when the destination answered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from c2watch.observer.record import Observation
+from c2watch.probes.base import ProbeResult
+from c2watch.stix.vocab import (
+    DETAILS_EXTENSION,
+    PROBE_EXTENSION,
+    THREAT_ID_SOURCE,
+    campaign_id,
+    sco_id,
+    stable_id,
+    timestamp,
+)
+
+__all__ = ["Producer", "observation_objects", "threat_reference"]
+
+
+@dataclass(frozen=True)
+class Producer:
+    """Who made the record: the organisation identity and the observer's system identity."""
+
+    org_identity: str
+    system_identity: str
+
+
+def threat_reference(threat_id: str) -> dict[str, str]:
+    return {"source_name": THREAT_ID_SOURCE, "external_id": threat_id}
+
+
+def _address_sco(address: str) -> dict[str, Any]:
+    kind = "ipv6-addr" if ipaddress.ip_address(address).version == 6 else "ipv4-addr"
+    return {"type": kind, "spec_version": "2.1", "id": sco_id(kind, {"value": address}), "value": address}
+
+
+def _scos(obs: Observation) -> tuple[list[dict[str, Any]], dict[str, str], str | None]:
+    """SCOs, address → id, and the id of the domain-name (if any)."""
+    target = obs.target
+    addresses = list(dict.fromkeys([*(obs.resolution.addresses if obs.resolution else ()), *target.addresses]))
+    if not target.host_is_name and target.host not in addresses:
+        addresses.append(str(ipaddress.ip_address(target.host)))
+    objects = [_address_sco(a) for a in addresses]
+    ids = {a: o["id"] for a, o in zip(addresses, objects, strict=True)}
+    domain_ref = None
+    if target.host_is_name:
+        domain: dict[str, Any] = {"type": "domain-name", "spec_version": "2.1", "value": target.host}
+        domain["id"] = sco_id("domain-name", {"value": target.host})
+        if ids:
+            domain["resolves_to_refs"] = list(ids.values())
+        objects.append(domain)
+        domain_ref = str(domain["id"])
+    if target.kind == "url":
+        objects.append(
+            {
+                "type": "url",
+                "spec_version": "2.1",
+                "id": sco_id("url", {"value": target.url}),
+                "value": target.url,
+            }
+        )
+    return objects, ids, domain_ref
+
+
+def _details(fields: dict[str, Any], outcome: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    values = {k: fields[k] for k in keys if fields.get(k) is not None}
+    return {"extension_type": "property-extension", "outcome": outcome, **values}
+
+
+def _traffic(obs: Observation, result: ProbeResult, dst_ref: str, probe_ext: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "network-traffic",
+        "spec_version": "2.1",
+        "id": stable_id("network-traffic", dst_ref, obs.target.url, timestamp(result.started_at), result.kind),
+        "start": timestamp(result.started_at),
+        "end": timestamp(result.started_at + dt.timedelta(milliseconds=result.elapsed_ms)),
+        "is_active": False,
+        "dst_ref": dst_ref,
+        "extensions": {PROBE_EXTENSION: {"extension_type": "property-extension", **probe_ext}},
+    }
+
+
+def _ip_version(address: str) -> str:
+    return f"ipv{ipaddress.ip_address(address).version}"
+
+
+def _icmp_traffic(obs: Observation, result: ProbeResult, ids: dict[str, str]) -> dict[str, Any] | None:
+    f = result.fields
+    address = f.get("address")
+    if address is None or address not in ids:
+        return None
+    ext: dict[str, Any] = {
+        "probe": "icmp-echo",
+        "result": result.outcome,
+        "packets_sent": f["sent"],
+        "packets_received": f["received"],
+        "packet_loss_pct": f["loss_pct"],
+    }
+    if f.get("rtt_avg_ms") is not None:
+        ext["rtt_avg_ms"] = f["rtt_avg_ms"]
+    if f.get("ttl") is not None:
+        ext["reply_ttl"] = f["ttl"]
+    traffic = _traffic(obs, result, ids[address], ext)
+    traffic["protocols"] = [_ip_version(address), "icmp"]
+    traffic["src_packets"], traffic["dst_packets"] = f["sent"], f["received"]
+    traffic["extensions"]["icmp-ext"] = {"icmp_type_hex": "08", "icmp_code_hex": "00"}
+    traffic["extensions"][DETAILS_EXTENSION] = _details(f, result.outcome, ("error",))
+    return traffic
+
+
+_HTTP_DETAILS = (
+    "error",
+    "detail",
+    "server",
+    "content_type",
+    "location",
+    "body_bytes",
+    "body_sha256",
+    "cert_sha256",
+)
+
+
+def _http_traffic(
+    obs: Observation, result: ProbeResult, ids: dict[str, str], domain_ref: str | None, user_agent: str
+) -> dict[str, Any] | None:
+    f, target = result.fields, obs.target
+    dst_ref = ids.get(f.get("address") or "") or domain_ref
+    if dst_ref is None:
+        return None
+    ext: dict[str, Any] = {"probe": "http-get", "result": result.outcome, "target_url": target.url}
+    status = f.get("status")
+    if isinstance(status, int) and 100 <= status <= 599:
+        ext["http_status_code"] = status
+        if f.get("reason") is not None:
+            ext["http_reason_phrase"] = f["reason"]
+    traffic = _traffic(obs, result, dst_ref, ext)
+    ip_proto = _ip_version(f["address"]) if f.get("address") else "ipv4"
+    traffic["protocols"] = [ip_proto, "tcp", *(["ssl"] if target.scheme == "https" else []), "http"]
+    traffic["dst_port"] = target.port
+    traffic["extensions"]["http-request-ext"] = {
+        "request_method": "get",
+        "request_value": target.path,
+        "request_version": "http/1.1",
+        "request_header": {"Host": [target.host], "User-Agent": [user_agent]},
+    }
+    traffic["extensions"][DETAILS_EXTENSION] = _details(f, result.outcome, _HTTP_DETAILS)
+    return traffic
+
+
+def observation_objects(obs: Observation, producer: Producer, user_agent: str, created: str) -> list[dict[str, Any]]:
+    """Everything one observation adds to a bundle (campaigns and identities are written once per bundle)."""
+    objects, ids, domain_ref = _scos(obs)
+    traffic = [
+        t
+        for t in (
+            _icmp_traffic(obs, obs.results["icmp"], ids) if "icmp" in obs.results else None,
+            _http_traffic(obs, obs.results["http"], ids, domain_ref, user_agent) if "http" in obs.results else None,
+        )
+        if t is not None
+    ]
+    objects += traffic
+    observed = _observed_data(obs, producer, objects, created)
+    objects.append(observed)
+    if obs.outcome == "responding":
+        objects.append(_sighting(obs, producer, observed, created))
+    return objects
+
+
+def _observed_data(obs: Observation, producer: Producer, refs: list[dict[str, Any]], created: str) -> dict[str, Any]:
+    return {
+        "type": "observed-data",
+        "spec_version": "2.1",
+        "id": stable_id("observed-data", producer.system_identity, obs.target.url, timestamp(obs.observed_at)),
+        "created_by_ref": producer.org_identity,
+        "created": created,
+        "modified": created,
+        "first_observed": timestamp(obs.observed_at),
+        "last_observed": timestamp(obs.finished_at),
+        "number_observed": 1,
+        "external_references": [threat_reference(obs.target.threat_id)],
+        "object_refs": [o["id"] for o in refs],
+        "extensions": {
+            DETAILS_EXTENSION: {
+                "extension_type": "property-extension",
+                "outcome": obs.outcome,
+                "observer_ref": producer.system_identity,
+                "probed_kind": obs.target.kind,
+                "probed_value": obs.target.value,
+                **({"refused": list(obs.target.refused)} if obs.target.refused else {}),
+            }
+        },
+    }
+
+
+def _sighting(obs: Observation, producer: Producer, observed: dict[str, Any], created: str) -> dict[str, Any]:
+    return {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": stable_id("sighting", observed["id"]),
+        "created_by_ref": producer.org_identity,
+        "created": created,
+        "modified": created,
+        "first_seen": observed["first_observed"],
+        "last_seen": observed["last_observed"],
+        "count": 1,
+        "sighting_of_ref": campaign_id(obs.target.threat_id),
+        "observed_data_refs": [observed["id"]],
+        "where_sighted_refs": [producer.system_identity],
+    }

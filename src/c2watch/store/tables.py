@@ -1,0 +1,142 @@
+"""SQLAlchemy Core tables. Times are stored in UTC; the schema itself is created only by Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+__all__ = ["UTCDateTime", "cycles", "metadata", "observations", "observers", "primary_key", "targets", "threats"]
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps naive text, so we normalise)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; use an aware datetime")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+def primary_key(result: sa.CursorResult[Any]) -> int:
+    """The id an INSERT created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+threats = sa.Table(
+    "threats",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("threat_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("reported_on", sa.Date),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+targets = sa.Table(
+    "targets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("threat_pk", sa.Integer, sa.ForeignKey("threats.id"), nullable=False),
+    sa.Column("key", sa.String(2400), nullable=False),
+    sa.Column("ip", sa.String(64)),
+    sa.Column("domain", sa.String(255)),
+    sa.Column("url", sa.String(2048)),
+    sa.Column("port", sa.Integer),
+    sa.Column("reported_on", sa.Date),
+    sa.Column("malware_hash", sa.String(64)),
+    sa.Column("file_type", sa.String(200)),
+    sa.Column("summary", sa.Text),
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("source_ref", sa.String(200)),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("first_imported_at", UTCDateTime, nullable=False),
+    sa.Column("retired_at", UTCDateTime),
+    sa.UniqueConstraint("threat_pk", "key", name="uq_targets_threat_key"),
+)
+
+observers = sa.Table(
+    "observers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("organization", sa.String(200), nullable=False),
+    sa.Column("org_identity", sa.String(64), nullable=False),
+    sa.Column("system_identity", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+cycles = sa.Table(
+    "cycles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("observer_pk", sa.Integer, sa.ForeignKey("observers.id"), nullable=False),
+    sa.Column("slot_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("simulated", sa.Boolean, nullable=False),
+    sa.Column("stix_path", sa.String(1000)),
+    sa.Column("summary", sa.JSON),
+)
+
+observations = sa.Table(
+    "observations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cycle_pk", sa.Integer, sa.ForeignKey("cycles.id")),
+    sa.Column("observer_pk", sa.Integer, sa.ForeignKey("observers.id"), nullable=False),
+    sa.Column("target_pk", sa.Integer, sa.ForeignKey("targets.id"), nullable=False),
+    sa.Column("threat_id", sa.String(200), nullable=False),
+    sa.Column("observed_at", UTCDateTime, nullable=False),
+    sa.Column("simulated", sa.Boolean, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("probed_kind", sa.String(8), nullable=False),
+    sa.Column("probed_value", sa.String(2048), nullable=False),
+    sa.Column("resolved", sa.JSON),
+    sa.Column("ping_outcome", sa.String(32)),
+    sa.Column("ping_address", sa.String(64)),
+    sa.Column("ping_sent", sa.Integer),
+    sa.Column("ping_received", sa.Integer),
+    sa.Column("ping_loss_pct", sa.Float),
+    sa.Column("ping_rtt_avg_ms", sa.Float),
+    sa.Column("ping_ttl", sa.Integer),
+    sa.Column("http_outcome", sa.String(32)),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("http_reason", sa.String(1024)),
+    sa.Column("http_error", sa.String(32)),
+    sa.Column("http_elapsed_ms", sa.Float),
+    sa.Column("http_server", sa.String(1024)),
+    sa.Column("http_content_type", sa.String(1024)),
+    sa.Column("http_body_bytes", sa.Integer),
+    sa.Column("http_body_sha256", sa.String(64)),
+    sa.Column("http_location", sa.String(2048)),
+    sa.Column("tls_cert_sha256", sa.String(64)),
+    sa.Column("details", sa.JSON),
+    sa.Column("stix_id", sa.String(64)),
+    sa.UniqueConstraint("observer_pk", "target_pk", "observed_at", name="uq_observations_once"),
+    sa.Index("ix_observations_threat_time", "threat_id", "observed_at"),
+    sa.Index("ix_observations_target_time", "target_pk", "observed_at"),
+)
