@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from c2watch.cli.agent import agent
 from c2watch.cli.context import App
 from c2watch.cli.init import init
 from c2watch.cli.observe import observe
@@ -45,7 +46,7 @@ def cli(ctx: click.Context, home: Path) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, watchlist, threats, observe):
+for command in (init, watchlist, threats, observe, agent):
     cli.add_command(command)
 
 

@@ -167,6 +167,10 @@ class DestinationServer:
             log.debug("%s: connection ended: %r", self.destination.name, exc)
         except TimeoutError:
             log.debug("%s: request head not received in time", self.destination.name)
+        except asyncio.CancelledError:
+            # The lab is stopping. End quietly: Python 3.11's stream callback raises when it
+            # inspects a cancelled client_connected_cb task.
+            pass
         finally:
             if task is not None:
                 self._tasks.discard(task)

@@ -55,6 +55,7 @@ class CycleSummary:
     outcomes: dict[str, int]
     stix_path: str | None
     simulated: bool
+    interrupted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +69,7 @@ class CycleSummary:
             "outcomes": self.outcomes,
             "stix_path": self.stix_path,
             "simulated": self.simulated,
+            "interrupted": self.interrupted,
         }
 
 
@@ -149,6 +151,7 @@ async def run_cycle(
         if settings.cycle.write_stix
         else None
     )
+    interrupted = False
     async with ObservationWriter(store, observer_pk, cycle_pk, opts.simulated, bundle) as writer:
 
         def sink(obs: Observation) -> None:
@@ -157,8 +160,11 @@ async def run_cycle(
             if opts.on_result:
                 opts.on_result(obs)
 
-        async with open_context(settings, clock) as ctx:
-            await _work(targets, settings, ctx, sink)
+        try:
+            async with open_context(settings, clock) as ctx:
+                await _work(targets, settings, ctx, sink)
+        except asyncio.CancelledError:
+            interrupted = True  # stopped (SIGTERM): what finished is stored below, then the cancel goes on
     summary = CycleSummary(
         cycle_pk,
         settings.observer.name,
@@ -171,5 +177,8 @@ async def run_cycle(
         str(path) if settings.cycle.write_stix else None,
         opts.simulated,
     )
+    summary.interrupted = interrupted
     store.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
+    if interrupted:
+        raise asyncio.CancelledError
     return summary

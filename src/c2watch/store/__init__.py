@@ -96,6 +96,10 @@ class Store:
         with self.begin() as conn:
             _observations.insert_observations(conn, rows)
 
+    def last_slot(self, system_identity: str) -> dt.datetime | None:
+        with self.connect() as conn:
+            return _observations.last_slot(conn, system_identity)
+
     def observations(self, threat: str | None = None) -> list[dict[str, Any]]:
         """Every observation (optionally of one threat), oldest first, as plain dicts."""
         query = sa.select(tables.observations).order_by(tables.observations.c.observed_at, tables.observations.c.id)

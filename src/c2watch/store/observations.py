@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from c2watch.store.tables import cycles, observations, observers
 from c2watch.store.tables import primary_key as _primary_key
 
-__all__ = ["ensure_observer", "finish_cycle", "insert_observations", "start_cycle"]
+__all__ = ["ensure_observer", "finish_cycle", "insert_observations", "last_slot", "start_cycle"]
 
 
 def ensure_observer(
@@ -66,3 +66,14 @@ def finish_cycle(
 def insert_observations(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(observations.insert(), list(rows))
+
+
+def last_slot(conn: sa.Connection, system_identity: str) -> dt.datetime | None:
+    """The latest slot this observer has run a cycle for (finished or interrupted), if any."""
+    query = (
+        sa.select(sa.func.max(cycles.c.slot_at))
+        .select_from(cycles.join(observers, cycles.c.observer_pk == observers.c.id))
+        .where(observers.c.system_identity == system_identity)
+    )
+    value: dt.datetime | None = conn.execute(query).scalar()
+    return value
