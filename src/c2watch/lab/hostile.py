@@ -23,6 +23,7 @@ __all__ = [
     "MANY_HEADERS_COUNT",
     "NON_ASCII_STATUS_LINE",
     "PRIVATE_LOCATION",
+    "build_gzip_bomb",
     "gzip_bomb",
     "gzip_bomb_bytes",
 ]
@@ -42,22 +43,22 @@ _bomb_lock = threading.Lock()
 _bomb: bytes | None = None
 
 
-def _build_gzip_bomb() -> bytes:
-    """Gzip member of BOMB_INFLATED_SIZE zero bytes, in about 0.5 s.
+def build_gzip_bomb(size: int = BOMB_INFLATED_SIZE, block_size: int = _BOMB_BLOCK) -> bytes:
+    """A gzip member of ``size`` zero bytes (a multiple of ``block_size``); 1 GiB takes ~0.5 s.
 
     One 16 MiB block of zeros is deflated and ended with a full flush, which makes it
     self-contained, so the block can be repeated; the CRC is computed over the real zeros.
     """
-    zeros = bytes(_BOMB_BLOCK)
+    zeros = bytes(block_size)
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
-    repeats = BOMB_INFLATED_SIZE // _BOMB_BLOCK
+    repeats = size // block_size
     crc = 0
     for _ in range(repeats):
         crc = zlib.crc32(zeros, crc)
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     final_empty_block = b"\x03\x00"
-    trailer = struct.pack("<II", crc, BOMB_INFLATED_SIZE & 0xFFFFFFFF)
+    trailer = struct.pack("<II", crc, (repeats * block_size) & 0xFFFFFFFF)
     return header + block * repeats + final_empty_block + trailer
 
 
@@ -66,7 +67,7 @@ def gzip_bomb_bytes() -> bytes:
     global _bomb
     with _bomb_lock:
         if _bomb is None:
-            _bomb = _build_gzip_bomb()
+            _bomb = build_gzip_bomb()
         return _bomb
 
 

@@ -81,7 +81,8 @@ async def _close(writer: asyncio.StreamWriter) -> None:
     """Flush and close; abort if the peer does not let the close finish in time."""
     writer.close()
     try:
-        await asyncio.wait_for(writer.wait_closed(), _CLOSE_TIMEOUT)
+        async with asyncio.timeout(_CLOSE_TIMEOUT):
+            await writer.wait_closed()
     except (TimeoutError, *_BENIGN):
         writer.transport.abort()
 
@@ -148,10 +149,10 @@ class DestinationServer:
     async def close(self) -> None:
         """Stop listening and end every open connection."""
         self.stop_listening()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        while self._tasks:  # cancel again if a cancellation got lost (asyncio.wait_for in 3.11)
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.wait(set(self._tasks), timeout=0.1)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -195,7 +196,8 @@ class DestinationServer:
         if behaviour.kind == "tarpit":
             await _hold(reader)
             return False
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self._head_timeout)
+        async with asyncio.timeout(self._head_timeout):  # not wait_for: it can lose a cancel in 3.11
+            head = await reader.readuntil(b"\r\n\r\n")
         exchange = Exchange(reader, writer, self.destination.name, now, parse_request(head))
         await HANDLERS[behaviour.kind](exchange, behaviour)
         return True

@@ -29,11 +29,15 @@ class LabSetupError(C2WatchError):
 
 
 def _pem_with_cryptography() -> tuple[bytes, bytes] | None:
+    # cryptography is optional: without it the openssl command is used instead.
     try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
+        from cryptography import x509  # type: ignore[import-not-found,unused-ignore]
+        from cryptography.hazmat.primitives import (  # type: ignore[import-not-found,unused-ignore]
+            hashes,
+            serialization,
+        )
+        from cryptography.hazmat.primitives.asymmetric import ec  # type: ignore[import-not-found,unused-ignore]
+        from cryptography.x509.oid import NameOID  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the environment
         return None
     key = ec.generate_private_key(ec.SECP256R1())

@@ -8,6 +8,7 @@ TLS SNI; proxies from the environment are ignored; redirects are recorded, not f
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import ipaddress
 import ssl
@@ -30,9 +31,27 @@ def insecure_ssl_context() -> ssl.SSLContext:
     return context
 
 
+_peer_cert: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("peer_cert", default=None)
+
+
+class _CertRecordingConnector(aiohttp.TCPConnector):
+    """Notes the peer certificate of each new TLS connection for the probe that opened it (via a contextvar):
+    a small response is complete, and its connection gone, before the probe could ask for it."""
+
+    async def connect(self, req: Any, traces: Any, timeout: aiohttp.ClientTimeout) -> Any:
+        connection = await super().connect(req, traces, timeout)
+        holder = _peer_cert.get()
+        transport = connection.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if holder is not None and der:
+            holder["sha256"] = hashlib.sha256(der).hexdigest()
+        return connection
+
+
 def open_session(settings: HttpSettings, concurrency: int) -> aiohttp.ClientSession:
     """One session per cycle: no proxies from the environment, no cookies, no decompression, capped headers."""
-    connector = aiohttp.TCPConnector(
+    connector = _CertRecordingConnector(
         limit=concurrency, force_close=True, ssl=insecure_ssl_context(), use_dns_cache=False
     )
     return aiohttp.ClientSession(
@@ -63,13 +82,6 @@ def _headers(target: ProbeTarget, settings: HttpSettings) -> dict[str, str]:
     }
 
 
-def _peer_cert_sha256(response: aiohttp.ClientResponse) -> str | None:
-    connection = response.connection
-    ssl_object = connection.transport.get_extra_info("ssl_object") if connection and connection.transport else None
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-    return hashlib.sha256(der).hexdigest() if der else None
-
-
 async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[int, str]:
     digest = hashlib.sha256()
     total = 0
@@ -88,6 +100,8 @@ def _reason(response: aiohttp.ClientResponse) -> str | None:
 
 async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> dict[str, Any]:
     address = target.addresses[0]
+    cert: dict[str, str] = {}
+    _peer_cert.set(cert)
     timeout = aiohttp.ClientTimeout(total=settings.total_timeout, sock_connect=settings.connect_timeout)
     async with session.get(
         _request_url(target, address),
@@ -103,7 +117,7 @@ async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohtt
             "server": response.headers.get("Server"),
             "content_type": response.headers.get("Content-Type"),
             "location": response.headers.get("Location"),
-            "cert_sha256": _peer_cert_sha256(response),
+            "cert_sha256": cert.get("sha256"),
         }
         fields["body_bytes"], fields["body_sha256"] = await _read_capped(response, settings.max_body_bytes)
         response.close()  # never drain the rest of an endless or bomb body

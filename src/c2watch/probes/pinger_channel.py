@@ -1,8 +1,8 @@
 """One ICMP socket shared by every concurrent ping of one address family, and its echo scheduler.
 
 A ping() submits an :class:`EchoJob` and awaits its one Future. The channel sends every echo itself from
-a single event-loop timer (a heap of send times, at most ``_SEND_BATCH`` sends per loop iteration so the
-reader keeps up), keeps the outstanding echoes in a dict keyed by a unique (identifier, sequence) and
+a single event-loop timer (a heap of send times; per loop iteration at most as many sends as the
+receive buffer can hold replies, so that the reader keeps up), keeps the outstanding echoes in a dict keyed by a unique (identifier, sequence) and
 their deadlines in a second heap, and reads the socket from an ``add_reader`` callback that drains every
 queued datagram per wake-up. No task and no Future exist per echo, so 10,000 concurrent pings stay cheap.
 
@@ -31,7 +31,9 @@ __all__ = ["EchoChannel"]
 
 _RECV_BUFFER = 4096
 _MAX_DRAIN = 65536  # datagrams per wake-up; the reader runs again on the next loop iteration anyway
-_SEND_BATCH = 256  # echoes sent per loop iteration at most
+_MAX_SEND_BATCH = 2048  # echoes sent per loop iteration at most, so that the reader keeps up ...
+_MIN_SEND_BATCH = 16
+_RCVBUF_PER_REPLY = 4096  # ... and their replies fit in half the receive buffer (truesize <= 2 KiB)
 _DEADLINE_SLACK = 0.001  # s; asyncio may run a timer up to its clock resolution early
 _SEND_STALLED = "send buffer full until the timeout"
 
@@ -54,6 +56,8 @@ class EchoChannel:
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._blocked = False  # the send buffer is full: wait for the socket to become writable
+        rcvbuf = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        self._batch = max(_MIN_SEND_BATCH, min(_MAX_SEND_BATCH, rcvbuf // _RCVBUF_PER_REPLY))
         self._buffer = bytearray(_RECV_BUFFER)
         self._view = memoryview(self._buffer)
         # Raw sockets keep our identifier: 32-bit key space (identifier, sequence). Datagram sockets
@@ -77,7 +81,8 @@ class EchoChannel:
             return job
         self._jobs.add(job)
         heapq.heappush(self._sends, (job.start, next(self._order), job))
-        self._rearm()
+        if self._timer is None or self._timer.when() > job.start:
+            self._rearm()
         return job
 
     def withdraw(self, job: EchoJob) -> None:
@@ -124,7 +129,9 @@ class EchoChannel:
         return min(times, default=None)
 
     def _on_timer(self) -> None:
-        self._timer = None
+        if self._timer is not None:  # called early, by the writer callback
+            self._timer.cancel()
+            self._timer = None
         self._on_readable()  # replies already queued beat their deadlines
         now = self._loop.time()
         self._expire_due(now + _DEADLINE_SLACK)
@@ -138,15 +145,19 @@ class EchoChannel:
                 self._settle(echo, EchoResult(None))
 
     def _send_due(self, now: float) -> None:
-        budget = _SEND_BATCH
+        """Send the echoes now due (late ones too: a busy loop delays echoes, it must not lose them)."""
+        budget = self._batch
         while budget and self._sends and self._sends[0][0] <= now:
             when, _, job = self._sends[0]
-            if job in self._jobs and now <= when + job.timeout:
-                if self._blocked or not self._send_next(job):
-                    return  # the entry stays on top until the socket is writable or it is overdue
-                budget -= 1
-            elif job in self._jobs:
-                self._record_failure(job, _SEND_STALLED)
+            if job in self._jobs:
+                if not self._blocked:
+                    if not self._send_next(job):
+                        return  # the socket is not writable: the entry stays on top
+                    budget -= 1
+                elif now > when + job.timeout:  # stuck behind a full send buffer for a whole timeout
+                    self._record_failure(job, _SEND_STALLED)
+                else:
+                    return
             if job in self._jobs and len(job.echoes) < job.count:
                 heapq.heapreplace(self._sends, (job.due(), next(self._order), job))
             else:

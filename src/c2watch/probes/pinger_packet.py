@@ -8,7 +8,7 @@ of other programs sharing the raw socket view) and 40 bytes of fixed padding.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "ICMP4_ECHO_REPLY",
@@ -28,15 +28,16 @@ ICMP6_ECHO_REQUEST = 128
 ICMP6_ECHO_REPLY = 129
 
 _ICMP_HEADER = struct.Struct("!BBHHH")  # type, code, checksum, identifier, sequence
-_STAMP = struct.Struct("!Q8s")  # send stamp (ns), pinger token
+_ECHO_HEAD = struct.Struct("!BBHHHQ8s")  # ICMP header, then send stamp (ns) and pinger token
+_IPV4_HEAD = struct.Struct("!BxHxxxxBB")  # version/IHL, total length, TTL, protocol
 _PADDING = bytes(range(0x10, 0x38))
-PAYLOAD_SIZE = _STAMP.size + len(_PADDING)  # 56, like ping(8)
+PAYLOAD_SIZE = _ECHO_HEAD.size - _ICMP_HEADER.size + len(_PADDING)  # 56, like ping(8)
+_PADDING_SUM = int.from_bytes(_PADDING, "big") % 0xFFFF
 _IPV4_MIN_HEADER = 20
 _IPPROTO_ICMP = 1
 
 
-@dataclass(frozen=True, slots=True)
-class EchoReply:
+class EchoReply(NamedTuple):
     """The fields of an echo reply that matching needs."""
 
     ident: int
@@ -55,6 +56,11 @@ def checksum(data: bytes | memoryview) -> int:
     number = int.from_bytes(data, "big")
     if len(data) % 2:  # pad with a zero byte
         number <<= 8
+    return _complement(number)
+
+
+def _complement(number: int) -> int:
+    """The checksum field for a message that reads as ``number`` (see :func:`checksum`)."""
     folded = number % 0xFFFF
     if folded == 0 and number:
         folded = 0xFFFF
@@ -62,46 +68,38 @@ def checksum(data: bytes | memoryview) -> int:
 
 
 def build_echo(ipv6: bool, ident: int, seq: int, stamp_ns: int, token: bytes) -> bytes:
-    """An echo request; the ICMPv4 checksum is computed here, the kernel computes the ICMPv6 one."""
-    payload = _STAMP.pack(stamp_ns & 0xFFFF_FFFF_FFFF_FFFF, token) + _PADDING
-    kind = ICMP6_ECHO_REQUEST if ipv6 else ICMP4_ECHO_REQUEST
+    """An echo request; the ICMPv4 checksum is computed here, the kernel computes the ICMPv6 one.
+
+    The checksum adds the words of each field (a field's words sum like the field's value, modulo
+    0xFFFF), with the padding precomputed: no pass over the packet.
+    """
+    stamp_ns &= 0xFFFF_FFFF_FFFF_FFFF
     if ipv6:
-        return _ICMP_HEADER.pack(kind, 0, 0, ident, seq) + payload
-    unsummed = _ICMP_HEADER.pack(kind, 0, 0, ident, seq) + payload
-    return _ICMP_HEADER.pack(kind, 0, checksum(unsummed), ident, seq) + payload
+        return _ECHO_HEAD.pack(ICMP6_ECHO_REQUEST, 0, 0, ident, seq, stamp_ns, token) + _PADDING
+    words = (ICMP4_ECHO_REQUEST << 8) + ident + seq + stamp_ns + int.from_bytes(token, "big") + _PADDING_SUM
+    return _ECHO_HEAD.pack(ICMP4_ECHO_REQUEST, 0, _complement(words), ident, seq, stamp_ns, token) + _PADDING
 
 
 def parse_reply(data: bytes | memoryview, ipv6: bool, ip_header: bool) -> EchoReply | None:
     """The echo reply in ``data``, or None for anything else (requests, errors, truncated or garbage).
 
     ``ip_header`` is True for raw IPv4 sockets, which deliver the IPv4 header in front of the ICMP
-    message; its TTL (byte 8) becomes the reply TTL.
+    message; its TTL (byte 8) becomes the reply TTL. The ICMP checksum is not verified: a reply only
+    counts when identifier, sequence, source, the 8-byte send stamp and the 8-byte token all match.
     """
-    view = memoryview(data)
+    offset = 0
     ttl: int | None = None
     if ip_header:
-        ihl = _ipv4_header_length(view)
-        if ihl is None:
+        if len(data) < _IPV4_MIN_HEADER:
             return None
-        ttl = view[8]
-        view = view[ihl : int.from_bytes(view[2:4], "big")]
-    if len(view) < _ICMP_HEADER.size + _STAMP.size:
+        version_ihl, total, ttl, proto = _IPV4_HEAD.unpack_from(data)
+        offset = (version_ihl & 0x0F) * 4
+        if version_ihl >> 4 != 4 or proto != _IPPROTO_ICMP or offset < _IPV4_MIN_HEADER or total > len(data):
+            return None
+        data = data[:total]
+    if len(data) - offset < _ECHO_HEAD.size:
         return None
-    kind, code, _, ident, seq = _ICMP_HEADER.unpack_from(view)
+    kind, code, _, ident, seq, stamp_ns, token = _ECHO_HEAD.unpack_from(data, offset)
     if code != 0 or kind != (ICMP6_ECHO_REPLY if ipv6 else ICMP4_ECHO_REPLY):
         return None
-    if not ipv6 and checksum(view) != 0:
-        return None
-    stamp_ns, token = _STAMP.unpack_from(view, _ICMP_HEADER.size)
-    return EchoReply(ident=ident, seq=seq, stamp_ns=stamp_ns, token=token, ttl=ttl)
-
-
-def _ipv4_header_length(view: memoryview) -> int | None:
-    """The length of a plausible IPv4 header carrying ICMP at the start of ``view``, else None."""
-    if len(view) < _IPV4_MIN_HEADER or view[0] >> 4 != 4 or view[9] != _IPPROTO_ICMP:
-        return None
-    ihl = (view[0] & 0x0F) * 4
-    total = int.from_bytes(view[2:4], "big")
-    if ihl < _IPV4_MIN_HEADER or not ihl <= total <= len(view):
-        return None
-    return ihl
+    return EchoReply(ident, seq, stamp_ns, token, ttl)
