@@ -205,3 +205,10 @@ async def test_a_taken_port_fails_the_start_and_leaves_nothing_open(start_lab: S
     with pytest.raises(Exception, match="cannot listen"):
         await lab.start()
     assert lab.ports() == {}
+
+
+async def test_ipv6_loopback_destination(start_lab: StartLab) -> None:
+    lab = await start_lab(one("six", "status:200", address="::1"))
+    url = lab.url_for("six")
+    assert url.startswith("http://[::1]:")
+    assert status_of(await fetch(url))[0] == 200

@@ -10,6 +10,7 @@ import click
 from c2watch.cli.agent import agent
 from c2watch.cli.context import App
 from c2watch.cli.init import init
+from c2watch.cli.lab import demo, lab
 from c2watch.cli.observe import observe
 from c2watch.cli.threats import threats
 from c2watch.cli.watchlist import watchlist
@@ -46,7 +47,7 @@ def cli(ctx: click.Context, home: Path) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, watchlist, threats, observe, agent):
+for command in (init, watchlist, threats, observe, agent, lab, demo):
     cli.add_command(command)
 
 

@@ -118,6 +118,7 @@ class DestinationServer:
         self._head_timeout = head_timeout
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     @property
     def listening(self) -> bool:
@@ -130,6 +131,7 @@ class DestinationServer:
         """Start listening on the destination's address and port (the same port every time)."""
         if self._server is not None:
             return
+        self._closing = False
         self._server = await asyncio.start_server(
             self._handle, self.destination.address, self.port, limit=HEAD_LIMIT, reuse_address=True
         )
@@ -148,6 +150,7 @@ class DestinationServer:
 
     async def close(self) -> None:
         """Stop listening and end every open connection."""
+        self._closing = True
         self.stop_listening()
         while self._tasks:  # cancel again if a cancellation got lost (asyncio.wait_for in 3.11)
             for task in self._tasks:
@@ -156,8 +159,21 @@ class DestinationServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
+        if self._closing or task is None:
+            writer.transport.abort()
+            return
+        self._tasks.add(task)
+        try:
+            await self._run(reader, writer)
+        except asyncio.CancelledError:
+            # The lab is stopping. End quietly: Python 3.11's stream callback raises when it
+            # inspects a cancelled client_connected_cb task.
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.transport.abort()  # no-op once closed; ends it on cancellation and errors
+
+    async def _run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         now = self._clock()
         behaviour = self._scenario.resolve(self.destination, now)
         self._on_hit(Hit(self.destination.name, now, behaviour.text))
@@ -168,14 +184,6 @@ class DestinationServer:
             log.debug("%s: connection ended: %r", self.destination.name, exc)
         except TimeoutError:
             log.debug("%s: request head not received in time", self.destination.name)
-        except asyncio.CancelledError:
-            # The lab is stopping. End quietly: Python 3.11's stream callback raises when it
-            # inspects a cancelled client_connected_cb task.
-            pass
-        finally:
-            if task is not None:
-                self._tasks.discard(task)
-            writer.transport.abort()  # no-op once closed; ends it on cancellation and errors
 
     async def _serve(
         self,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -104,20 +105,26 @@ def _scoped_target(text: str) -> tuple[int, str, bytes] | None:
 
 
 class IcmpPinger:
-    """The raw or dgram pinger: one lazily opened, shared socket per address family."""
+    """The raw or dgram pinger: one lazily opened socket per address family, shared by all pings.
 
-    def __init__(self, mode: str) -> None:
+    ``open_socket(family, mode)`` opens the sockets; tests pass a fake.
+    """
+
+    def __init__(self, mode: str, open_socket: Callable[[int, str], socket.socket] = open_icmp_socket) -> None:
         if mode not in _MODES:
             raise ValueError(f"unknown ICMP socket kind {mode!r}")
         self.mode = mode
+        self._open_socket = open_socket
         self._token = os.urandom(8)
         self._channels: dict[int, EchoChannel] = {}
-        self._open_failures: dict[int, PingStats] = {}
+        self._open_failures: dict[int, tuple[str, str]] = {}  # family -> (outcome, error), not retried
         self._closed = False
 
     async def ping(self, address: str, count: int = 4, interval: float = 1.0, timeout: float = 1.0) -> PingStats:
-        """Send ``count`` echoes ``interval`` s apart, each waiting ``timeout`` s; never raises for
-        network failures (only ValueError for bad arguments)."""
+        """Send ``count`` echoes ``interval`` s apart, each waiting ``timeout`` s for its reply.
+
+        Network failures are results, never exceptions; only bad arguments raise ValueError.
+        """
         _check_arguments(count, interval, timeout)
         target = _target(address)
         if target is None:
@@ -125,23 +132,24 @@ class IcmpPinger:
         if self._closed:
             return failed_stats(address, "error", CLOSED)
         channel = self._channel(target[0])
-        if isinstance(channel, PingStats):
-            return failed_stats(address, channel.outcome, channel.error or "")
+        if isinstance(channel, tuple):
+            return failed_stats(address, *channel)
         job = channel.submit(target[1], target[2], count, interval, timeout)
         try:
             results = await job.future
         finally:
-            channel.withdraw(job)
+            channel.withdraw(job)  # only does something when this ping was cancelled
         return summarise(address, results)
 
     async def aclose(self) -> None:
-        """Close every socket; pings still running return with the error "pinger closed"."""
+        """Close every socket; pings still running return what they have ("pinger closed" for the rest)."""
         self._closed = True
         channels, self._channels = self._channels, {}
         for channel in channels.values():
             channel.close()
 
-    def _channel(self, family: int) -> EchoChannel | PingStats:
+    def _channel(self, family: int) -> EchoChannel | tuple[str, str]:
+        """The channel of ``family``, opened on first use, or (outcome, error) when it cannot be."""
         channel = self._channels.get(family)
         if channel is not None:
             return channel
@@ -149,11 +157,11 @@ class IcmpPinger:
         if failure is not None:
             return failure
         try:
-            sock = open_icmp_socket(family, self.mode)
+            sock = self._open_socket(family, self.mode)
         except PermissionError as exc:
-            failure = failed_stats("", "icmp-unavailable", f"{_open_error(family, self.mode, exc)}; {ICMP_FIX}")
+            failure = ("icmp-unavailable", f"{_open_error(family, self.mode, exc)}; {ICMP_FIX}")
         except OSError as exc:
-            failure = failed_stats("", "error", _open_error(family, self.mode, exc))
+            failure = ("error", _open_error(family, self.mode, exc))
         else:
             channel = self._channels[family] = EchoChannel(sock, self.mode, self._token)
             return channel

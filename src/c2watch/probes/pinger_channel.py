@@ -1,10 +1,11 @@
 """One ICMP socket shared by every concurrent ping of one address family, and its echo scheduler.
 
 A ping() submits an :class:`EchoJob` and awaits its one Future. The channel sends every echo itself from
-a single event-loop timer (a heap of send times; per loop iteration at most as many sends as the
-receive buffer can hold replies, so that the reader keeps up), keeps the outstanding echoes in a dict keyed by a unique (identifier, sequence) and
-their deadlines in a second heap, and reads the socket from an ``add_reader`` callback that drains every
-queued datagram per wake-up. No task and no Future exist per echo, so 10,000 concurrent pings stay cheap.
+a single event-loop timer (a heap of send times; per loop iteration at most as many sends as the receive
+buffer has room for replies, so that the reader keeps up), keeps the outstanding echoes in a dict keyed
+by a unique (identifier, sequence) and their deadlines in a second heap, and reads the socket from an
+``add_reader`` callback that drains every queued datagram per wake-up. No task and no Future exist per
+echo, so 10,000 concurrent pings stay cheap.
 
 Replies are matched by (identifier, sequence), then checked against the destination address, the send
 stamp echoed in the payload and the pinger token; everything else is ignored. RTTs come from the kernel

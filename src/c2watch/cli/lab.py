@@ -1,0 +1,114 @@
+"""``c2watch lab serve`` and ``c2watch demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from pathlib import Path
+
+import click
+
+from c2watch.cli.context import App, pass_app
+from c2watch.config import Settings
+from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, load_scenario, serve, to_watchlist_csv
+from c2watch.observer.cycle import CycleOptions, run_cycle
+from c2watch.observer.schedule import Schedule
+from c2watch.observer.simulate import simulate_history, slots_between
+from c2watch.watchlist.importer import import_watchlist
+
+DEMO_NETWORK = "127.77.0.0/16"
+
+
+@click.group()
+def lab() -> None:
+    """The loopback C2 simulator (binds 127.0.0.0/8 only)."""
+
+
+@lab.command("serve")
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Scenario TOML (default: the built-in demo scenario).",
+)
+@click.option(
+    "--watchlist",
+    "watchlist_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the scenario as a watchlist CSV here.",
+)
+def serve_lab(scenario_file: Path | None, watchlist_out: Path | None) -> None:
+    """Serve simulated C2 destinations until interrupted.
+
+    Example: c2watch lab serve --watchlist lab.csv   (then: c2watch watchlist import lab.csv)
+    """
+    scenario = load_scenario(scenario_file) if scenario_file else example_scenario()
+
+    def ready(running: Lab) -> None:
+        for dest in scenario:
+            click.echo(f"{dest.threat_id:10} {running.url_for(dest.name)}")
+        if watchlist_out is not None:
+            watchlist_out.write_text(to_watchlist_csv(scenario, running.ports()), encoding="utf-8")
+            click.echo(f"watchlist written to {watchlist_out}")
+        click.echo("lab running; Ctrl-C stops it")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(scenario, dt.datetime.now, stop, on_ready=ready)  # type: ignore[arg-type]
+
+    asyncio.run(run())
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The user's settings with the demo network explicitly allowed and short timeouts (lab peers are local)."""
+    data = settings.model_dump()
+    data["safety"]["allow_networks"] = [*data["safety"]["allow_networks"], DEMO_NETWORK]
+    data["icmp"].update(count=4, interval=0.05, timeout=0.3)
+    data["http"].update(connect_timeout=0.5, total_timeout=0.5)
+    data["tls"].update(timeout=0.5)
+    return Settings(**data)
+
+
+@click.command()
+@click.option(
+    "--days",
+    type=click.IntRange(1, 62),
+    default=14,
+    show_default=True,
+    help="Days of fast-forwarded history to build before the live cycle.",
+)
+@pass_app
+def demo(app: App, days: int) -> None:
+    """Start the lab, build simulated history with real cycles, then run one live cycle.
+
+    Example: c2watch demo --days 7
+    """
+    app.home.init()
+    settings = demo_settings(app.settings)
+    now = app.clock()
+    start = now - dt.timedelta(days=days)
+    scenario = example_scenario(start)
+    asyncio.run(_demo(app, settings, scenario, start, now))
+
+
+async def _demo(app: App, settings: Settings, scenario: Scenario, start: dt.datetime, now: dt.datetime) -> None:
+    clock = FakeClock(start)
+    async with Lab(scenario, clock) as running:
+        path = app.home.path / "demo-watchlist.csv"
+        path.write_text(to_watchlist_csv(scenario, running.ports()), encoding="utf-8")
+        import_watchlist(app.store, path, now, source="c2watch-demo")
+        slots = slots_between(Schedule.from_settings(settings.schedule), start, now)
+        click.echo(f"simulating {len(slots)} cycles ({start:%Y-%m-%d} .. {now:%Y-%m-%d}) against the lab")
+        with click.progressbar(length=len(slots), label="cycles") as bar:
+            await simulate_history(
+                app.store, settings, app.home.path, running, clock, slots, on_cycle=lambda _s: bar.update(1)
+            )
+        clock.set(now)
+        await running.sync()
+        live = await run_cycle(app.store, settings, app.home.path, CycleOptions(), clock)
+    click.echo(f"live cycle {live.cycle_id}: {live.outcomes}")
+    click.echo(f"STIX bundles under {app.home.path / 'observations'}; store {app.home.store_url(settings)}")
