@@ -3,11 +3,12 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import c2watch.lab as lab_api
-from c2watch.lab import FakeClock, Lab, example_scenario, serve, to_watchlist_csv
+from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, serve, to_watchlist_csv
 from c2watch.lab.demo import DEMO_START, WATCHLIST_HEADER
 from c2watch.watchlist import parse_watchlist
 
@@ -54,9 +55,14 @@ def test_watchlist_csv_takes_the_ports_a_lab_chose() -> None:
     assert ",http://127.77.1.10:4321/gate.php,4321," in to_watchlist_csv(scenario, {"gate": 4321})
 
 
+def demo_on_free_ports() -> Scenario:
+    """The demo scenario with port 0 everywhere, so parallel test runs do not collide."""
+    return Scenario([replace(dest, port=0) for dest in example_scenario()])
+
+
 async def test_the_demo_runs_on_a_fake_clock() -> None:
     clock = FakeClock(DEMO_START)
-    async with Lab(example_scenario(), clock) as lab:
+    async with Lab(demo_on_free_ports(), clock) as lab:
         assert status_of(await fetch(lab.url_for("demo-a-gate")))[0] == 200
         assert status_of(await fetch(lab.url_for("demo-b-tls")))[0] == 200
         clock.advance(days=7)
@@ -68,7 +74,7 @@ async def test_the_demo_runs_on_a_fake_clock() -> None:
 async def test_serve_runs_until_stopped() -> None:
     stop = asyncio.Event()
     ready: list[Lab] = []
-    task = asyncio.create_task(serve(example_scenario(), FakeClock(DEMO_START), stop, on_ready=ready.append))
+    task = asyncio.create_task(serve(demo_on_free_ports(), FakeClock(DEMO_START), stop, on_ready=ready.append))
     while not ready:
         await asyncio.sleep(0.01)
     url = ready[0].url_for("demo-a-gate")

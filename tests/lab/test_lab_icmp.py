@@ -110,10 +110,9 @@ async def test_without_nft_the_lab_runs_and_says_so(
 
 
 async def test_nothing_to_control_needs_no_table(clock: FakeClock) -> None:
-    before = list_tables()
     async with Lab(Scenario([dest("alive", 25, (None, "status:200"))]), clock) as lab:
         assert lab.icmp_controlled and not lab.icmp.active
-        assert list_tables() == before
+        assert lab.icmp.table not in list_tables()
 
 
 def test_stale_tables_of_dead_processes_are_removed() -> None:
@@ -127,7 +126,7 @@ def test_stale_tables_of_dead_processes_are_removed() -> None:
         assert mine.apply()  # which removes tables of dead processes first
         assert stale not in list_tables()
         subprocess.run(["nft", "add", "table", "inet", stale], check=True)
-        assert remove_stale_tables() == [stale]
+        assert stale in remove_stale_tables()
         assert mine.table in list_tables()  # a live process's table stays
     finally:
         mine.remove()

@@ -11,7 +11,7 @@ import click
 
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
-from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, load_scenario, serve, to_watchlist_csv
+from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, load_scenario, serve, to_watchlist_csv, utc_now
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.observer.schedule import Schedule
 from c2watch.observer.simulate import simulate_history, slots_between
@@ -58,7 +58,7 @@ def serve_lab(scenario_file: Path | None, watchlist_out: Path | None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await serve(scenario, dt.datetime.now, stop, on_ready=ready)  # type: ignore[arg-type]
+        await serve(scenario, utc_now, stop, on_ready=ready)
 
     asyncio.run(run())
 
