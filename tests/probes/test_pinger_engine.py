@@ -7,13 +7,14 @@ socketpair), so every path runs deterministically and nothing goes on any networ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import socket
 import struct
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -66,10 +67,8 @@ class FakeIcmpSocket:
 
     def recvmsg_into(self, buffers: list[bytearray], ancbufsize: int) -> tuple[int, list[Any], int, tuple[str, int]]:
         if not self.inbox:
-            try:
+            with contextlib.suppress(BlockingIOError):
                 self._ready.recv(65536)
-            except BlockingIOError:
-                pass
             raise BlockingIOError(errno.EAGAIN, "empty")
         data, ancdata, source = self.inbox.popleft()
         buffers[0][: len(data)] = data
@@ -89,6 +88,23 @@ class FakeIcmpSocket:
         self._wake.close()
 
 
+@pytest.fixture(autouse=True)
+def close_fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every fake socket a test made, also when the test fails before aclose()."""
+    made: list[FakeIcmpSocket] = []
+    init = FakeIcmpSocket.__init__
+
+    def recording_init(self: FakeIcmpSocket, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(FakeIcmpSocket, "__init__", recording_init)
+    yield
+    for fake in made:
+        if not fake.closed:
+            fake.close()
+
+
 def reply_for(request: bytes, ipv6: bool = False) -> bytes:
     body = bytes([129 if ipv6 else 0, 0, 0, 0]) + request[4:]
     return body if ipv6 else body[:2] + struct.pack("!H", checksum(body)) + body[4:]
@@ -103,12 +119,20 @@ def timestamp(ns: int) -> list[tuple[int, int, bytes]]:
     return [(socket.SOL_SOCKET, ANC_TIMESTAMP, struct.pack("@ll", ns // 10**9, ns % 10**9))]
 
 
-def answer(fake: FakeIcmpSocket, delay_ms: float = 5.0, ttl: int = 57) -> Callable[[bytes, str], None]:
-    """A responder: every request is answered by its destination, 'received' ``delay_ms`` after sending."""
+def answer(
+    fake: FakeIcmpSocket, delay_ms: float = 5.0, ttl: int = 57, ip_header: bool = True
+) -> Callable[[bytes, str], None]:
+    """A responder: every request is answered by its destination, 'received' ``delay_ms`` after sending.
+
+    Raw IPv4 sockets get the IPv4 header (with the TTL), datagram sockets the TTL as ancillary data.
+    """
 
     def respond(packet: bytes, destination: str) -> None:
-        received = time.time_ns() + int(delay_ms * 1_000_000)
-        fake.deliver(with_ipv4_header(reply_for(packet), destination, ttl), destination, timestamp(received))
+        received = timestamp(time.time_ns() + int(delay_ms * 1_000_000))
+        if ip_header:
+            fake.deliver(with_ipv4_header(reply_for(packet), destination, ttl), destination, received)
+        else:
+            fake.deliver(reply_for(packet), destination, [*received, (socket.IPPROTO_IP, 2, struct.pack("@i", ttl))])
 
     return respond
 
@@ -183,10 +207,10 @@ async def test_unanswered_echoes_time_out_within_the_ping_budget() -> None:
     pinger = pinger_on(fake)
     loop = asyncio.get_running_loop()
     start = loop.time()
-    stats = await pinger.ping(TARGET, count=3, interval=0.05, timeout=0.2)
+    stats = await pinger.ping(TARGET, count=3, interval=0.05, timeout=0.3)
     elapsed = loop.time() - start
     assert stats == PingStats(TARGET, 3, 0, 100.0, None, (), None, "no-reply", None)
-    assert 0.2 + 2 * 0.05 - 0.01 <= elapsed < 0.2 + 2 * 0.05 + 0.25
+    assert 2 * 0.05 + 0.3 - 0.01 <= elapsed < 0.8  # waiting out each echo in turn would take 0.1 + 3 * 0.3
     assert channel_of(pinger).outstanding == 0
     await pinger.aclose()
 
@@ -266,12 +290,12 @@ async def test_a_cancelled_ping_is_withdrawn() -> None:
 @pytest.mark.parametrize(("mode", "space"), [("raw", 1 << 32), ("dgram", 1 << 16)])
 async def test_sequence_numbers_wrap(mode: str, space: int) -> None:
     fake = FakeIcmpSocket()
-    fake.on_send = answer(fake)
+    fake.on_send = answer(fake, ip_header=mode == "raw")
     pinger = pinger_on(fake, mode)
     await pinger.ping(TARGET, count=1, timeout=1.0)
     channel_of(pinger)._counter = space - 2
     stats = await pinger.ping(TARGET, count=4, interval=0.0, timeout=1.0)
-    assert stats.received == 4
+    assert (stats.received, stats.ttl) == (4, 57)
     seqs = [int.from_bytes(packet[6:8], "big") for packet, _ in fake.sent[1:]]
     assert seqs == [0xFFFE, 0xFFFF, 0, 1]
     idents = {int.from_bytes(packet[4:6], "big") for packet, _ in fake.sent}
@@ -330,7 +354,9 @@ async def test_addresses_are_literal_ips_only() -> None:
     fake.on_send = answer(fake)
     pinger = pinger_on(fake)
     for bad in ["example.com", "", "127.0.0", "01.2.3.4", "::g"]:
-        assert await pinger.ping(bad, count=1) == PingStats(bad, 0, 0, 100.0, None, (), None, "error", "not an IP address")
+        assert await pinger.ping(bad, count=1) == PingStats(
+            bad, 0, 0, 100.0, None, (), None, "error", "not an IP address"
+        )
     stats = await pinger.ping("::ffff:127.0.0.9", count=1, timeout=1.0)  # IPv4-mapped goes out as IPv4
     assert stats.received == 1 and stats.address == "::ffff:127.0.0.9"
     assert fake.sent[-1][1] == (TARGET, 0)
@@ -352,7 +378,10 @@ async def test_socket_open_failures_are_results_per_family() -> None:
     v6 = await pinger.ping("::1")
     assert (v4.outcome, v4.sent) == ("icmp-unavailable", 0)
     assert v4.error is not None and ICMP_FIX in v4.error and "raw IPv4" in v4.error
-    assert (v6.outcome, v6.error) == ("error", "cannot open raw IPv6 ICMP socket: Address family not supported by protocol")
+    assert (v6.outcome, v6.error) == (
+        "error",
+        "cannot open raw IPv6 ICMP socket: Address family not supported by protocol",
+    )
     await pinger.aclose()
 
 

@@ -19,7 +19,7 @@ def reference_checksum(data: bytes) -> int:
     """RFC 1071, word by word."""
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
@@ -42,9 +42,7 @@ def test_checksum_matches_rfc1071(data: bytes) -> None:
     assert checksum(data) == reference_checksum(data)
 
 
-@given(
-    st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 2**64 - 1), st.binary(min_size=8, max_size=8)
-)
+@given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 2**64 - 1), st.binary(min_size=8, max_size=8))
 def test_echo_request_checksum_verifies(ident: int, seq: int, stamp: int, token: bytes) -> None:
     packet = build_echo(False, ident, seq, stamp, token)
     assert len(packet) == 8 + PAYLOAD_SIZE == 64

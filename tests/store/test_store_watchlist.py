@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from c2watch.errors import StoreError
 from c2watch.models import WatchlistEntry
 from c2watch.store import Store, open_store
-from c2watch.store.engine import current_revision
+from c2watch.store.engine import current_revision, head_revision
+
+HEAD = head_revision()
 from c2watch.store.tables import targets
 
 NOW = dt.datetime(2026, 1, 5, 3, 0, tzinfo=dt.UTC)
@@ -25,7 +27,7 @@ ENTRIES = [
 
 
 def test_open_migrates_to_head_and_is_idempotent(store: Store, store_url: str) -> None:
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == HEAD
     store.apply_watchlist(ENTRIES, "list.csv", NOW)
     again = open_store(store_url)
     assert len(again.targets()) == 3

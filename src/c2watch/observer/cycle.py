@@ -18,7 +18,7 @@ from c2watch.errors import UnknownThreatError
 from c2watch.models import Target
 from c2watch.observer.record import Observation
 from c2watch.observer.select import prepare
-from c2watch.observer.writer import ObservationWriter
+from c2watch.observer.writer import ObservationWriter, WriterTarget
 from c2watch.probes import PROBES
 from c2watch.probes.base import Clock, ProbeContext, utcnow
 from c2watch.probes.http import open_session
@@ -73,6 +73,12 @@ class CycleSummary:
         }
 
 
+def producer_of(settings: Settings) -> Producer:
+    """The STIX identities of this observer (from ``[observer] organization`` and ``name``)."""
+    org_id, system_id = identity_ids(settings.observer.organization, settings.observer.name)
+    return Producer(org_id, system_id, settings.observer.organization, settings.observer.name, settings.http.user_agent)
+
+
 @asynccontextmanager
 async def open_context(settings: Settings, clock: Clock) -> AsyncIterator[ProbeContext]:
     """The shared pinger, HTTP session and resolver of a cycle, closed when it ends."""
@@ -95,7 +101,7 @@ async def observe_target(target: Target, settings: Settings, ctx: ProbeContext) 
     probe_target, resolution = await prepare(target, ctx.guard, ctx.resolver, allow_domains)
     kinds = [kind for kind in settings.cycle.probes if kind in PROBES]
     results = await asyncio.gather(*(PROBES[kind](probe_target, settings, ctx) for kind in kinds))
-    return Observation(probe_target, observed_at, resolution, dict(zip(kinds, results, strict=True)))
+    return Observation(probe_target, observed_at, resolution, dict(zip(kinds, results, strict=True)), target.key)
 
 
 async def _work(
@@ -130,9 +136,13 @@ async def run_cycle(
     opts = options or CycleOptions()
     started_at, start = clock(), time.perf_counter()
     slot_at = opts.slot_at or started_at
-    org_id, system_id = identity_ids(settings.observer.organization, settings.observer.name)
+    producer = producer_of(settings)
     observer_pk = store.ensure_observer(
-        settings.observer.name, settings.observer.organization, org_id, system_id, started_at
+        settings.observer.name,
+        settings.observer.organization,
+        producer.org_identity,
+        producer.system_identity,
+        started_at,
     )
     targets = _targets(store, opts.threat, opts.rng)
     cycle_pk = store.start_cycle(observer_pk, slot_at, started_at, opts.simulated)
@@ -140,19 +150,12 @@ async def run_cycle(
         opts.on_start(len(targets))
     outcomes: Counter[str] = Counter()
     path = bundle_path(data_dir, settings.observer.name, slot_at, settings.observer.zone)
-    bundle = (
-        BundleWriter(
-            path,
-            Producer(org_id, system_id),
-            (settings.observer.organization, settings.observer.name),
-            settings.http.user_agent,
-            started_at,
-        )
-        if settings.cycle.write_stix
-        else None
+    bundle = BundleWriter(path, producer) if settings.cycle.write_stix else None
+    target = WriterTarget(
+        store, observer_pk, cycle_pk, opts.simulated, producer, started_at, bundle, outbox=bool(settings.hub.url)
     )
     interrupted = False
-    async with ObservationWriter(store, observer_pk, cycle_pk, opts.simulated, bundle) as writer:
+    async with ObservationWriter(target) as writer:
 
         def sink(obs: Observation) -> None:
             outcomes[obs.outcome] += 1

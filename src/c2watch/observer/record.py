@@ -22,6 +22,8 @@ class Observation:
     observed_at: dt.datetime
     resolution: Resolution | None
     results: dict[str, ProbeResult] = field(default_factory=dict)
+    target_key: str = ""
+    simulated: bool = False
 
     @property
     def finished_at(self) -> dt.datetime:

@@ -1,48 +1,77 @@
 """Persist observations as they finish: one background writer drains a queue in batches, in a thread, so the
-event loop (and the probes' timing) never waits for the database."""
+event loop (and the probes' timing) never waits for the database or the disk.
+
+Each batch goes to the store in one transaction (with the STIX objects into the outbox when a hub is configured)
+and to the cycle's bundle file.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from c2watch.observer.record import Observation
 from c2watch.stix.bundle import BundleWriter
+from c2watch.stix.observation import Producer, campaign_object, observation_objects
+from c2watch.stix.vocab import timestamp
 from c2watch.store import Store
 
-__all__ = ["ObservationWriter"]
+__all__ = ["ObservationWriter", "WriterTarget"]
 
 _BATCH = 500
+
+
+@dataclass
+class WriterTarget:
+    """Where a cycle's observations go."""
+
+    store: Store
+    observer_pk: int
+    cycle_pk: int
+    simulated: bool
+    producer: Producer
+    created: dt.datetime
+    bundle: BundleWriter | None = None
+    outbox: bool = False
 
 
 class ObservationWriter:
     """``put()`` never blocks; leaving the context waits until everything put is stored and the bundle closed."""
 
-    def __init__(
-        self, store: Store, observer_pk: int, cycle_pk: int, simulated: bool, bundle: BundleWriter | None
-    ) -> None:
-        self.store = store
-        self.observer_pk = observer_pk
-        self.cycle_pk = cycle_pk
-        self.simulated = simulated
-        self.bundle = bundle
+    def __init__(self, target: WriterTarget) -> None:
+        self.target = target
+        self._created = timestamp(target.created, millis=True)
         self._queue: asyncio.Queue[Observation | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> ObservationWriter:
-        if self.bundle is not None:
-            self.bundle.__enter__()
+        if self.target.bundle is not None:
+            self.target.bundle.__enter__()
         self._task = asyncio.create_task(self._drain())
         return self
 
     def put(self, obs: Observation) -> None:
+        obs.simulated = self.target.simulated
         self._queue.put_nowait(obs)
 
+    def _objects(self, obs: Observation) -> list[dict[str, Any]]:
+        return observation_objects(obs, self.target.producer, self._created)
+
     def _store_batch(self, batch: list[Observation]) -> None:
-        self.store.insert_observations([o.row(self.observer_pk, self.cycle_pk, self.simulated) for o in batch])
-        if self.bundle is not None:
-            for obs in batch:
-                self.bundle.add(obs)
+        t = self.target
+        need_objects = t.bundle is not None or t.outbox
+        groups = [self._objects(obs) for obs in batch] if need_objects else []
+        outbox = [json.dumps([campaign_object(o.target.threat_id), *g]) for o, g in zip(batch, groups, strict=True)]
+        t.store.insert_observations(
+            [o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox if t.outbox else []
+        )
+        if t.bundle is not None:
+            for obs, group in zip(batch, groups, strict=True):
+                t.bundle.add(obs.target.threat_id, group)
 
     async def _drain(self) -> None:
         done = False
@@ -65,5 +94,5 @@ class ObservationWriter:
         try:
             await asyncio.shield(self._task)
         finally:
-            if self.bundle is not None:
-                self.bundle.__exit__(exc_type, exc, tb)
+            if self.target.bundle is not None:
+                self.target.bundle.__exit__(exc_type, exc, tb)

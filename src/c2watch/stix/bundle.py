@@ -1,6 +1,6 @@
 """A cycle's STIX 2.1 bundle, streamed to disk as observations finish (memory stays flat for 100,000 targets).
 
-The file is written as ``<name>.partial`` and renamed when the cycle ends, so a file without the suffix is complete.
+The file is written as ``<name>.partial`` and renamed when the cycle ends: a file without the suffix is complete.
 """
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from c2watch.observer.record import Observation
-from c2watch.stix.observation import Producer, observation_objects, threat_reference
-from c2watch.stix.vocab import PRODUCER_CREATED, campaign_id, extension_definitions, timestamp
+from c2watch.stix.observation import Producer, campaign_object
+from c2watch.stix.vocab import extension_definitions
 
 __all__ = ["BundleWriter", "bundle_path"]
 
@@ -29,15 +29,10 @@ def bundle_path(data_dir: Path, observer: str, slot_at: dt.datetime, zone: str) 
 class BundleWriter:
     """Write one bundle object by object; identities and extension-definitions first, each campaign once."""
 
-    def __init__(
-        self, path: Path, producer: Producer, names: tuple[str, str], user_agent: str, created: dt.datetime
-    ) -> None:
+    def __init__(self, path: Path, producer: Producer) -> None:
         self.path = path
         self.partial = path.with_name(path.name + ".partial")
         self.producer = producer
-        self.names = names
-        self.user_agent = user_agent
-        self.created = timestamp(created, millis=True)
         self._campaigns: set[str] = set()
         self._file: IO[str] | None = None
         self._count = 0
@@ -46,29 +41,9 @@ class BundleWriter:
         self.partial.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.partial.open("w", encoding="utf-8")
         self._file.write(f'{{"type": "bundle", "id": "bundle--{uuid.uuid4()}", "objects": [\n')
-        for obj in self._identities() + extension_definitions(self.producer.org_identity):
+        for obj in self.producer.identities() + extension_definitions(self.producer.org_identity):
             self._write(obj)
         return self
-
-    def _identities(self) -> list[dict[str, Any]]:
-        org, system = self.names
-        base = {
-            "type": "identity",
-            "spec_version": "2.1",
-            "created": PRODUCER_CREATED,
-            "modified": PRODUCER_CREATED,
-        }
-        return [
-            {**base, "id": self.producer.org_identity, "name": org, "identity_class": "organization"},
-            {
-                **base,
-                "id": self.producer.system_identity,
-                "created_by_ref": self.producer.org_identity,
-                "name": system,
-                "description": "c2watch observer agent",
-                "identity_class": "system",
-            },
-        ]
 
     def _write(self, obj: dict[str, Any]) -> None:
         assert self._file is not None
@@ -76,24 +51,12 @@ class BundleWriter:
         self._file.write(prefix + json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
         self._count += 1
 
-    def _campaign(self, threat_id: str) -> dict[str, Any]:
-        return {
-            "type": "campaign",
-            "spec_version": "2.1",
-            "id": campaign_id(threat_id),
-            "created_by_ref": self.producer.org_identity,
-            "created": PRODUCER_CREATED,
-            "modified": PRODUCER_CREATED,
-            "name": threat_id,
-            "external_references": [threat_reference(threat_id)],
-        }
-
-    def add(self, obs: Observation) -> None:
-        threat = obs.target.threat_id
-        if threat not in self._campaigns:
-            self._campaigns.add(threat)
-            self._write(self._campaign(threat))
-        for obj in observation_objects(obs, self.producer, self.user_agent, self.created):
+    def add(self, threat_id: str, objects: Iterable[dict[str, Any]]) -> None:
+        """Append one observation's objects (its campaign first, once per bundle)."""
+        if threat_id not in self._campaigns:
+            self._campaigns.add(threat_id)
+            self._write(campaign_object(threat_id))
+        for obj in objects:
             self._write(obj)
 
     def __exit__(

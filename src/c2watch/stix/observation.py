@@ -12,6 +12,7 @@ from c2watch.observer.record import Observation
 from c2watch.probes.base import ProbeResult
 from c2watch.stix.vocab import (
     DETAILS_EXTENSION,
+    PRODUCER_CREATED,
     PROBE_EXTENSION,
     THREAT_ID_SOURCE,
     campaign_id,
@@ -20,15 +21,45 @@ from c2watch.stix.vocab import (
     timestamp,
 )
 
-__all__ = ["Producer", "observation_objects", "threat_reference"]
+__all__ = ["Producer", "campaign_object", "observation_objects", "threat_reference"]
 
 
 @dataclass(frozen=True)
 class Producer:
-    """Who made the record: the organisation identity and the observer's system identity."""
+    """Who made the record: the organisation and the observer (system) identities, and how it probes."""
 
     org_identity: str
     system_identity: str
+    org_name: str = ""
+    observer_name: str = ""
+    user_agent: str = ""
+
+    def identities(self) -> list[dict[str, Any]]:
+        base = {"type": "identity", "spec_version": "2.1", "created": PRODUCER_CREATED, "modified": PRODUCER_CREATED}
+        return [
+            {**base, "id": self.org_identity, "name": self.org_name, "identity_class": "organization"},
+            {
+                **base,
+                "id": self.system_identity,
+                "created_by_ref": self.org_identity,
+                "name": self.observer_name,
+                "description": "c2watch observer agent",
+                "identity_class": "system",
+            },
+        ]
+
+
+def campaign_object(threat_id: str) -> dict[str, Any]:
+    """A threat ID as a campaign: the same object (id, no creator) at every organisation, so sharing dedupes it."""
+    return {
+        "type": "campaign",
+        "spec_version": "2.1",
+        "id": campaign_id(threat_id),
+        "created": PRODUCER_CREATED,
+        "modified": PRODUCER_CREATED,
+        "name": threat_id,
+        "external_references": [threat_reference(threat_id)],
+    }
 
 
 def threat_reference(threat_id: str) -> dict[str, str]:
@@ -153,14 +184,16 @@ def _http_traffic(
     return traffic
 
 
-def observation_objects(obs: Observation, producer: Producer, user_agent: str, created: str) -> list[dict[str, Any]]:
+def observation_objects(obs: Observation, producer: Producer, created: str) -> list[dict[str, Any]]:
     """Everything one observation adds to a bundle (campaigns and identities are written once per bundle)."""
     objects, ids, domain_ref = _scos(obs)
     traffic = [
         t
         for t in (
             _icmp_traffic(obs, obs.results["icmp"], ids) if "icmp" in obs.results else None,
-            _http_traffic(obs, obs.results["http"], ids, domain_ref, user_agent) if "http" in obs.results else None,
+            _http_traffic(obs, obs.results["http"], ids, domain_ref, producer.user_agent)
+            if "http" in obs.results
+            else None,
         )
         if t is not None
     ]
@@ -192,6 +225,9 @@ def _observed_data(obs: Observation, producer: Producer, refs: list[dict[str, An
                 "observer_ref": producer.system_identity,
                 "probed_kind": obs.target.kind,
                 "probed_value": obs.target.value,
+                "target_key": obs.target_key,
+                **({"resolved": list(obs.resolution.addresses)} if obs.resolution and obs.resolution.addresses else {}),
+                "simulated": obs.simulated,
                 **({"refused": list(obs.target.refused)} if obs.target.refused else {}),
             }
         },

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from c2watch.errors import StoreError
 from c2watch.models import Target, WatchlistEntry
 from c2watch.store import observations as _observations
+from c2watch.store import outbox as _outbox
 from c2watch.store import tables
 from c2watch.store import watchlist as _watchlist
 from c2watch.store.engine import create_engine, migrate, sqlite_url
@@ -32,8 +33,9 @@ class _DryRun(Exception):
 class Store:
     """Typed access to one database. Build it with :func:`open_store`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.engine = engine
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     @property
     def url(self) -> str:
@@ -92,9 +94,12 @@ class Store:
         with self.begin() as conn:
             _observations.finish_cycle(conn, cycle_pk, finished_at, stix_path, summary)
 
-    def insert_observations(self, rows: Sequence[dict[str, Any]]) -> None:
+    def insert_observations(self, rows: Sequence[dict[str, Any]], outbox: Sequence[str] = ()) -> None:
+        """Store observations, and their STIX objects (JSON) in the outbox, in one transaction."""
         with self.begin() as conn:
             _observations.insert_observations(conn, rows)
+            if outbox:
+                _outbox.enqueue(conn, outbox, self.clock())
 
     def last_slot(self, system_identity: str) -> dt.datetime | None:
         with self.connect() as conn:

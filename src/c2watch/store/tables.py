@@ -8,7 +8,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["UTCDateTime", "cycles", "metadata", "observations", "observers", "primary_key", "targets", "threats"]
+__all__ = [
+    "UTCDateTime",
+    "cycles",
+    "metadata",
+    "observations",
+    "observers",
+    "organizations",
+    "outbox",
+    "primary_key",
+    "sync_cursors",
+    "targets",
+    "taxii_objects",
+    "taxii_statuses",
+    "threats",
+    "tokens",
+]
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -139,4 +154,74 @@ observations = sa.Table(
     sa.UniqueConstraint("observer_pk", "target_pk", "observed_at", name="uq_observations_once"),
     sa.Index("ix_observations_threat_time", "threat_id", "observed_at"),
     sa.Index("ix_observations_target_time", "target_pk", "observed_at"),
+)
+
+# --- sharing: the hub's organisations, tokens, TAXII objects and statuses; the agent's outbox and cursors ---
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("identity", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("org_pk", sa.Integer, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+taxii_objects = sa.Table(
+    "taxii_objects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("collection", sa.String(64), nullable=False),
+    sa.Column("object_id", sa.String(100), nullable=False),
+    sa.Column("object_type", sa.String(64), nullable=False),
+    sa.Column("version", sa.String(40), nullable=False),
+    sa.Column("spec_version", sa.String(8), nullable=False),
+    sa.Column("date_added", UTCDateTime, nullable=False),
+    sa.Column("org_pk", sa.Integer, sa.ForeignKey("organizations.id")),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.UniqueConstraint("collection", "object_id", "version", name="uq_taxii_objects_version"),
+    sa.Index("ix_taxii_objects_added", "collection", "date_added", "id"),
+)
+
+taxii_statuses = sa.Table(
+    "taxii_statuses",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("org_pk", sa.Integer, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("request_timestamp", UTCDateTime, nullable=False),
+    sa.Column("total_count", sa.Integer, nullable=False),
+    sa.Column("successes", sa.JSON, nullable=False),
+    sa.Column("failures", sa.JSON, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("objects", sa.Text, nullable=False),
+    sa.Column("acked_at", UTCDateTime),
+    sa.Index("ix_outbox_pending", "acked_at", "id"),
+)
+
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column("hub", sa.String(500), primary_key=True),
+    sa.Column("collection", sa.String(64), primary_key=True),
+    sa.Column("added_after", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )

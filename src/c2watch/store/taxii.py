@@ -1,0 +1,134 @@
+"""TAXII collections in the store: objects with their versions and date_added, and status resources."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from c2watch.store.tables import taxii_objects, taxii_statuses
+
+__all__ = ["ObjectQuery", "StoredObject", "add_objects", "find_existing", "get_status", "query_objects", "save_status"]
+
+SCO_VERSION = "-"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    pk: int
+    object_id: str
+    version: str
+    date_added: dt.datetime
+    body: str
+
+    def manifest_version(self) -> str:
+        return self.version if self.version != SCO_VERSION else _stamp(self.date_added)
+
+
+def _stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class ObjectQuery:
+    """The filters of a TAXII objects/manifest/versions request."""
+
+    collection: str
+    added_after: dt.datetime | None = None
+    ids: Sequence[str] = ()
+    types: Sequence[str] = ()
+    versions: Sequence[str] = field(default_factory=lambda: ["last"])
+    after_pk: int = 0
+    limit: int = 1000
+
+
+def find_existing(conn: sa.Connection, collection: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(object id, version) → stored body, for the keys that exist already."""
+    found: dict[tuple[str, str], str] = {}
+    ids = sorted({object_id for object_id, _ in keys})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = sa.select(taxii_objects.c.object_id, taxii_objects.c.version, taxii_objects.c.body).where(
+            taxii_objects.c.collection == collection, taxii_objects.c.object_id.in_(chunk)
+        )
+        found.update({(row.object_id, row.version): row.body for row in conn.execute(query)})
+    return {key: body for key, body in found.items() if key in set(keys)}
+
+
+def add_objects(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(taxii_objects.insert(), list(rows))
+
+
+def _version_filter(versions: Sequence[str]) -> sa.ColumnElement[bool] | None:
+    if "all" in versions:
+        return None
+    latest = sa.select(sa.func.max(taxii_objects.c.version)).where(
+        taxii_objects.c.collection == sa.literal_column("o.collection"),
+        taxii_objects.c.object_id == sa.literal_column("o.object_id"),
+    )
+    earliest = sa.select(sa.func.min(taxii_objects.c.version)).where(
+        taxii_objects.c.collection == sa.literal_column("o.collection"),
+        taxii_objects.c.object_id == sa.literal_column("o.object_id"),
+    )
+    wanted = [v for v in versions if v not in ("last", "first")]
+    o = taxii_objects.alias("o")
+    clauses: list[sa.ColumnElement[bool]] = [o.c.version.in_(wanted)] if wanted else []
+    if "last" in versions:
+        clauses.append(o.c.version == latest.scalar_subquery())
+    if "first" in versions:
+        clauses.append(o.c.version == earliest.scalar_subquery())
+    return sa.or_(*clauses)
+
+
+def query_objects(conn: sa.Connection, query: ObjectQuery) -> tuple[list[StoredObject], bool]:
+    """One page of objects in insertion order, and whether more follow."""
+    o = taxii_objects.alias("o")
+    stmt = sa.select(o.c.id, o.c.object_id, o.c.version, o.c.date_added, o.c.body).where(
+        o.c.collection == query.collection, o.c.id > query.after_pk
+    )
+    if query.added_after is not None:
+        stmt = stmt.where(o.c.date_added > query.added_after)
+    if query.ids:
+        stmt = stmt.where(o.c.object_id.in_(list(query.ids)))
+    if query.types:
+        stmt = stmt.where(o.c.object_type.in_(list(query.types)))
+    version_clause = _version_filter(query.versions)
+    if version_clause is not None:
+        stmt = stmt.where(version_clause)
+    rows = conn.execute(stmt.order_by(o.c.id).limit(query.limit + 1)).all()
+    page = [StoredObject(r.id, r.object_id, r.version, r.date_added, r.body) for r in rows[: query.limit]]
+    return page, len(rows) > query.limit
+
+
+def save_status(
+    conn: sa.Connection,
+    status_id: str,
+    org_pk: int,
+    at: dt.datetime,
+    total: int,
+    successes: list[dict[str, Any]],
+    failures: list[dict[str, Any]],
+) -> None:
+    conn.execute(
+        taxii_statuses.insert().values(
+            id=status_id, org_pk=org_pk, request_timestamp=at, total_count=total, successes=successes, failures=failures
+        )
+    )
+
+
+def get_status(conn: sa.Connection, status_id: str, org_pk: int | None) -> dict[str, Any] | None:
+    stmt = sa.select(taxii_statuses).where(taxii_statuses.c.id == status_id)
+    if org_pk is not None:
+        stmt = stmt.where(taxii_statuses.c.org_pk == org_pk)
+    row = conn.execute(stmt).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def loads(body: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(body)
+    return value
