@@ -12,9 +12,9 @@ from c2watch.errors import StoreError
 from c2watch.models import WatchlistEntry
 from c2watch.store import Store, open_store
 from c2watch.store.engine import current_revision, head_revision
+from c2watch.store.tables import targets
 
 HEAD = head_revision()
-from c2watch.store.tables import targets
 
 NOW = dt.datetime(2026, 1, 5, 3, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)

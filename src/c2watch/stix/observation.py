@@ -12,8 +12,8 @@ from c2watch.observer.record import Observation
 from c2watch.probes.base import ProbeResult
 from c2watch.stix.vocab import (
     DETAILS_EXTENSION,
-    PRODUCER_CREATED,
     PROBE_EXTENSION,
+    PRODUCER_CREATED,
     THREAT_ID_SOURCE,
     campaign_id,
     sco_id,
