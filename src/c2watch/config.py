@@ -137,8 +137,14 @@ class StoreSettings(Section):
 
 
 class HubSettings(Section):
+    """For an agent: the hub to sync with (``url`` of its TAXII API root, e.g. ``https://hub.example/api/``) and
+    this organisation's observer token. For a hub: the largest request body it accepts."""
+
     url: str = ""
     token: str = ""
+    max_content_length: int = Field(20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    sync_batch: int = Field(200, ge=1, le=10_000)
+    timeout: PositiveFloat = 30.0
 
 
 class Settings(BaseSettings):

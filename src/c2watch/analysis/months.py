@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from c2watch.errors import InputError
+from c2watch.errors import C2WatchError, InputError
 
-__all__ = ["Month", "MonthError", "month_range"]
+__all__ = ["Month", "MonthError", "MonthOutOfRangeError", "month_range"]
 
 _PATTERN = re.compile(r"(\d{4})-(\d{2})")
 FIRST_YEAR = 1970
@@ -75,3 +75,9 @@ def month_range(first: Month, last: Month) -> Iterator[Month]:
     while month <= last:
         yield month
         month = month.next()
+
+
+class MonthOutOfRangeError(C2WatchError):
+    """A well-formed month outside the span of a threat's (or destination's) observations."""
+
+    exit_code = 2

@@ -9,9 +9,11 @@ import click
 
 from c2watch.cli.agent import agent
 from c2watch.cli.context import App
+from c2watch.cli.hub import hub
 from c2watch.cli.init import init
 from c2watch.cli.lab import demo, lab
 from c2watch.cli.observe import observe
+from c2watch.cli.sync import export, import_, sync
 from c2watch.cli.threats import threats
 from c2watch.cli.watchlist import watchlist
 from c2watch.errors import C2WatchError
@@ -47,7 +49,7 @@ def cli(ctx: click.Context, home: Path) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, watchlist, threats, observe, agent, lab, demo):
+for command in (init, watchlist, threats, observe, agent, lab, demo, hub, sync, export, import_):
     cli.add_command(command)
 
 

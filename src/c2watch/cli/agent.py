@@ -1,4 +1,4 @@
-"""``c2watch agent``: cycles on the schedule until SIGTERM/SIGINT."""
+"""``c2watch agent``: cycles on the schedule until SIGTERM/SIGINT, with hub sync after each cycle if configured."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import signal
 import click
 
 from c2watch.cli.context import App, pass_app
+from c2watch.config import Settings
 from c2watch.observer.agent import Agent
-from c2watch.observer.cycle import CycleOptions, run_cycle
+from c2watch.observer.cycle import CycleOptions, producer_of, run_cycle
 from c2watch.observer.schedule import Schedule
-from c2watch.stix import identity_ids
+from c2watch.store import Store
+from c2watch.taxii.sync import SyncReport, sync
+from c2watch.taxii.syncloop import SyncLoop
 
 
 @click.command()
@@ -20,25 +23,50 @@ from c2watch.stix import identity_ids
 def agent(app: App) -> None:
     """Run a cycle every [schedule] interval (default 4 h from 00:00:00 Asia/Tokyo) until stopped.
 
-    A slot missed while the machine slept runs once on wake. SIGTERM stores what the running cycle finished and
-    exits 0. Example: C2WATCH_HOME=/var/lib/c2watch c2watch agent
+    A slot missed while the machine slept runs once on wake. With [hub] url and token set, the outbox is pushed and
+    the others' records pulled after each cycle (retried with back-off while the hub is down). SIGTERM stores what
+    the running cycle finished and exits 0. Example: C2WATCH_HOME=/var/lib/c2watch c2watch agent
     """
     asyncio.run(_run_agent(app))
 
 
+def _sync_loop(store: Store, settings: Settings) -> SyncLoop | None:
+    if not (settings.hub.url and settings.hub.token):
+        return None
+    producer = producer_of(settings)
+
+    async def do_sync() -> SyncReport:
+        return await sync(
+            store, settings.hub.url, settings.hub.token, producer, settings.hub.sync_batch, settings.hub.timeout
+        )
+
+    def report(result: SyncReport | Exception) -> None:
+        click.echo(f"sync: {result.as_dict() if isinstance(result, SyncReport) else result}")
+
+    return SyncLoop(do_sync, on_report=report)
+
+
 async def _run_agent(app: App) -> None:
     settings, store = app.settings, app.store
+    syncer = _sync_loop(store, settings)
 
     async def run_slot(slot: dt.datetime) -> None:
         summary = await run_cycle(store, settings, app.home.path, CycleOptions(slot_at=slot), app.clock)
         click.echo(f"cycle {summary.cycle_id} for slot {slot.isoformat()}: {summary.outcomes}")
+        if syncer is not None:
+            syncer.kick()
 
-    _, system_id = identity_ids(settings.observer.organization, settings.observer.name)
-    runner = Agent(Schedule.from_settings(settings.schedule), run_slot, app.clock, last_slot=store.last_slot(system_id))
+    runner = Agent(
+        Schedule.from_settings(settings.schedule),
+        run_slot,
+        app.clock,
+        last_slot=store.last_slot(producer_of(settings).system_identity),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.terminate, stop)
     click.echo(f"agent {settings.observer.name}: next slot {runner.schedule.next_slot_after(app.clock()).isoformat()}")
-    await runner.run(stop)
+    tasks = [runner.run(stop)] + ([syncer.run(stop)] if syncer else [])
+    await asyncio.gather(*tasks)
     click.echo("agent stopped")

@@ -16,14 +16,19 @@ from sqlalchemy.engine import Engine
 
 from c2watch.errors import StoreError
 from c2watch.models import Target, WatchlistEntry
+from c2watch.store import access as _access
 from c2watch.store import observations as _observations
 from c2watch.store import outbox as _outbox
+from c2watch.store import queries as _queries
+from c2watch.store import shared as _shared
 from c2watch.store import tables
+from c2watch.store import taxii as _taxii
 from c2watch.store import watchlist as _watchlist
 from c2watch.store.engine import create_engine, migrate, sqlite_url
+from c2watch.store.queries import Bucket, Scope
 from c2watch.store.watchlist import ImportReport, ThreatRow
 
-__all__ = ["ImportReport", "Store", "ThreatRow", "open_store", "sqlite_url"]
+__all__ = ["Bucket", "ImportReport", "Scope", "Store", "ThreatRow", "open_store", "sqlite_url"]
 
 
 class _DryRun(Exception):
@@ -112,6 +117,114 @@ class Store:
             query = query.where(tables.observations.c.threat_id == threat)
         with self.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    # Read queries for reports and the dashboard (SQL in c2watch.store.queries).
+
+    def monthly_counts(
+        self, scope: Scope, buckets: Sequence[Bucket], by_target: bool = False
+    ) -> list[_queries.MonthlyCount]:
+        with self.connect() as conn:
+            return _queries.monthly_counts(conn, scope, buckets, by_target)
+
+    def pairings(self, scope: Scope, buckets: Sequence[Bucket]) -> list[_queries.Pairing]:
+        with self.connect() as conn:
+            return _queries.pairings(conn, scope, buckets)
+
+    def points(self, scope: Scope) -> list[_queries.Point]:
+        with self.connect() as conn:
+            return _queries.points(conn, scope)
+
+    def status_counts(self, scope: Scope) -> dict[int | None, int]:
+        with self.connect() as conn:
+            return _queries.status_counts(conn, scope)
+
+    def status_runs(self, scope: Scope) -> list[_queries.Run]:
+        with self.connect() as conn:
+            return _queries.status_runs(conn, scope)
+
+    def revivals(self, scope: Scope, min_gap_seconds: int, min_silent: int) -> list[_queries.Revival]:
+        with self.connect() as conn:
+            return _queries.revivals(conn, scope, min_gap_seconds, min_silent)
+
+    def target_windows(
+        self, threats: Sequence[str], start: dt.datetime, end: dt.datetime
+    ) -> list[_queries.TargetWindow]:
+        with self.connect() as conn:
+            return _queries.target_windows(conn, threats, start, end)
+
+    def span(self, scope: Scope) -> tuple[dt.datetime, dt.datetime] | None:
+        with self.connect() as conn:
+            return _queries.span(conn, scope)
+
+    def observer_names(self) -> dict[int, str]:
+        with self.connect() as conn:
+            return _queries.observer_names(conn)
+
+    # --- hub: organisations, tokens, TAXII objects ---
+
+    def add_organization(self, name: str) -> _access.Organization:
+        with self.begin() as conn:
+            return _access.add_organization(conn, name, self.clock())
+
+    def create_token(self, org: str, name: str, role: str) -> tuple[str, _access.TokenInfo]:
+        with self.begin() as conn:
+            return _access.create_token(conn, org, name, role, self.clock())
+
+    def list_tokens(self, org: str | None = None) -> list[_access.TokenInfo]:
+        with self.connect() as conn:
+            return _access.list_tokens(conn, org)
+
+    def revoke_token(self, public_id: str) -> _access.TokenInfo:
+        with self.begin() as conn:
+            return _access.revoke_token(conn, public_id, self.clock())
+
+    def verify_token(self, token: str) -> _access.TokenInfo | None:
+        with self.connect() as conn:
+            return _access.verify_token(conn, token)
+
+    def taxii_objects(self, query: _taxii.ObjectQuery) -> tuple[list[_taxii.StoredObject], bool]:
+        with self.connect() as conn:
+            return _taxii.query_objects(conn, query)
+
+    def taxii_add(self, collection: Any, token: _access.TokenInfo, objects: list[Any], now: dt.datetime) -> Any:
+        """Store a posted envelope (see :func:`c2watch.taxii.ingest.store_envelope`)."""
+        from c2watch.taxii.ingest import store_envelope
+
+        with self.begin() as conn:
+            return store_envelope(conn, collection, token, objects, now)
+
+    def taxii_status(self, status_id: str, org_pk: int | None) -> dict[str, Any] | None:
+        with self.connect() as conn:
+            return _taxii.get_status(conn, status_id, org_pk)
+
+    def index_shared(self, objects: dict[str, dict[str, Any]]) -> int:
+        """Index the observation records among ``objects`` (pulled or imported); returns new observations."""
+        from c2watch.stix.ingest import records_from_objects
+
+        with self.begin() as conn:
+            return _shared.index_records(conn, records_from_objects(objects), self.clock())
+
+    # --- agent: outbox and pull cursors ---
+
+    def outbox_pending(self, limit: int) -> list[tuple[int, str]]:
+        with self.connect() as conn:
+            return _outbox.pending(conn, limit)
+
+    def outbox_ack(self, ids: Sequence[int]) -> None:
+        with self.begin() as conn:
+            _outbox.ack(conn, ids, self.clock())
+
+    def outbox_depth(self) -> int:
+        with self.connect() as conn:
+            return _outbox.depth(conn)
+
+    def sync_cursor(self, hub: str, collection: str) -> dt.datetime | None:
+        with self.connect() as conn:
+            return _outbox.get_cursor(conn, hub, collection)
+
+    def set_sync_cursor(self, hub: str, collection: str, added_after: dt.datetime) -> None:
+        with self.begin() as conn:
+            _outbox.set_cursor(conn, hub, collection, added_after, self.clock())
 
     def close(self) -> None:
         self.engine.dispose()

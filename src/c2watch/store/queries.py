@@ -24,6 +24,7 @@ __all__ = [
     "Revival",
     "Run",
     "Scope",
+    "TargetWindow",
     "monthly_counts",
     "observer_names",
     "pairings",
@@ -90,10 +91,12 @@ def _bucket_of(column: sa.ColumnElement[dt.datetime], buckets: Sequence[Bucket])
     )
 
 
-def _bucketed(scope: Scope, buckets: Sequence[Bucket], *columns: sa.ColumnElement[Any]) -> sa.Subquery:
+def _bucketed(
+    scope: Scope, buckets: Sequence[Bucket], columns: Sequence[sa.ColumnElement[Any]], *where: sa.ColumnElement[bool]
+) -> sa.Subquery:
     bounded = scope._replace(start=buckets[0][1], end=buckets[-1][2])
     label = _bucket_of(o.c.observed_at, buckets).label("bucket")
-    return sa.select(label, *columns).where(*bounded.where()).subquery()
+    return sa.select(label, *columns).where(*bounded.where(), *where).subquery()
 
 
 class MonthlyCount(NamedTuple):
@@ -110,7 +113,7 @@ def monthly_counts(
     """Observations and those with any HTTP answer (``http_status`` set), per threat (or destination) and bucket."""
     if not buckets:
         return []
-    rows = _bucketed(scope, buckets, o.c.threat_id, o.c.target_pk, o.c.http_status)
+    rows = _bucketed(scope, buckets, (o.c.threat_id, o.c.target_pk, o.c.http_status))
     target = rows.c.target_pk if by_target else sa.null()
     keys = [rows.c.threat_id, rows.c.bucket, *([rows.c.target_pk] if by_target else [])]
     query = (
@@ -137,18 +140,12 @@ def pairings(conn: sa.Connection, scope: Scope, buckets: Sequence[Bucket]) -> li
         return []
     http = o.c.http_status.is_not(None)
     ping = o.c.ping_received > 0
-    measured = sa.and_(o.c.http_outcome.is_not(None), o.c.ping_sent > 0)
-    rows = _bucketed(
-        scope._replace(),
-        buckets,
-        o.c.target_pk,
-        sa.case((sa.and_(http, ping), 0), (http, 1), (ping, 2), else_=3).label("cell"),
-        measured.label("measured"),
-    )
+    cell = sa.case((sa.and_(http, ping), 0), (http, 1), (ping, 2), else_=3).label("cell")
+    measured = (o.c.http_outcome.is_not(None), o.c.ping_sent > 0)
+    rows = _bucketed(scope, buckets, (o.c.target_pk, cell), *measured)
     cells = [sa.func.sum(sa.case((rows.c.cell == index, 1), else_=0)) for index in range(4)]
     query = (
         sa.select(rows.c.target_pk, rows.c.bucket, *cells)
-        .where(rows.c.measured.is_(True))
         .group_by(rows.c.target_pk, rows.c.bucket)
         .order_by(rows.c.target_pk, rows.c.bucket)
     )
@@ -196,7 +193,13 @@ def status_runs(conn: sa.Connection, scope: Scope) -> list[Run]:
     series = (o.c.target_pk, o.c.observer_pk)
     previous = sa.func.lag(state).over(partition_by=series, order_by=(o.c.observed_at, o.c.id))
     marked = (
-        sa.select(*series, o.c.id, o.c.observed_at, state.label("state"), sa.case((state == previous, 0), else_=1).label("new"))
+        sa.select(
+            *series,
+            o.c.id,
+            o.c.observed_at,
+            state.label("state"),
+            sa.case((state == previous, 0), else_=1).label("new"),
+        )
         .where(*scope.where())
         .subquery()
     )
@@ -205,7 +208,7 @@ def status_runs(conn: sa.Connection, scope: Scope) -> list[Run]:
         order_by=(marked.c.observed_at, marked.c.id),
         rows=(None, 0),
     )
-    numbered = sa.select(marked, run_no.label("run")).subquery()
+    numbered = sa.select(*marked.c, run_no.label("run")).subquery()
     keys = (numbered.c.target_pk, numbered.c.observer_pk, numbered.c.run)
     query = (
         sa.select(
@@ -245,12 +248,13 @@ def revivals(conn: sa.Connection, scope: Scope, min_gap_seconds: int, min_silent
         .where(*scope.where())
         .subquery()
     )
-    window = {"partition_by": numbered.c.target_pk, "order_by": numbered.c.rn}
+
+    def previous(column: sa.ColumnElement[Any]) -> sa.Over[Any]:
+        return sa.func.lag(column, type_=column.type).over(partition_by=numbered.c.target_pk, order_by=numbered.c.rn)
+
     answers = (
         sa.select(
-            numbered,
-            sa.func.lag(numbered.c.observed_at).over(**window).label("prev_at"),
-            sa.func.lag(numbered.c.rn).over(**window).label("prev_rn"),
+            *numbered.c, previous(numbered.c.observed_at).label("prev_at"), previous(numbered.c.rn).label("prev_rn")
         )
         .where(numbered.c.http_status.is_not(None))
         .subquery()
@@ -275,7 +279,9 @@ class TargetWindow(NamedTuple):
     last_seen_at: dt.datetime
 
 
-def target_windows(conn: sa.Connection, threats: Sequence[str], start: dt.datetime, end: dt.datetime) -> list[TargetWindow]:
+def target_windows(
+    conn: sa.Connection, threats: Sequence[str], start: dt.datetime, end: dt.datetime
+) -> list[TargetWindow]:
     """Per destination of ``threats``: counts inside ``[start, end]`` (one indexed range scan per threat)."""
     if not threats:
         return []
@@ -307,6 +313,4 @@ def observer_names(conn: sa.Connection) -> dict[int, str]:
     """Observer row id -> ``name`` (``name (organisation)`` when two observers share a name)."""
     rows = conn.execute(sa.select(observers.c.id, observers.c.name, observers.c.organization)).all()
     names = [row.name for row in rows]
-    return {
-        row.id: row.name if names.count(row.name) == 1 else f"{row.name} ({row.organization})" for row in rows
-    }
+    return {row.id: row.name if names.count(row.name) == 1 else f"{row.name} ({row.organization})" for row in rows}

@@ -1,0 +1,154 @@
+"""Check what c2watch stored against the test bed's design: a run with any wrong outcome does not count.
+
+Per destination, from the SQLite store: one observation; 4 echoes sent; the exact received count and loss %; the
+exact TTL; the HTTP status, reason or error kind; the overall outcome; no timeout recorded early. Over the
+responder's class: the RTT error against the set delays (p99 at most ``RTT_P99_LIMIT_MS``). And the STIX bundle:
+complete, every line valid JSON, one observed-data per destination, one network-traffic per probe, one sighting
+per responding destination.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from testbed import ECHO_COUNT, HTTP_CONNECT_TIMEOUT_S, HTTP_TOTAL_TIMEOUT_S, SLOW_S, class_of, expected
+
+RTT_P99_LIMIT_MS = 5.0
+EARLY_TOLERANCE_MS = 50.0  # a timeout may not end sooner than designed minus this
+_COLUMNS = (
+    "probed_value",
+    "observed_at",
+    "id",
+    "outcome",
+    "ping_outcome",
+    "ping_sent",
+    "ping_received",
+    "ping_loss_pct",
+    "ping_rtt_avg_ms",
+    "ping_ttl",
+    "http_status",
+    "http_reason",
+    "http_error",
+    "http_elapsed_ms",
+)
+
+
+@dataclass
+class Verdict:
+    ok: bool = True
+    problems: Counter[str] = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # the start order (observed_at), for the floor
+    rtt: dict[str, Any] = field(default_factory=dict)
+    stix: dict[str, Any] = field(default_factory=dict)
+
+    def wrong(self, kind: str, example: str) -> None:
+        self.ok = False
+        self.problems[kind] += 1
+        if len(self.examples) < 12:
+            self.examples.append(example)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def _rows(db: Path, cycle_id: int) -> list[dict[str, Any]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        cursor = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM observations WHERE cycle_pk = ?", (cycle_id,))
+        return [dict(zip(_COLUMNS, row, strict=True)) for row in cursor]
+
+
+def check_row(row: dict[str, Any], http: bool, verdict: Verdict, rtt_errors: list[float], kernel: list[float]) -> None:
+    address = row["probed_value"]
+    want = expected(address)
+    name = class_of(address).name
+
+    def expect(kind: str, got: Any, wanted: Any) -> None:
+        if got != wanted:
+            verdict.wrong(f"{name}: {kind}", f"{address} ({name}): {kind} {got!r}, expected {wanted!r}")
+
+    expect("echoes sent", row["ping_sent"], ECHO_COUNT)
+    expect("echoes received", row["ping_received"], want.received)
+    expect("loss %", row["ping_loss_pct"], 100.0 * (ECHO_COUNT - want.received) / ECHO_COUNT)
+    expect("reply TTL", row["ping_ttl"], want.ttl)
+    expect("ping outcome", row["ping_outcome"], "alive" if want.received else "no-reply")
+    if want.received and row["ping_rtt_avg_ms"] is not None:
+        if want.rtt_ms is not None:
+            rtt_errors.append(abs(row["ping_rtt_avg_ms"] - want.rtt_ms))
+        else:
+            kernel.append(row["ping_rtt_avg_ms"])
+    expect("outcome", row["outcome"], want.outcome if http else want.icmp_outcome)
+    if not http:
+        return
+    expect("HTTP status", row["http_status"], want.http_status)
+    expect("HTTP reason", row["http_reason"], want.http_reason)
+    expect("HTTP error", row["http_error"], want.http_error)
+    least = {"silent": HTTP_CONNECT_TIMEOUT_S, "tarpit": HTTP_TOTAL_TIMEOUT_S, "slow": SLOW_S}.get(name)
+    if least is not None and (row["http_elapsed_ms"] or 0) < least * 1000 - EARLY_TOLERANCE_MS:
+        verdict.wrong(f"{name}: HTTP ended early", f"{address} ({name}): HTTP after {row['http_elapsed_ms']} ms")
+
+
+def check_bundle(path: Path, destinations: int, probes: int, responding: int, verdict: Verdict) -> None:
+    if not path.exists():
+        verdict.wrong("STIX bundle missing", f"no bundle at {path}")
+        return
+    kinds: Counter[str] = Counter()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or not lines[0].startswith('{"type": "bundle"') or lines[-1] != "]}":
+        verdict.wrong("STIX bundle framing", f"{path}: bad first or last line")
+        return
+    for number, line in enumerate(lines[1:-1], start=2):
+        try:
+            kinds[json.loads(line.rstrip(","))["type"]] += 1
+        except (ValueError, KeyError):
+            verdict.wrong("STIX bundle invalid JSON", f"{path}:{number}: not one JSON object")
+            return
+    verdict.stix = {"objects": sum(kinds.values()), "bytes": path.stat().st_size, **dict(kinds)}
+    for kind, count in (
+        ("observed-data", destinations),
+        ("network-traffic", destinations * probes),
+        ("sighting", responding),
+    ):
+        if kinds[kind] != count:
+            verdict.wrong(f"STIX {kind} count", f"{path}: {kinds[kind]} {kind}, expected {count}")
+
+
+def verify(db: Path, cycle_id: int, targets: list[str], probes: list[str], stix_path: str | None) -> Verdict:
+    verdict = Verdict()
+    http = "http" in probes
+    rows = _rows(db, cycle_id)
+    seen = Counter(row["probed_value"] for row in rows)
+    if len(rows) != len(targets) or set(seen) != set(targets) or max(seen.values(), default=0) != 1:
+        verdict.wrong("observations", f"{len(rows)} observations for {len(targets)} destinations")
+    rtt_errors: list[float] = []
+    kernel: list[float] = []
+    for row in rows:
+        check_row(row, http, verdict, rtt_errors, kernel)
+    p99 = percentile(rtt_errors, 0.99)
+    verdict.rtt = {
+        "responder_destinations": len(rtt_errors),
+        "error_ms_p50": percentile(rtt_errors, 0.5),
+        "error_ms_p99": p99,
+        "error_ms_max": max(rtt_errors, default=None),
+        "kernel_rtt_ms_p50": percentile(kernel, 0.5),
+        "kernel_rtt_ms_p99": percentile(kernel, 0.99),
+    }
+    if p99 is None or p99 > RTT_P99_LIMIT_MS:
+        verdict.wrong("RTT p99 error", f"responder class RTT error p99 {p99} ms > {RTT_P99_LIMIT_MS} ms")
+    rows.sort(key=lambda r: (r["observed_at"], r["id"]))
+    verdict.order = [row["probed_value"] for row in rows]
+    responding = sum(1 for row in rows if row["outcome"] == "responding")
+    if stix_path is None:
+        verdict.wrong("STIX bundle missing", "the cycle wrote no bundle")
+    else:
+        check_bundle(Path(stix_path), len(targets), len(probes), responding, verdict)
+    return verdict

@@ -1,0 +1,91 @@
+"""``c2watch sync``, ``c2watch export observations`` and ``c2watch import observations``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from c2watch.cli.context import App, pass_app
+from c2watch.errors import ConfigError
+from c2watch.observer.cycle import producer_of
+from c2watch.stix.exchange import check_bundle, export_bundle, parse_since, read_bundle
+from c2watch.stix.vocab import identity_ids
+from c2watch.taxii.sync import sync as run_sync
+
+
+@click.command()
+@click.option("--hub", "hub_url", help="Hub API root URL (default: [hub] url).")
+@click.option("--token", help="Organisation observer token (default: [hub] token).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def sync(app: App, hub_url: str | None, token: str | None, as_json: bool) -> None:
+    """Push the outbox to the hub, then pull the other observers' records.
+
+    Example: c2watch sync --hub https://hub.example/api/ --token c2w_...
+    """
+    settings = app.settings
+    url, secret = hub_url or settings.hub.url, token or settings.hub.token
+    if not url or not secret:
+        raise ConfigError("no hub configured: set [hub] url and token, or pass --hub and --token")
+    report = asyncio.run(
+        run_sync(app.store, url, secret, producer_of(settings), settings.hub.sync_batch, settings.hub.timeout)
+    )
+    if as_json:
+        app.print_json(report.as_dict())
+    else:
+        click.echo(
+            f"pushed {report.pushed_groups} observations ({len(report.push_failures)} refused), "
+            f"pulled {report.pulled_objects} objects, {report.indexed} new observations; "
+            f"outbox {report.outbox_left}"
+        )
+
+
+@click.group("export")
+def export() -> None:
+    """Write records for air-gapped exchange."""
+
+
+@export.command("observations")
+@click.option("--since", required=True, help="Date or timestamp (UTC), e.g. 2026-11-01.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output.")
+@pass_app
+def export_observations(app: App, since: str, output: Path | None) -> None:
+    """This observer's records since a date, as one STIX 2.1 bundle.
+
+    Example: c2watch export observations --since 2026-11-01 -o org-a.json
+    """
+    bundle = export_bundle(app.home.path / "observations", parse_since(since))
+    text = json.dumps(bundle, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{len(bundle['objects'])} objects written to {output}", err=True)
+
+
+@click.group("import")
+def import_() -> None:
+    """Read records exchanged air-gapped."""
+
+
+@import_.command("observations")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "org_name", required=True, help="The organisation that produced the file.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def import_observations(app: App, file: Path, org_name: str, as_json: bool) -> None:
+    """Index another organisation's STIX bundle; objects not created by that organisation are refused.
+
+    Example: c2watch import observations org-b.json --org "Org B CSIRT"
+    """
+    result = check_bundle(read_bundle(file), identity_ids(org_name, "")[0])
+    indexed = app.store.index_shared(result.accepted)
+    if as_json:
+        app.print_json({"accepted": len(result.accepted), "indexed": indexed, "failures": result.failures})
+        return
+    for failure in result.failures:
+        click.echo(f"refused {failure['id']}: {failure['message']}", err=True)
+    click.echo(f"{len(result.accepted)} objects accepted, {indexed} new observations, {len(result.failures)} refused")

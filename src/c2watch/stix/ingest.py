@@ -1,0 +1,122 @@
+"""Read observations back out of STIX: an ``observed-data`` of ours plus the objects it refers to become the
+observation record the dashboard and reports use. Objects of other producers are kept but not indexed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from c2watch.stix.vocab import DETAILS_EXTENSION, PROBE_EXTENSION, THREAT_ID_SOURCE
+
+__all__ = ["SharedRecord", "parse_time", "records_from_objects"]
+
+
+@dataclass(frozen=True)
+class SharedRecord:
+    """One observation as another observer recorded it."""
+
+    threat_id: str
+    target_key: str
+    org_identity: str
+    observer_identity: str
+    observer_name: str
+    org_name: str
+    row: dict[str, Any]
+
+
+def parse_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def _threat_id(observed: Mapping[str, Any]) -> str | None:
+    for ref in observed.get("external_references", []):
+        if ref.get("source_name") == THREAT_ID_SOURCE and ref.get("external_id"):
+            return str(ref["external_id"])
+    return None
+
+
+def _ping(traffic: Mapping[str, Any], ext: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "ping_outcome": ext.get("result"),
+        "ping_address": values.get(traffic.get("dst_ref", "")),
+        "ping_sent": ext.get("packets_sent"),
+        "ping_received": ext.get("packets_received"),
+        "ping_loss_pct": ext.get("packet_loss_pct"),
+        "ping_rtt_avg_ms": ext.get("rtt_avg_ms"),
+        "ping_ttl": ext.get("reply_ttl"),
+    }
+
+
+def _http(traffic: Mapping[str, Any], ext: Mapping[str, Any]) -> dict[str, Any]:
+    details = traffic.get("extensions", {}).get(DETAILS_EXTENSION, {})
+    elapsed = (parse_time(traffic["end"]) - parse_time(traffic["start"])).total_seconds() * 1000
+    return {
+        "http_outcome": ext.get("result"),
+        "http_status": ext.get("http_status_code"),
+        "http_reason": ext.get("http_reason_phrase"),
+        "http_error": details.get("error"),
+        "http_elapsed_ms": round(elapsed, 3),
+        "http_server": details.get("server"),
+        "http_content_type": details.get("content_type"),
+        "http_body_bytes": details.get("body_bytes"),
+        "http_body_sha256": details.get("body_sha256"),
+        "http_location": details.get("location"),
+        "tls_cert_sha256": details.get("cert_sha256"),
+    }
+
+
+def _probe_columns(observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    values = {oid: str(obj["value"]) for oid, obj in objects.items() if "value" in obj}
+    columns: dict[str, Any] = {}
+    for ref in observed.get("object_refs", []):
+        traffic = objects.get(ref, {})
+        ext = traffic.get("extensions", {}).get(PROBE_EXTENSION)
+        if traffic.get("type") != "network-traffic" or not ext:
+            continue
+        if ext.get("probe") == "icmp-echo":
+            columns.update(_ping(traffic, ext, values))
+        elif ext.get("probe") == "http-get":
+            columns.update(_http(traffic, ext))
+    return columns
+
+
+def _record(observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]]) -> SharedRecord | None:
+    details = observed.get("extensions", {}).get(DETAILS_EXTENSION)
+    threat_id = _threat_id(observed)
+    if not details or not threat_id or not details.get("target_key") or not details.get("observer_ref"):
+        return None
+    observer = objects.get(details["observer_ref"], {})
+    org = objects.get(observed.get("created_by_ref", ""), {})
+    row = {
+        "threat_id": threat_id,
+        "observed_at": parse_time(observed["first_observed"]),
+        "simulated": bool(details.get("simulated", False)),
+        "outcome": details.get("outcome", "unknown"),
+        "probed_kind": details.get("probed_kind", "ip"),
+        "probed_value": details.get("probed_value", ""),
+        "resolved": details.get("resolved"),
+        "stix_id": observed["id"],
+        **_probe_columns(observed, objects),
+    }
+    return SharedRecord(
+        threat_id,
+        details["target_key"],
+        observed.get("created_by_ref", ""),
+        details["observer_ref"],
+        str(observer.get("name") or details["observer_ref"]),
+        str(org.get("name") or observed.get("created_by_ref", "")),
+        row,
+    )
+
+
+def records_from_objects(objects: Mapping[str, Mapping[str, Any]]) -> list[SharedRecord]:
+    """Every observation record among ``objects`` (id → object), skipping observed-data that is not ours."""
+    records = []
+    for obj in objects.values():
+        if obj.get("type") == "observed-data":
+            record = _record(obj, objects)
+            if record is not None:
+                records.append(record)
+    return records

@@ -1,0 +1,27 @@
+"""The hub: ``create_hub_app(store, settings)`` builds the TAXII 2.1 server (and later the dashboard) on a store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from c2watch.store import Store
+from c2watch.taxii.auth import authenticate
+from c2watch.taxii.errors import install_error_handlers
+from c2watch.taxii.views import taxii_router
+
+__all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "create_hub_app"]
+
+DEFAULT_MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+
+def create_hub_app(
+    store: Store, max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH, clock: Callable[[], dt.datetime] | None = None
+) -> FastAPI:
+    """A hub serving ``store``: TAXII discovery at ``/taxii2/``, the API root at ``/api/``."""
+    app = FastAPI(title="c2watch hub", version="1", docs_url=None, redoc_url=None)
+    install_error_handlers(app)
+    app.include_router(taxii_router(store, authenticate(store), max_content_length, clock or store.clock))
+    return app

@@ -1,0 +1,92 @@
+"""A small async TAXII 2.1 client for the agent's sync (aiohttp): post an envelope, read a page of objects.
+Transport failures and 5xx answers become :class:`HubUnavailable`; a refused token becomes :class:`HubRefused`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from c2watch.errors import C2WatchError
+from c2watch.taxii.media import TAXII_MEDIA
+
+__all__ = ["HubClient", "HubRefused", "HubUnavailable", "Page"]
+
+
+class HubUnavailable(C2WatchError):
+    """The hub could not be reached or failed (retry later)."""
+
+
+class HubRefused(C2WatchError):
+    """The hub refused the request for good (bad token, no permission, bad request)."""
+
+    exit_code = 2
+
+
+@dataclass
+class Page:
+    objects: list[dict[str, Any]]
+    more: bool
+    next: str | None
+    date_added_last: str | None
+
+
+class HubClient:
+    """``async with HubClient("https://hub.example/api/", token) as hub:``."""
+
+    def __init__(self, api_root: str, token: str, timeout: float = 30.0) -> None:
+        self.api_root = api_root.rstrip("/") + "/"
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": TAXII_MEDIA}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HubClient:
+        self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        assert self._session is not None, "use 'async with HubClient(...)'"
+        try:
+            async with self._session.request(method, self.api_root + path, **kwargs) as response:
+                text = await response.text()
+                headers = dict(response.headers)
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise HubUnavailable(f"hub {self.api_root} unreachable: {exc or type(exc).__name__}") from exc
+        if status >= 500:
+            raise HubUnavailable(f"hub {self.api_root} answered {status}: {text[:200]}")
+        if status == 413:
+            raise HubRefused("413")
+        if status >= 400:
+            raise HubRefused(f"hub {self.api_root} refused {method} {path}: {status} {text[:300]}")
+        return json.loads(text), headers
+
+    async def add_objects(self, collection: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST an envelope; returns the status resource."""
+        body = json.dumps({"objects": objects}, ensure_ascii=False).encode()
+        status, _ = await self._request(
+            "POST", f"collections/{collection}/objects/", data=body, headers={"Content-Type": TAXII_MEDIA}
+        )
+        return status
+
+    async def get_objects(
+        self, collection: str, added_after: str | None = None, next_: str | None = None, limit: int = 1000
+    ) -> Page:
+        params: dict[str, str] = {"limit": str(limit)}
+        if added_after:
+            params["added_after"] = added_after
+        if next_:
+            params["next"] = next_
+        envelope, headers = await self._request("GET", f"collections/{collection}/objects/", params=params)
+        return Page(
+            envelope.get("objects", []),
+            bool(envelope.get("more")),
+            envelope.get("next"),
+            headers.get("X-TAXII-Date-Added-Last"),
+        )

@@ -1,0 +1,106 @@
+"""Add objects to a collection: parse the envelope, check each object, keep the valid ones (an identical re-post is
+a success), index observations for the dashboard, and return the TAXII status resource."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from c2watch.stix.ingest import records_from_objects
+from c2watch.store.access import TokenInfo
+from c2watch.store.shared import index_records
+from c2watch.store.taxii import add_objects, find_existing, save_status
+from c2watch.taxii.collections import OBSERVATIONS, CollectionDef
+from c2watch.taxii.errors import TaxiiError
+from c2watch.taxii.validate import check_object, object_version
+
+__all__ = ["Outcome", "parse_envelope", "store_envelope"]
+
+
+@dataclass
+class Outcome:
+    status_id: str
+    total: int
+    successes: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    indexed: int = 0
+
+
+def parse_envelope(body: bytes) -> list[Any]:
+    """The ``objects`` of a TAXII envelope; 400 with the reason for anything else."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TaxiiError(400, "Malformed JSON", str(exc)[:300]) from exc
+    if not isinstance(envelope, dict):
+        raise TaxiiError(400, "Not an envelope", 'expected a JSON object {"objects": [...]}')
+    if envelope.get("type") == "bundle":
+        raise TaxiiError(400, "A bundle is not an envelope", 'POST {"objects": [...]}, not a STIX bundle')
+    objects = envelope.get("objects")
+    if not isinstance(objects, list):
+        raise TaxiiError(400, "Not an envelope", "the envelope has no 'objects' list")
+    return objects
+
+
+def _entry(obj: Any, version: str | None = None, message: str | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": str(obj.get("id", "")) if isinstance(obj, dict) else ""}
+    if version and version != "-":
+        entry["version"] = version
+    if message:
+        entry["message"] = message
+    return entry
+
+
+def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+    """Valid objects by (id, version) with their canonical JSON; refusals go to ``outcome.failures``."""
+    valid: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+    for obj in objects:
+        reason = check_object(obj, token.org_identity)
+        if reason is not None:
+            outcome.failures.append(_entry(obj, message=reason))
+            continue
+        key = (obj["id"], object_version(obj))
+        valid[key] = (obj, json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    return valid
+
+
+def store_envelope(
+    conn: sa.Connection, collection: CollectionDef, token: TokenInfo, objects: list[Any], now: dt.datetime
+) -> Outcome:
+    """Store what is valid and new; everything in one transaction (the caller's)."""
+    outcome = Outcome(str(uuid.uuid4()), len(objects))
+    valid = _sort(objects, token, outcome)
+    existing = find_existing(conn, collection.id, list(valid))
+    rows, fresh = [], {}
+    for i, ((object_id, version), (obj, body)) in enumerate(valid.items()):
+        if (object_id, version) in existing:
+            if existing[(object_id, version)] == body:
+                outcome.successes.append(_entry(obj, version))
+            else:
+                outcome.failures.append(_entry(obj, version, "a different object with this id and version exists"))
+            continue
+        rows.append(
+            {
+                "collection": collection.id,
+                "object_id": object_id,
+                "object_type": obj["type"],
+                "version": version,
+                "spec_version": str(obj.get("spec_version", "2.1")),
+                "date_added": now + dt.timedelta(microseconds=i),
+                "org_pk": token.org_pk,
+                "body": body,
+            }
+        )
+        outcome.successes.append(_entry(obj, version))
+        fresh[object_id] = obj
+    add_objects(conn, rows)
+    if collection is OBSERVATIONS and fresh:
+        context = {obj["id"]: obj for obj, _ in valid.values()}
+        outcome.indexed = index_records(conn, records_from_objects(context), now)
+    save_status(conn, outcome.status_id, token.org_pk, now, outcome.total, outcome.successes, outcome.failures)
+    return outcome

@@ -1,0 +1,102 @@
+"""Agent sync: push every outbox group the hub has not acknowledged, then pull the other observers' records.
+
+Push sends the outbox oldest first in envelopes of ``batch`` groups and marks a batch acknowledged only after the
+hub's status resource came back, so a hub that dies mid-push loses nothing and the re-sent objects are identical
+re-posts (successes). Pull reads ``observations`` from a cursor kept in the store (re-reading a short overlap, since
+concurrent writers may commit out of order) and indexes what it finds; indexing is idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from c2watch.stix.ingest import parse_time
+from c2watch.stix.observation import Producer
+from c2watch.store import Store
+from c2watch.taxii.client import HubClient, HubRefused
+from c2watch.taxii.collections import OBSERVATIONS
+
+__all__ = ["SyncReport", "pull_observations", "push_outbox", "sync"]
+
+log = logging.getLogger(__name__)
+OVERLAP = dt.timedelta(minutes=5)
+
+
+@dataclass
+class SyncReport:
+    pushed_groups: int = 0
+    push_failures: list[dict[str, Any]] = field(default_factory=list)
+    pulled_objects: int = 0
+    indexed: int = 0
+    outbox_left: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pushed_groups": self.pushed_groups,
+            "push_failures": len(self.push_failures),
+            "pulled_objects": self.pulled_objects,
+            "indexed": self.indexed,
+            "outbox_left": self.outbox_left,
+        }
+
+
+def _envelope(producer: Producer, groups: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {obj["id"]: obj for obj in producer.identities()}
+    for _, text in groups:
+        for obj in json.loads(text):
+            seen.setdefault(obj["id"], obj)
+    return list(seen.values())
+
+
+async def push_outbox(store: Store, hub: HubClient, producer: Producer, batch: int, report: SyncReport) -> None:
+    """Push until the outbox is empty; a batch the hub finds too large is halved."""
+    while groups := store.outbox_pending(batch):
+        try:
+            status = await hub.add_objects(OBSERVATIONS.id, _envelope(producer, groups))
+        except HubRefused as exc:
+            if str(exc) == "413" and batch > 1:
+                batch = max(1, batch // 2)
+                continue
+            raise
+        store.outbox_ack([group_id for group_id, _ in groups])
+        report.pushed_groups += len(groups)
+        report.push_failures.extend(status.get("failures", []))
+
+
+async def pull_observations(store: Store, hub: HubClient, report: SyncReport) -> None:
+    """Read new objects of the observations collection and index the records in them."""
+    cursor = store.sync_cursor(hub.api_root, OBSERVATIONS.id)
+    since = (cursor - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if cursor else None
+    context: dict[str, dict[str, Any]] = {}
+    next_: str | None = None
+    latest = cursor
+    while True:
+        page = await hub.get_objects(OBSERVATIONS.id, added_after=since, next_=next_)
+        current = {obj["id"]: obj for obj in page.objects if isinstance(obj, dict) and "id" in obj}
+        report.pulled_objects += len(current)
+        report.indexed += store.index_shared({**context, **current})
+        context = current  # a group split across two pages still finds its objects
+        if page.date_added_last:
+            stamp = parse_time(page.date_added_last)
+            latest = stamp if latest is None or stamp > latest else latest
+        if not page.more or not page.next:
+            break
+        next_ = page.next
+    if latest is not None:
+        store.set_sync_cursor(hub.api_root, OBSERVATIONS.id, latest)
+
+
+async def sync(
+    store: Store, url: str, token: str, producer: Producer, batch: int = 200, timeout: float = 30.0
+) -> SyncReport:
+    """Push the outbox, then pull; raises HubUnavailable (retry later) or HubRefused (fix the token)."""
+    report = SyncReport()
+    async with HubClient(url, token, timeout) as hub:
+        await push_outbox(store, hub, producer, batch, report)
+        await pull_observations(store, hub, report)
+    report.outbox_left = store.outbox_depth()
+    return report

@@ -1,0 +1,268 @@
+"""TAXII 2.1 endpoints, each linked to its section of the specification
+(https://docs.oasis-open.org/cti/taxii/v2.1/taxii-v2.1.html)."""
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from c2watch.store import Store
+from c2watch.store.access import TokenInfo
+from c2watch.store.taxii import ObjectQuery, StoredObject
+from c2watch.taxii.auth import require_write
+from c2watch.taxii.collections import COLLECTIONS, CollectionDef, find_collection
+from c2watch.taxii.errors import TaxiiError
+from c2watch.taxii.ingest import parse_envelope, store_envelope
+from c2watch.taxii.media import TAXII_MEDIA, check_accept, check_content_type
+
+__all__ = ["API_ROOT", "taxii_router"]
+
+API_ROOT = "/api/"
+MAX_PAGE = 1000
+Ids = Annotated[list[str] | None, Query(alias="match[id]")]
+Types = Annotated[list[str] | None, Query(alias="match[type]")]
+Versions = Annotated[list[str] | None, Query(alias="match[version]")]
+
+
+def taxii_json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return Response(body, status_code=status, media_type=TAXII_MEDIA, headers=headers)
+
+
+def _stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_added_after(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+    except ValueError as exc:
+        raise TaxiiError(400, "Bad added_after", f"not a timestamp: {value!r}") from exc
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part for value in values or [] for part in value.split(",") if part]
+
+
+def _query(
+    collection: CollectionDef,
+    added_after: str | None,
+    limit: int | None,
+    next_: str | None,
+    ids: list[str] | None,
+    types: list[str] | None,
+    versions: list[str] | None,
+) -> ObjectQuery:
+    if limit is not None and limit < 1:
+        raise TaxiiError(400, "Bad limit", "limit must be a positive integer")
+    if next_ is not None and not next_.isdigit():
+        raise TaxiiError(400, "Bad next", "unknown 'next' value")
+    wanted = _split(versions) or ["last"]
+    return ObjectQuery(
+        collection.id,
+        _parse_added_after(added_after),
+        _split(ids),
+        _split(types),
+        wanted,
+        int(next_ or 0),
+        min(limit or MAX_PAGE, MAX_PAGE),
+    )
+
+
+def _page_headers(page: list[StoredObject]) -> dict[str, str]:
+    if not page:
+        return {}
+    return {
+        "X-TAXII-Date-Added-First": _stamp(page[0].date_added),
+        "X-TAXII-Date-Added-Last": _stamp(page[-1].date_added),
+    }
+
+
+def _status(store: Store, status_id: str, org_pk: int | None) -> dict[str, Any]:
+    row = store.taxii_status(status_id, org_pk)
+    if row is None:
+        raise TaxiiError(404, "Unknown status", f"no status {status_id}")
+    successes, failures = row["successes"], row["failures"]
+    return {
+        "id": row["id"],
+        "status": "complete",
+        "request_timestamp": _stamp(row["request_timestamp"]),
+        "total_count": row["total_count"],
+        "success_count": len(successes),
+        "successes": successes,
+        "failure_count": len(failures),
+        "failures": failures,
+        "pending_count": 0,
+        "pendings": [],
+    }
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TaxiiError(413, "Request too large", f"the hub accepts at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TaxiiError(413, "Request too large", f"the hub accepts at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def taxii_router(
+    store: Store, auth: Callable[[Request], TokenInfo], max_content_length: int, clock: Callable[[], dt.datetime]
+) -> APIRouter:
+    """The TAXII 2.1 API: discovery at /taxii2/, one API root at /api/."""
+    router = APIRouter(dependencies=[Depends(check_accept)])
+    Caller = Annotated[TokenInfo, Depends(auth)]
+
+    def collection_or_404(collection_id: str) -> CollectionDef:
+        found = find_collection(collection_id)
+        if found is None:
+            raise TaxiiError(404, "Unknown collection", f"no collection {collection_id}")
+        return found
+
+    @router.get("/taxii2/")
+    def discovery(request: Request, caller: Caller) -> Response:
+        """§4.1 Server Discovery."""
+        root = str(request.url_for("api_root"))
+        return taxii_json(
+            {
+                "title": "c2watch hub",
+                "description": "Shared C2 liveness observations",
+                "default": root,
+                "api_roots": [root],
+            }
+        )
+
+    @router.get(API_ROOT, name="api_root")
+    def api_root(caller: Caller) -> Response:
+        """§4.2 Get API Root Information."""
+        return taxii_json(
+            {
+                "title": "c2watch",
+                "description": "Watchlist and observations of the members",
+                "versions": [TAXII_MEDIA],
+                "max_content_length": max_content_length,
+            }
+        )
+
+    @router.get(API_ROOT + "status/{status_id}/")
+    def status(status_id: str, caller: Caller) -> Response:
+        """§4.3 Get Status."""
+        return taxii_json(_status(store, status_id, None if caller.role == "admin" else caller.org_pk))
+
+    @router.get(API_ROOT + "collections/")
+    def collections(caller: Caller) -> Response:
+        """§5.1 Get Collections."""
+        return taxii_json({"collections": [c.resource(caller.role) for c in COLLECTIONS]})
+
+    @router.get(API_ROOT + "collections/{collection_id}/")
+    def collection(collection_id: str, caller: Caller) -> Response:
+        """§5.2 Get a Collection."""
+        return taxii_json(collection_or_404(collection_id).resource(caller.role))
+
+    @router.get(API_ROOT + "collections/{collection_id}/manifest/")
+    def manifest(
+        collection_id: str,
+        caller: Caller,
+        added_after: str | None = None,
+        limit: int | None = None,
+        next: str | None = None,
+        ids: Ids = None,
+        types: Types = None,
+        versions: Versions = None,
+    ) -> Response:
+        """§5.3 Get Object Manifests."""
+        query = _query(collection_or_404(collection_id), added_after, limit, next, ids, types, versions)
+        page, more = store.taxii_objects(query)
+        entries = [
+            {
+                "id": o.object_id,
+                "date_added": _stamp(o.date_added),
+                "version": o.manifest_version(),
+                "media_type": "application/stix+json;version=2.1",
+            }
+            for o in page
+        ]
+        body: dict[str, Any] = {"more": more, "objects": entries}
+        if more:
+            body["next"] = str(page[-1].pk)
+        return taxii_json(body, headers=_page_headers(page))
+
+    @router.get(API_ROOT + "collections/{collection_id}/objects/")
+    def get_objects(
+        collection_id: str,
+        caller: Caller,
+        added_after: str | None = None,
+        limit: int | None = None,
+        next: str | None = None,
+        ids: Ids = None,
+        types: Types = None,
+        versions: Versions = None,
+    ) -> Response:
+        """§5.4 Get Objects."""
+        query = _query(collection_or_404(collection_id), added_after, limit, next, ids, types, versions)
+        return _envelope(store, query)
+
+    @router.post(API_ROOT + "collections/{collection_id}/objects/", dependencies=[Depends(check_content_type)])
+    async def add_objects(collection_id: str, request: Request, caller: Caller) -> Response:
+        """§5.5 Add Objects: the status resource, complete at once."""
+        target = collection_or_404(collection_id)
+        require_write(caller, target.writers, target.alias)
+        objects = parse_envelope(await _read_body(request, max_content_length))
+        outcome = store.taxii_add(target, caller, objects, clock())
+        return taxii_json(_status(store, outcome.status_id, caller.org_pk), status=202)
+
+    @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/")
+    def get_object(
+        collection_id: str,
+        object_id: str,
+        caller: Caller,
+        added_after: str | None = None,
+        limit: int | None = None,
+        next: str | None = None,
+        versions: Versions = None,
+    ) -> Response:
+        """§5.6 Get an Object."""
+        query = _query(collection_or_404(collection_id), added_after, limit, next, [object_id], None, versions)
+        return _envelope(store, query, missing_is_404=True)
+
+    @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/versions/")
+    def versions(
+        collection_id: str,
+        object_id: str,
+        caller: Caller,
+        added_after: str | None = None,
+        limit: int | None = None,
+        next: str | None = None,
+    ) -> Response:
+        """§5.8 Get Object Versions."""
+        query = _query(collection_or_404(collection_id), added_after, limit, next, [object_id], None, ["all"])
+        page, more = store.taxii_objects(query)
+        if not page and not next:
+            raise TaxiiError(404, "Unknown object", f"no object {object_id}")
+        body: dict[str, Any] = {"more": more, "versions": [o.manifest_version() for o in page]}
+        if more:
+            body["next"] = str(page[-1].pk)
+        return taxii_json(body, headers=_page_headers(page))
+
+    return router
+
+
+def _envelope(store: Store, query: ObjectQuery, missing_is_404: bool = False) -> Response:
+    page, more = store.taxii_objects(query)
+    if missing_is_404 and not page and not query.after_pk:
+        raise TaxiiError(404, "Unknown object", f"no object {query.ids[0]}")
+    head = {"more": more}
+    if more:
+        head["next"] = str(page[-1].pk)  # type: ignore[assignment]
+    prefix = json.dumps(head)[:-1]
+    body = prefix + ', "objects": [' + ",".join(o.body for o in page) + "]}"
+    return taxii_json(body, headers=_page_headers(page))
