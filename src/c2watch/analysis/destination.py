@@ -69,14 +69,17 @@ def find_target(store: Store, target_pk: int) -> Target:
     raise UnknownDestinationError(f"unknown destination #{target_pk}")
 
 
-def destination_history(store: Store, zone: str, target_pk: int, min_run: int = 1) -> DestinationHistory:
+def destination_history(
+    store: Store, zone: str, target_pk: int, min_run: int = 1, with_traces: bool = True
+) -> DestinationHistory:
     """Everything observed of destination ``target_pk`` (:class:`UnknownDestinationError` if none such)."""
     target = find_target(store, target_pk)
     clock = LocalClock(zone)
     scope = Scope(threat=target.threat_id, target_pk=target_pk)
     history = DestinationHistory(target, clock)
     labels = {target.id: destination_label(target)}
-    history.traces = traces(store.points(scope), labels, store.observer_names(), clock)
+    if with_traces:
+        history.traces = traces(store.points(scope), labels, store.observer_names(), clock)
     buckets = buckets_of(available_months(store, scope, zone), zone)
     counts = store.monthly_counts(scope, buckets, by_target=True)
     history.months = {c.bucket: Cell(c.observations, c.answered) for c in counts}

@@ -112,8 +112,11 @@ def _destinations(targets: list[Target], runs: list[Run]) -> list[DestinationMon
     return [row for row in rows.values() if row.observations or row.active]
 
 
-def month_view(store: Store, zone: str, threat: str, month: Month | None = None) -> MonthView:
-    """The month view (default: the latest observed month); :class:`MonthOutOfRangeError` outside the span."""
+def month_view(store: Store, zone: str, threat: str, month: Month | None = None, with_traces: bool = True) -> MonthView:
+    """The month view (default: the latest observed month); :class:`MonthOutOfRangeError` outside the span.
+
+    ``with_traces=False`` leaves the chart points out (a page fetches them from the API).
+    """
     threat_rows(store, threat)
     clock = LocalClock(zone)
     months = available_months(store, Scope(threat=threat), zone)
@@ -127,7 +130,8 @@ def month_view(store: Store, zone: str, threat: str, month: Month | None = None)
     scope = Scope(threat=threat, start=start, end=end)
     targets = store.targets(threat)
     labels = {t.id: destination_label(t) for t in targets}
-    view.traces = traces(store.points(scope), labels, store.observer_names(), clock)
+    if with_traces:
+        view.traces = traces(store.points(scope), labels, store.observer_names(), clock)
     view.pie = pie_of(store.status_counts(scope))
     view.destinations = _destinations(targets, store.status_runs(scope))
     return view

@@ -9,10 +9,12 @@ import click
 
 from c2watch.cli.agent import agent
 from c2watch.cli.context import App
+from c2watch.cli.dashboard import dashboard
 from c2watch.cli.hub import hub
 from c2watch.cli.init import init
 from c2watch.cli.lab import demo, lab
 from c2watch.cli.observe import observe
+from c2watch.cli.report import report
 from c2watch.cli.sync import export, import_, sync
 from c2watch.cli.threats import threats
 from c2watch.cli.watchlist import watchlist
@@ -49,7 +51,7 @@ def cli(ctx: click.Context, home: Path) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, watchlist, threats, observe, agent, lab, demo, hub, sync, export, import_):
+for command in (init, watchlist, threats, observe, agent, lab, demo, hub, sync, export, import_, report, dashboard):
     cli.add_command(command)
 
 

@@ -16,6 +16,9 @@ from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.observer.schedule import Schedule
 from c2watch.observer.simulate import simulate_history, slots_between
 from c2watch.watchlist.importer import import_watchlist
+from c2watch.web import create_app
+from c2watch.web.server import bind, url_of
+from c2watch.web.server import serve as serve_app
 
 DEMO_NETWORK = "127.77.0.0/16"
 
@@ -81,9 +84,12 @@ def demo_settings(settings: Settings) -> Settings:
     show_default=True,
     help="Days of fast-forwarded history to build before the live cycle.",
 )
+@click.option("--serve/--no-serve", "serve_dashboard", default=True, help="Serve the dashboard at the end.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Dashboard port.")
 @pass_app
-def demo(app: App, days: int) -> None:
-    """Start the lab, build simulated history with real cycles, then run one live cycle.
+def demo(app: App, days: int, serve_dashboard: bool, port: int) -> None:
+    """Start the lab, build simulated history with real cycles, run one live cycle, then serve the dashboard
+    on 127.0.0.1 (Ctrl-C stops it; --no-serve skips it).
 
     Example: c2watch demo --days 7
     """
@@ -93,6 +99,10 @@ def demo(app: App, days: int) -> None:
     start = now - dt.timedelta(days=days)
     scenario = example_scenario(start)
     asyncio.run(_demo(app, settings, scenario, start, now))
+    if serve_dashboard:
+        sock = bind("127.0.0.1", port)
+        click.echo(f"dashboard on {url_of(sock)} (Ctrl-C stops it)")
+        serve_app(create_app(app.store, settings), sock)
 
 
 async def _demo(app: App, settings: Settings, scenario: Scenario, start: dt.datetime, now: dt.datetime) -> None:

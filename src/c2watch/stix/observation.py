@@ -105,6 +105,7 @@ def _details(fields: dict[str, Any], outcome: str, keys: tuple[str, ...]) -> dic
 
 
 def _traffic(obs: Observation, result: ProbeResult, dst_ref: str, probe_ext: dict[str, Any]) -> dict[str, Any]:
+    """A probe's network-traffic (observation_objects makes its id unique per observer)."""
     return {
         "type": "network-traffic",
         "spec_version": "2.1",
@@ -161,7 +162,9 @@ def _http_traffic(
     obs: Observation, result: ProbeResult, ids: dict[str, str], domain_ref: str | None, user_agent: str
 ) -> dict[str, Any] | None:
     f, target = result.fields, obs.target
-    dst_ref = ids.get(f.get("address") or "") or domain_ref
+    # A failed GET records no address; it went to the first allowed one (the only reference of an IP target).
+    address = f.get("address") or (target.addresses[0] if target.addresses else None)
+    dst_ref = ids.get(f.get("address") or "") or domain_ref or ids.get(address or "")
     if dst_ref is None:
         return None
     ext: dict[str, Any] = {"probe": "http-get", "result": result.outcome, "target_url": target.url}
@@ -171,7 +174,7 @@ def _http_traffic(
         if f.get("reason") is not None:
             ext["http_reason_phrase"] = f["reason"]
     traffic = _traffic(obs, result, dst_ref, ext)
-    ip_proto = _ip_version(f["address"]) if f.get("address") else "ipv4"
+    ip_proto = _ip_version(address) if address else "ipv4"
     traffic["protocols"] = [ip_proto, "tcp", *(["ssl"] if target.scheme == "https" else []), "http"]
     traffic["dst_port"] = target.port
     traffic["extensions"]["http-request-ext"] = {
@@ -197,6 +200,8 @@ def observation_objects(obs: Observation, producer: Producer, created: str) -> l
         )
         if t is not None
     ]
+    for item in traffic:  # two observers probing the same URL in the same second record two flows
+        item["id"] = stable_id("network-traffic", producer.system_identity, item["id"])
     objects += traffic
     observed = _observed_data(obs, producer, objects, created)
     objects.append(observed)

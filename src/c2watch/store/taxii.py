@@ -64,24 +64,20 @@ def add_objects(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(taxii_objects.insert(), list(rows))
 
 
-def _version_filter(versions: Sequence[str]) -> sa.ColumnElement[bool] | None:
+def _version_filter(o: sa.Alias, versions: Sequence[str]) -> sa.ColumnElement[bool] | None:
+    """``match[version]``: ``last`` (default), ``first``, ``all`` or exact versions, per object."""
     if "all" in versions:
         return None
-    latest = sa.select(sa.func.max(taxii_objects.c.version)).where(
-        taxii_objects.c.collection == sa.literal_column("o.collection"),
-        taxii_objects.c.object_id == sa.literal_column("o.object_id"),
-    )
-    earliest = sa.select(sa.func.min(taxii_objects.c.version)).where(
-        taxii_objects.c.collection == sa.literal_column("o.collection"),
-        taxii_objects.c.object_id == sa.literal_column("o.object_id"),
-    )
+    inner = taxii_objects.alias("i")
+    same = (inner.c.collection == o.c.collection) & (inner.c.object_id == o.c.object_id)
+    clauses: list[sa.ColumnElement[bool]] = []
     wanted = [v for v in versions if v not in ("last", "first")]
-    o = taxii_objects.alias("o")
-    clauses: list[sa.ColumnElement[bool]] = [o.c.version.in_(wanted)] if wanted else []
+    if wanted:
+        clauses.append(o.c.version.in_(wanted))
     if "last" in versions:
-        clauses.append(o.c.version == latest.scalar_subquery())
+        clauses.append(o.c.version == sa.select(sa.func.max(inner.c.version)).where(same).scalar_subquery())
     if "first" in versions:
-        clauses.append(o.c.version == earliest.scalar_subquery())
+        clauses.append(o.c.version == sa.select(sa.func.min(inner.c.version)).where(same).scalar_subquery())
     return sa.or_(*clauses)
 
 
@@ -97,7 +93,7 @@ def query_objects(conn: sa.Connection, query: ObjectQuery) -> tuple[list[StoredO
         stmt = stmt.where(o.c.object_id.in_(list(query.ids)))
     if query.types:
         stmt = stmt.where(o.c.object_type.in_(list(query.types)))
-    version_clause = _version_filter(query.versions)
+    version_clause = _version_filter(o, query.versions)
     if version_clause is not None:
         stmt = stmt.where(version_clause)
     rows = conn.execute(stmt.order_by(o.c.id).limit(query.limit + 1)).all()

@@ -30,7 +30,7 @@ class SyncLoop:
         self._kicked.set()
 
     def backoff(self) -> float:
-        return min(self.max_backoff, self.min_backoff * 2 ** max(self.failures - 1, 0))
+        return float(min(self.max_backoff, self.min_backoff * 2 ** max(self.failures - 1, 0)))
 
     async def once(self) -> bool:
         """One attempt; True on success."""

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from c2watch.errors import LineError, WatchlistError
 
-__all__ = ["ENCODINGS", "MAX_LINE_CHARS", "DecodedText", "SourceLine", "decode_bytes", "read_text"]
+__all__ = ["ENCODINGS", "MAX_LINE_CHARS", "DecodedText", "SourceLine", "cap_lines", "decode_bytes", "read_text"]
 
 MAX_LINE_CHARS = 65_536
 ENCODINGS = ("utf-8", "cp932")
@@ -47,16 +47,37 @@ class _Undecodable(Exception):
         self.byte = byte
 
 
-def read_text(path: Path) -> DecodedText:
-    """Read ``path`` and decode it; raise :class:`WatchlistError` when the file is unusable."""
+def read_text(path: Path, max_line_chars: int | None = MAX_LINE_CHARS) -> DecodedText:
+    """Read ``path`` and decode it; raise :class:`WatchlistError` when the file is unusable.
+
+    ``max_line_chars=None`` keeps lines of any length (JSON documents often are one long line).
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise WatchlistError(path, [LineError(0, f"cannot read file: {exc.strerror or exc}")]) from exc
-    return decode_bytes(data, path)
+    return decode_bytes(data, path, max_line_chars)
 
 
-def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> DecodedText:
+def cap_lines(decoded: DecodedText, max_line_chars: int = MAX_LINE_CHARS) -> DecodedText:
+    """``decoded`` with every line longer than ``max_line_chars`` moved to the errors."""
+    kept: list[SourceLine] = []
+    errors = list(decoded.errors)
+    for line in decoded.lines:
+        if len(line.text) > max_line_chars:
+            errors.append(_too_long(line.number, len(line.text), max_line_chars))
+        else:
+            kept.append(line)
+    return DecodedText(kept, decoded.encoding, sorted(errors, key=lambda err: err.line))
+
+
+def _too_long(number: int, length: int, limit: int) -> LineError:
+    return LineError(number, f"line too long ({length} characters, limit {limit})")
+
+
+def decode_bytes(
+    data: bytes, path: Path | str = "<bytes>", max_line_chars: int | None = MAX_LINE_CHARS
+) -> DecodedText:
     """Decode a whole watchlist file; ``path`` only names the file in errors."""
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -68,8 +89,8 @@ def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> DecodedText:
     if all(not raw or raw.isspace() for raw in raw_lines):
         raise WatchlistError(path, [LineError(0, "empty file")])
     if has_bom:
-        return _decode_or_fail(raw_lines, ("utf-8",), path, label="utf-8-sig")
-    return _decode_or_fail(raw_lines, ENCODINGS, path)
+        return _decode_or_fail(raw_lines, ("utf-8",), path, max_line_chars, label="utf-8-sig")
+    return _decode_or_fail(raw_lines, ENCODINGS, path, max_line_chars)
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -79,12 +100,16 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _decode_or_fail(
-    raw_lines: list[bytes], encodings: tuple[str, ...], path: Path | str, label: str | None = None
+    raw_lines: list[bytes],
+    encodings: tuple[str, ...],
+    path: Path | str,
+    max_line_chars: int | None = MAX_LINE_CHARS,
+    label: str | None = None,
 ) -> DecodedText:
     first_failure: _Undecodable | None = None
     for encoding in encodings:
         try:
-            lines, errors = _decode_lines(raw_lines, encoding)
+            lines, errors = _decode_lines(raw_lines, encoding, max_line_chars)
         except _Undecodable as exc:
             first_failure = first_failure or exc
             continue
@@ -96,7 +121,9 @@ def _decode_or_fail(
     raise WatchlistError(path, [LineError(first_failure.line, message)])
 
 
-def _decode_lines(raw_lines: list[bytes], encoding: str) -> tuple[list[SourceLine], list[LineError]]:
+def _decode_lines(
+    raw_lines: list[bytes], encoding: str, max_line_chars: int | None = MAX_LINE_CHARS
+) -> tuple[list[SourceLine], list[LineError]]:
     lines: list[SourceLine] = []
     errors: list[LineError] = []
     for number, raw in enumerate(raw_lines, start=1):
@@ -106,9 +133,8 @@ def _decode_lines(raw_lines: list[bytes], encoding: str) -> tuple[list[SourceLin
             raise _Undecodable(number, raw[exc.start]) from None
         if encoding == "cp932" and _NOT_SHIFT_JIS.search(text):
             raise _Undecodable(number, None)
-        if len(text) > MAX_LINE_CHARS:
-            message = f"line too long ({len(text)} characters, limit {MAX_LINE_CHARS})"
-            errors.append(LineError(number, message))
+        if max_line_chars is not None and len(text) > max_line_chars:
+            errors.append(_too_long(number, len(text), max_line_chars))
         else:
             lines.append(SourceLine(number, text))
     return lines, errors

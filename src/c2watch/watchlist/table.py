@@ -45,9 +45,13 @@ def first_significant(lines: Iterable[SourceLine]) -> SourceLine | None:
     return next((line for line in lines if not is_skippable(line.text)), None)
 
 
-def split_line(line: SourceLine) -> list[str]:
-    """The whitespace-trimmed cells of one line; raises :class:`csv.Error` on bad quoting."""
-    return [cell.strip() for cell in next(csv.reader([line.text], strict=True), [])]
+def split_line(line: SourceLine, skipinitialspace: bool = False) -> list[str]:
+    """The whitespace-trimmed cells of one line; raises :class:`csv.Error` on bad quoting.
+
+    ``skipinitialspace`` reads ``"a", "b"`` (separator ``", "``, as ThreatFox writes) as two quoted cells.
+    """
+    reader = csv.reader([line.text], strict=True, skipinitialspace=skipinitialspace)
+    return [cell.strip() for cell in next(reader, [])]
 
 
 def split_header(lines: Sequence[SourceLine], path: Path | str) -> tuple[SourceLine, list[str], list[SourceLine]]:
@@ -73,14 +77,14 @@ def fit_width(cells: list[str], width: int) -> list[str] | None:
 
 
 def parse_body(
-    body: Sequence[SourceLine], width: int, parse_row: RowParser
+    body: Sequence[SourceLine], width: int, parse_row: RowParser, skipinitialspace: bool = False
 ) -> tuple[list[WatchlistEntry], list[LineError]]:
     """Parse every data line; collect all entries and all line errors."""
     entries: list[WatchlistEntry] = []
     errors: list[LineError] = []
     for line in body:
         try:
-            cells = split_line(line)
+            cells = split_line(line, skipinitialspace)
         except csv.Error as exc:
             errors.append(LineError(line.number, f"bad CSV: {exc}"))
             continue

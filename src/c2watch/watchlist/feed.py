@@ -1,0 +1,245 @@
+"""What the feed formats (URLhaus, ThreatFox, Feodo Tracker, STIX 2.1, MISP) share.
+
+* :class:`FeedError`: a :class:`LineError` that can point into a JSON document (``at``, a JSON path
+  such as ``$.objects[3].pattern``) instead of a line; :class:`Ignored`: a row skipped by design
+  (hash IOC, revoked or expired indicator ...), counted and reported but not an error.
+* JSON documents: :func:`looks_like_json`, :func:`load_json` (parsed once per file, errors with the
+  line number), :func:`sniff_json` for the sniffers.
+* :func:`feed_entry`: :func:`~c2watch.watchlist.rows.build_entry` for feed rows whose dates are
+  timestamps, with the column limits of the store checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from c2watch.errors import LineError, WatchlistError
+from c2watch.models import WatchlistEntry
+from c2watch.watchlist.decode import SourceLine
+from c2watch.watchlist.rows import RowSchema, build_entry
+
+__all__ = [
+    "MAX_SOURCE_REF",
+    "MAX_THREAT_ID",
+    "FeedError",
+    "Ignored",
+    "check_threat_id",
+    "family_threat",
+    "feed_date",
+    "feed_entry",
+    "feed_time",
+    "forget_json",
+    "json_problem",
+    "load_json",
+    "looks_like_json",
+    "member",
+    "null_text",
+    "sniff_json",
+    "text_of",
+]
+
+MAX_THREAT_ID = 200
+MAX_SOURCE_REF = 200
+MAX_URL = 2048
+"""Column sizes of the store (``threats.threat_id``, ``targets.source_ref``, ``targets.url``)."""
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_UTC_SUFFIX = re.compile(r"\s*(?:UTC|Z)$", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_NULLS = frozenset({"", "none", "null", "n/a"})
+
+
+@dataclass(frozen=True)
+class FeedError(LineError):
+    """A bad row of a feed; ``at`` locates it in a JSON document when it has no line number."""
+
+    at: str = ""
+
+    def __str__(self) -> str:
+        if self.line or not self.at:
+            return super().__str__()
+        return f"{self.at}: {self.field + ': ' if self.field else ''}{self.message}"
+
+
+@dataclass(frozen=True)
+class Ignored(FeedError):
+    """A row skipped by design (not a destination c2watch can watch): reported and counted, never an error."""
+
+
+def member(at: str, key: str | int) -> str:
+    """The JSON path of ``key`` (an object member or a list index) below ``at``."""
+    if isinstance(key, int):
+        return f"{at}[{key}]"
+    if _IDENTIFIER.match(key):
+        return f"{at}.{key}"
+    return f"{at}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def text_of(value: object) -> str:
+    """A JSON scalar as cell text: strings trimmed, numbers as written, null and containers as ``""``."""
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        return ""
+    return str(value).strip()
+
+
+def null_text(value: str) -> str:
+    """``value`` with the abuse.ch spellings of "nothing" (``None``, ``null``, ``n/a``) made empty."""
+    return "" if value.strip().lower() in _NULLS else value.strip()
+
+
+def feed_time(value: str) -> dt.datetime:
+    """An aware UTC time from ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS[ UTC]`` or RFC 3339 (``...T...Z``)."""
+    text = _UTC_SUFFIX.sub("", value.strip())
+    shown = value.strip()[:60]
+    if not _DAY.match(text):
+        raise ValueError(f"time must be YYYY-MM-DD[ HH:MM:SS], not {shown!r}")
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a valid time: {shown!r}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def feed_date(value: str) -> dt.date:
+    """The UTC day of a feed time (see :func:`feed_time`)."""
+    return feed_time(value).date()
+
+
+def family_threat(prefix: str, name: str) -> str:
+    """``prefix:name`` with the name trimmed, lower-cased and its inner whitespace collapsed."""
+    return f"{prefix}:{' '.join(name.split()).lower()}"
+
+
+def check_threat_id(threat_id: str) -> str | None:
+    """Why ``threat_id`` cannot be stored, or None."""
+    if not threat_id.strip():
+        return "threat id is empty"
+    if len(threat_id) > MAX_THREAT_ID:
+        return f"threat id is {len(threat_id)} characters long (limit {MAX_THREAT_ID})"
+    return None
+
+
+def feed_entry(
+    values: dict[str, str],
+    schema: RowSchema,
+    *,
+    line: int = 0,
+    at: str = "",
+    source_ref: str | None = None,
+    times: Mapping[str, str] | None = None,
+) -> tuple[WatchlistEntry | None, list[LineError]]:
+    """Build one entry from ``{canonical field: raw text}``; ``times`` (field -> raw timestamp) become dates.
+
+    Errors carry ``line`` (CSV feeds) or the JSON path ``at`` (JSON feeds).
+    """
+    errors: list[LineError] = []
+    for name, raw in (times or {}).items():
+        if raw:
+            try:
+                values[name] = feed_date(raw).isoformat()
+            except ValueError as exc:
+                errors.append(LineError(line, str(exc), schema.label(name)))
+    errors += _limits(values, source_ref, line, schema)
+    entry, row_errors = build_entry(values, line, schema, source_ref=source_ref)
+    errors += row_errors
+    if at:
+        errors = [FeedError(0, err.message, err.field, at=at) for err in errors]
+    return (None, errors) if errors else (entry, [])
+
+
+def _limits(values: Mapping[str, str], source_ref: str | None, line: int, schema: RowSchema) -> list[LineError]:
+    errors: list[LineError] = []
+    threat_id = values.get("threat_id", "")
+    if len(threat_id) > MAX_THREAT_ID:
+        message = f"threat id is {len(threat_id)} characters long (limit {MAX_THREAT_ID})"
+        errors.append(LineError(line, message, schema.label("threat_id")))
+    if source_ref is not None and len(source_ref) > MAX_SOURCE_REF:
+        errors.append(LineError(line, f"record id is {len(source_ref)} characters long (limit {MAX_SOURCE_REF})"))
+    url = values.get("url", "")
+    if len(url) > MAX_URL:
+        errors.append(LineError(line, f"URL is {len(url)} characters long (limit {MAX_URL})", schema.label("url")))
+    return errors
+
+
+# JSON documents -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    lines: Sequence[SourceLine]
+    document: Any
+    problem: LineError | None
+
+
+_cache: list[_Loaded] = []
+
+
+def looks_like_json(lines: Sequence[SourceLine]) -> bool:
+    """True when the first non-blank character of the text opens a JSON object or array."""
+    for line in lines:
+        text = line.text.strip()
+        if text:
+            return text[0] in "{["
+    return False
+
+
+def _text(lines: Sequence[SourceLine]) -> str:
+    """The lines joined again, blank lines standing in for any line left out (so JSON line numbers match)."""
+    if not lines:
+        return ""
+    texts = [""] * lines[-1].number
+    for line in lines:
+        texts[line.number - 1] = line.text
+    return "\n".join(texts)
+
+
+def _load(lines: Sequence[SourceLine]) -> _Loaded:
+    """Parse ``lines`` as JSON once (the sniffers and the parser of one file share the result)."""
+    if _cache and _cache[0].lines is lines:
+        return _cache[0]
+    try:
+        loaded = _Loaded(lines, json.loads(_text(lines)), None)
+    except json.JSONDecodeError as exc:
+        loaded = _Loaded(lines, None, LineError(exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+    except RecursionError:
+        loaded = _Loaded(lines, None, LineError(0, "not usable JSON: nested too deeply"))
+    except ValueError as exc:  # e.g. an integer longer than Python's digit limit
+        loaded = _Loaded(lines, None, LineError(0, f"not usable JSON: {exc}"))
+    _cache[:] = [loaded]
+    return loaded
+
+
+def forget_json() -> None:
+    """Drop the parsed document kept for the last file."""
+    _cache.clear()
+
+
+def sniff_json(lines: Sequence[SourceLine]) -> Any | None:
+    """The parsed document when ``lines`` are valid JSON, else None (for sniffers)."""
+    if not looks_like_json(lines):
+        return None
+    loaded = _load(lines)
+    return None if loaded.problem else loaded.document
+
+
+def json_problem(lines: Sequence[SourceLine]) -> LineError | None:
+    """Why ``lines`` are not a JSON document, or None when they are."""
+    if not looks_like_json(lines):
+        return LineError(0, "not a JSON document (it must start with '{' or '[')")
+    return _load(lines).problem
+
+
+def load_json(lines: Sequence[SourceLine], path: Path | str) -> Any:
+    """The parsed JSON document; :class:`WatchlistError` with the line of the syntax error otherwise."""
+    problem = json_problem(lines)
+    if problem is not None:
+        raise WatchlistError(path, [problem])
+    return _load(lines).document

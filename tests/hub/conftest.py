@@ -1,0 +1,80 @@
+"""A running hub on loopback (uvicorn in a thread) over the store under test, with two organisations."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+
+from c2watch.store import Store
+from c2watch.taxii.app import create_hub_app
+
+
+@dataclass
+class RunningHub:
+    url: str
+    store: Store
+    tokens: dict[str, str]
+
+    @property
+    def api_root(self) -> str:
+        return self.url + "/api/"
+
+
+class ThreadServer:
+    """uvicorn on 127.0.0.1, port chosen by the kernel; started and stopped without sleeping."""
+
+    def __init__(self, app: object) -> None:
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=0,
+                log_level="warning",  # type: ignore[arg-type]
+                lifespan="off",
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        for _ in range(1000):
+            if self.server.started:
+                break
+            self.thread.join(0.01)
+        assert self.server.started, "uvicorn did not start"
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+ORG_A, ORG_B = "Org A CSIRT", "Org B SOC"
+
+
+def make_tokens(store: Store) -> dict[str, str]:
+    store.add_organization(ORG_A)
+    store.add_organization(ORG_B)
+    tokens = {}
+    for org, role in (
+        (ORG_A, "observer"),
+        (ORG_A, "reader"),
+        (ORG_A, "coordinator"),
+        (ORG_B, "observer"),
+        (ORG_A, "admin"),
+    ):
+        key = f"{'a' if org == ORG_A else 'b'}-{role}"
+        tokens[key], _ = store.create_token(org, key, role)
+    return tokens
+
+
+@pytest.fixture
+def hub(store: Store) -> Iterator[RunningHub]:
+    tokens = make_tokens(store)
+    with ThreadServer(create_hub_app(store, max_content_length=2 * 1024 * 1024)) as url:
+        yield RunningHub(url, store, tokens)
