@@ -27,7 +27,7 @@ def hub() -> None:
 def serve(app: App, db: str | None, host: str, port: int, tls_cert: Path | None, tls_key: Path | None) -> None:
     """Serve the TAXII 2.1 API (discovery at /taxii2/, API root at /api/).
 
-    Example: c2watch hub serve --db postgresql+psycopg://c2watch@db/c2watch --host 0.0.0.0 --tls-cert c.pem --tls-key k.pem
+    Example: c2watch hub serve --db postgresql+psycopg://c2watch@db/c2watch --tls-cert c.pem --tls-key k.pem
     """
     import uvicorn
 

@@ -28,7 +28,7 @@ def insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table, rows: Seque
 
 
 def _key_fields(key: str) -> dict[str, Any]:
-    url, domain, ip, port = (key.split("|") + ["", "", "", ""])[:4]
+    url, domain, ip, port = ([*key.split("|"), "", "", "", ""])[:4]
     return {"url": url or None, "domain": domain or None, "ip": ip or None, "port": int(port) if port else None}
 
 

@@ -15,7 +15,7 @@ from c2watch.store.taxii import ObjectQuery, StoredObject
 from c2watch.taxii.auth import require_write
 from c2watch.taxii.collections import COLLECTIONS, CollectionDef, find_collection
 from c2watch.taxii.errors import TaxiiError
-from c2watch.taxii.ingest import parse_envelope, store_envelope
+from c2watch.taxii.ingest import parse_envelope
 from c2watch.taxii.media import TAXII_MEDIA, check_accept, check_content_type
 
 __all__ = ["API_ROOT", "taxii_router"]
