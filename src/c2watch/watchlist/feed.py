@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
@@ -23,6 +24,7 @@ from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
 from c2watch.watchlist.decode import SourceLine
 from c2watch.watchlist.rows import RowSchema, build_entry
+from c2watch.watchlist.table import split_line
 
 __all__ = [
     "MAX_SOURCE_REF",
@@ -30,6 +32,8 @@ __all__ = [
     "FeedError",
     "Ignored",
     "check_threat_id",
+    "comment_header",
+    "decode_json",
     "family_threat",
     "feed_date",
     "feed_entry",
@@ -169,6 +173,27 @@ def _limits(values: Mapping[str, str], source_ref: str | None, line: int, schema
     return errors
 
 
+def comment_header(lines: Sequence[SourceLine], required: Sequence[str]) -> tuple[SourceLine, list[str]] | None:
+    """The ``#`` comment before the first data row that names the ``required`` columns, with its cells.
+
+    abuse.ch writes its column names as a comment (``# id,dateadded,url,...``, ``# "first_seen_utc",...``).
+    The cells are lower-cased; None when no such comment precedes the data.
+    """
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        if not text.startswith("#"):
+            return None
+        try:
+            cells = [cell.lower() for cell in split_line(SourceLine(line.number, text.lstrip("#")), True)]
+        except csv.Error:
+            continue
+        if all(name in cells for name in required):
+            return line, cells
+    return None
+
+
 # JSON documents -------------------------------------------------------------------------------------------------
 
 
@@ -201,18 +226,23 @@ def _text(lines: Sequence[SourceLine]) -> str:
     return "\n".join(texts)
 
 
+def decode_json(lines: Sequence[SourceLine]) -> tuple[Any, LineError | None]:
+    """The JSON document of ``lines`` and None, or None and why they are not JSON (with the line)."""
+    try:
+        return json.loads(_text(lines)), None
+    except json.JSONDecodeError as exc:
+        return None, LineError(exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
+    except RecursionError:
+        return None, LineError(0, "not usable JSON: nested too deeply")
+    except ValueError as exc:  # e.g. an integer longer than Python's digit limit
+        return None, LineError(0, f"not usable JSON: {exc}")
+
+
 def _load(lines: Sequence[SourceLine]) -> _Loaded:
     """Parse ``lines`` as JSON once (the sniffers and the parser of one file share the result)."""
     if _cache and _cache[0].lines is lines:
         return _cache[0]
-    try:
-        loaded = _Loaded(lines, json.loads(_text(lines)), None)
-    except json.JSONDecodeError as exc:
-        loaded = _Loaded(lines, None, LineError(exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})"))
-    except RecursionError:
-        loaded = _Loaded(lines, None, LineError(0, "not usable JSON: nested too deeply"))
-    except ValueError as exc:  # e.g. an integer longer than Python's digit limit
-        loaded = _Loaded(lines, None, LineError(0, f"not usable JSON: {exc}"))
+    loaded = _Loaded(lines, *decode_json(lines))
     _cache[:] = [loaded]
     return loaded
 

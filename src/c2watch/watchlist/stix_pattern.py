@@ -40,7 +40,6 @@ _PATHS: dict[tuple[str, tuple[str, ...]], str] = {
     ("network-traffic", ("dst_ref", "value")): "host",
     ("network-traffic", ("dst_port",)): "port",
 }
-_FULL_PREFIX = {"ip": ("/32", "/128")}
 
 
 class PatternError(ValueError):
@@ -131,12 +130,28 @@ def _comparison(node: Any) -> list[Partial]:
     if field is None:
         return [{}]
     if isinstance(node, ast.EqualityComparisonExpression):
-        values = [node.rhs.value]
+        values = [_literal(node.rhs)]
     elif isinstance(node, ast.InComparisonExpression) and isinstance(node.rhs, ast.ListConstant):
-        values = [constant.value for constant in node.rhs.value]
+        values = [_literal(constant) for constant in node.rhs.value]
     else:
         return [{}]
-    return [_value(field, str(value)) for value in values]
+    return [_value(field, value) for value in values]
+
+
+def _literal(constant: Any) -> str:
+    """The text of a constant; string literals come from the parse tree still escaped (``\\'``, ``\\\\``)."""
+    value = str(getattr(constant, "value", ""))
+    if not isinstance(constant, ast.StringConstant) or getattr(constant, "needs_to_be_quoted", True):
+        return value
+    chars: list[str] = []
+    escaped = False
+    for char in value:
+        if escaped or char != "\\":
+            chars.append(char)
+            escaped = False
+        else:
+            escaped = True
+    return "".join(chars)
 
 
 def _field(path: Any) -> str | None:
@@ -150,10 +165,14 @@ def _value(field: str, value: str) -> Partial:
     """``{field: value}``; an address of a network range fixes nothing, a host becomes ``ip`` or ``domain``."""
     text = value.strip()
     if field in ("ip", "host") and "/" in text:
-        address, _, prefix = text.partition("/")
-        if f"/{prefix}" not in _FULL_PREFIX["ip"]:
-            return {}
-        text = address
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            network = None  # not a network: normalising the value will say what is wrong with it
+        if network is not None:
+            if network.num_addresses > 1:
+                return {}
+            text = str(network.network_address)
     if field == "host":
         field = "ip" if _is_address(text) else "domain"
     return {field: text}
