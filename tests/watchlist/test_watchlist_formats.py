@@ -22,7 +22,7 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 
 def test_registry() -> None:
-    assert set(FORMATS) == {"c2watch", "c2lemon"}
+    assert set(FORMATS) == {"c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp"}
 
 
 @pytest.mark.parametrize(
@@ -46,8 +46,8 @@ def test_detect_failure_names_both_headers(write_file: WriteFile, text: str) -> 
 
 
 def test_unknown_format_name(write_file: WriteFile) -> None:
-    with pytest.raises(WatchlistError, match="unknown format 'stix'; known formats: auto, c2lemon, c2watch"):
-        parse_watchlist(write_file(f"{NATIVE}\n"), "stix")
+    with pytest.raises(WatchlistError, match="unknown format 'openioc'; known formats: auto, c2lemon, c2watch"):
+        parse_watchlist(write_file(f"{NATIVE}\n"), "openioc")
 
 
 def test_path_may_be_a_string(write_file: WriteFile) -> None:

@@ -89,13 +89,13 @@ def load_trial(path: str | Path) -> Trial:
 
 
 def trial_settings(trial: Trial, probes: tuple[str, ...] = ("http",)) -> Settings:
-    """Loopback network of the trial explicitly allowed; short timeouts (lab peers are local)."""
+    """Loopback network of the trial explicitly allowed; timeouts long enough for a busy machine (lab peers answer at once)."""
     values: dict[str, Any] = {
         "observer": {"name": "table1-observer", "organization": "c2watch lab"},
         "safety": {"allow_networks": [trial.network]},
         "cycle": {"probes": list(probes)},
         "icmp": {"count": 1, "interval": 0.01, "timeout": 0.05},
-        "http": {"connect_timeout": 0.5, "total_timeout": 0.5},
+        "http": {"connect_timeout": 5.0, "total_timeout": 5.0},
     }
     return Settings(**values)
 

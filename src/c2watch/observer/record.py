@@ -69,8 +69,11 @@ class Observation:
         }
 
 
+_JSON_VALUES = (str, int, float, bool, list, type(None))  # a tuple: ``str | int | …`` is rebuilt at every use
+
+
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | list | type(None)) else str(v) for k, v in fields.items()}
+    return {k: v if isinstance(v, _JSON_VALUES) else str(v) for k, v in fields.items()}
 
 
 def _ping_columns(result: ProbeResult | None) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from c2watch.stix.vocab import extension_definitions
 
 __all__ = ["BundleWriter", "bundle_path"]
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # json.dumps' result, built once
+
 
 def bundle_path(data_dir: Path, observer: str, slot_at: dt.datetime, zone: str) -> Path:
     """``<data>/observations/<observer>/<YYYY>/<MM>/<YYYYMMDDTHHMMSS+0900>.json`` in the configured zone."""
@@ -48,7 +50,7 @@ class BundleWriter:
     def _write(self, obj: dict[str, Any]) -> None:
         assert self._file is not None
         prefix = ",\n" if self._count else ""
-        self._file.write(prefix + json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+        self._file.write(prefix + _encode(obj))
         self._count += 1
 
     def add(self, threat_id: str, objects: Iterable[dict[str, Any]]) -> None:

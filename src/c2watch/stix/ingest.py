@@ -67,8 +67,9 @@ def _http(traffic: Mapping[str, Any], ext: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _probe_columns(observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    values = {oid: str(obj["value"]) for oid, obj in objects.items() if "value" in obj}
+def _probe_columns(
+    observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]], values: Mapping[str, str]
+) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for ref in observed.get("object_refs", []):
         traffic = objects.get(ref, {})
@@ -82,7 +83,9 @@ def _probe_columns(observed: Mapping[str, Any], objects: Mapping[str, Mapping[st
     return columns
 
 
-def _record(observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]]) -> SharedRecord | None:
+def _record(
+    observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]], values: Mapping[str, str]
+) -> SharedRecord | None:
     details = observed.get("extensions", {}).get(DETAILS_EXTENSION)
     threat_id = _threat_id(observed)
     if not details or not threat_id or not details.get("target_key") or not details.get("observer_ref"):
@@ -98,7 +101,7 @@ def _record(observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]
         "probed_value": details.get("probed_value", ""),
         "resolved": details.get("resolved"),
         "stix_id": observed["id"],
-        **_probe_columns(observed, objects),
+        **_probe_columns(observed, objects, values),
     }
     return SharedRecord(
         threat_id,
@@ -114,9 +117,10 @@ def _record(observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]
 def records_from_objects(objects: Mapping[str, Mapping[str, Any]]) -> list[SharedRecord]:
     """Every observation record among ``objects`` (id → object), skipping observed-data that is not ours."""
     records = []
+    values = {oid: str(obj["value"]) for oid, obj in objects.items() if "value" in obj}
     for obj in objects.values():
         if obj.get("type") == "observed-data":
-            record = _record(obj, objects)
+            record = _record(obj, objects, values)
             if record is not None:
                 records.append(record)
     return records

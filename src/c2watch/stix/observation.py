@@ -4,6 +4,7 @@ and a sighting of the campaign when the destination answered."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
@@ -66,21 +67,27 @@ def threat_reference(threat_id: str) -> dict[str, str]:
     return {"source_name": THREAT_ID_SOURCE, "external_id": threat_id}
 
 
+@functools.lru_cache(maxsize=1024)  # each address is looked at several times per observation
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(address)
+
+
 def _address_sco(address: str) -> dict[str, Any]:
-    kind = "ipv6-addr" if ipaddress.ip_address(address).version == 6 else "ipv4-addr"
+    kind = "ipv6-addr" if _ip(address).version == 6 else "ipv4-addr"
     return {"type": kind, "spec_version": "2.1", "id": sco_id(kind, {"value": address}), "value": address}
 
 
 def _scos(obs: Observation) -> tuple[list[dict[str, Any]], dict[str, str], str | None]:
     """SCOs, address → id, and the id of the domain-name (if any)."""
     target = obs.target
+    host_is_name = target.host_is_name
     addresses = list(dict.fromkeys([*(obs.resolution.addresses if obs.resolution else ()), *target.addresses]))
-    if not target.host_is_name and target.host not in addresses:
-        addresses.append(str(ipaddress.ip_address(target.host)))
+    if not host_is_name and target.host not in addresses:
+        addresses.append(str(_ip(target.host)))
     objects = [_address_sco(a) for a in addresses]
     ids = {a: o["id"] for a, o in zip(addresses, objects, strict=True)}
     domain_ref = None
-    if target.host_is_name:
+    if host_is_name:
         domain: dict[str, Any] = {"type": "domain-name", "spec_version": "2.1", "value": target.host}
         domain["id"] = sco_id("domain-name", {"value": target.host})
         if ids:
@@ -119,7 +126,7 @@ def _traffic(obs: Observation, result: ProbeResult, dst_ref: str, probe_ext: dic
 
 
 def _ip_version(address: str) -> str:
-    return f"ipv{ipaddress.ip_address(address).version}"
+    return f"ipv{_ip(address).version}"
 
 
 def _icmp_traffic(obs: Observation, result: ProbeResult, ids: dict[str, str]) -> dict[str, Any] | None:

@@ -71,9 +71,23 @@ def _target_pk(
     return cache[ident]
 
 
+def _known_targets(conn: sa.Connection, threat_ids: set[str]) -> dict[tuple[str, str], int]:
+    """(threat ID, target key) → target id for the threats named (one query per 500 threats)."""
+    found: dict[tuple[str, str], int] = {}
+    names = sorted(threat_ids)
+    for start in range(0, len(names), 500):
+        query = (
+            sa.select(threats.c.threat_id, targets.c.key, targets.c.id)
+            .join(threats, targets.c.threat_pk == threats.c.id)
+            .where(threats.c.threat_id.in_(names[start : start + 500]))
+        )
+        found.update({(row.threat_id, row.key): row.id for row in conn.execute(query)})
+    return found
+
+
 def index_records(conn: sa.Connection, records: Sequence[SharedRecord], now: dt.datetime) -> int:
     """Store ``records`` as observations (targets they name are created retired if unknown); returns new rows."""
-    cache: dict[tuple[str, str], int] = {}
+    cache = _known_targets(conn, {record.threat_id for record in records})
     threat_cache: dict[str, int] = {}
     observers: dict[str, int] = {}
     rows = []

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from c2watch.store.tables import taxii_objects, taxii_statuses
 
@@ -56,15 +57,51 @@ def find_existing(conn: sa.Connection, collection: str, keys: Sequence[tuple[str
             taxii_objects.c.collection == collection, taxii_objects.c.object_id.in_(chunk)
         )
         found.update({(row.object_id, row.version): row.body for row in conn.execute(query)})
-    return {key: body for key, body in found.items() if key in set(keys)}
+    wanted = set(keys)
+    return {key: body for key, body in found.items() if key in wanted}
 
 
-def add_objects(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(taxii_objects.insert(), list(rows))
+_COLUMNS = ("collection", "object_id", "object_type", "version", "spec_version", "date_added", "org_pk", "body")
 
 
-def _version_filter(o: sa.Alias, versions: Sequence[str]) -> sa.ColumnElement[bool] | None:
+def _copy_new_postgres(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    """COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING: psycopg parses
+    one short statement instead of a multi-row VALUES list with thousands of placeholders."""
+    columns = ", ".join(_COLUMNS)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS taxii_incoming "
+        "(collection text, object_id text, object_type text, version text, spec_version text, "
+        "date_added timestamp, org_pk integer, body text) ON COMMIT DELETE ROWS"
+    )
+    with cursor.copy(f"COPY taxii_incoming ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            stamp = row["date_added"].astimezone(dt.UTC).replace(tzinfo=None)
+            copy.write_row([*(row[c] for c in _COLUMNS[:5]), stamp, row["org_pk"], row["body"]])
+    cursor.execute(
+        f"INSERT INTO taxii_objects ({columns}) SELECT {columns} FROM taxii_incoming "
+        "ON CONFLICT DO NOTHING RETURNING object_id, version"
+    )
+    inserted = {(object_id, version) for object_id, version in cursor.fetchall()}
+    cursor.execute("DELETE FROM taxii_incoming")
+    return inserted
+
+
+def add_objects(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Insert the rows whose (collection, id, version) is new; returns the (id, version) keys inserted."""
+    if not rows:
+        return set()
+    if conn.dialect.name == "postgresql":
+        return _copy_new_postgres(conn, rows)
+    stmt = (
+        sqlite.insert(taxii_objects)
+        .on_conflict_do_nothing()
+        .returning(taxii_objects.c.object_id, taxii_objects.c.version)
+    )
+    return {(row.object_id, row.version) for row in conn.execute(stmt, list(rows))}
+
+
+def _version_filter(o: Any, versions: Sequence[str]) -> sa.ColumnElement[bool] | None:
     """``match[version]``: ``last`` (default), ``first``, ``all`` or exact versions, per object."""
     if "all" in versions:
         return None

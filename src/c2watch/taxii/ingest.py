@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from c2watch.stix.ingest import records_from_objects
 from c2watch.store.access import TokenInfo
 from c2watch.store.shared import index_records
-from c2watch.store.taxii import add_objects, find_existing, save_status
+from c2watch.store.taxii import SCO_VERSION, add_objects, find_existing, save_status
 from c2watch.taxii.collections import OBSERVATIONS, CollectionDef
 from c2watch.taxii.errors import TaxiiError
 from c2watch.taxii.validate import check_object, object_version
@@ -56,17 +56,52 @@ def _entry(obj: Any, version: str | None = None, message: str | None = None) -> 
     return entry
 
 
-def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+Valid = dict[tuple[str, str], tuple[dict[str, Any], str]]
+
+
+def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
     """Valid objects by (id, version) with their canonical JSON; refusals go to ``outcome.failures``."""
-    valid: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+    valid: Valid = {}
     for obj in objects:
         reason = check_object(obj, token.org_identity)
         if reason is not None:
             outcome.failures.append(_entry(obj, message=reason))
             continue
         key = (obj["id"], object_version(obj))
-        valid[key] = (obj, json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+        valid[key] = (obj, json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
     return valid
+
+
+def _rows(collection: CollectionDef, token: TokenInfo, valid: Valid, now: dt.datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "collection": collection.id,
+            "object_id": object_id,
+            "object_type": obj["type"],
+            "version": version,
+            "spec_version": str(obj.get("spec_version", "2.1")),
+            "date_added": now + dt.timedelta(microseconds=i),
+            "org_pk": token.org_pk,
+            "body": body,
+        }
+        for i, ((object_id, version), (obj, body)) in enumerate(valid.items())
+    ]
+
+
+def _judge_repeats(
+    conn: sa.Connection, collection: CollectionDef, valid: Valid, repeats: list[tuple[str, str]], outcome: Outcome
+) -> None:
+    """An object already stored under the same id and version: a success when identical (SCOs always are, by
+    their deterministic ids), a failure when it differs."""
+    versioned = [key for key in repeats if key[1] != SCO_VERSION]
+    existing = find_existing(conn, collection.id, versioned) if versioned else {}
+    for key in repeats:
+        obj, body = valid[key]
+        stored = existing.get(key)
+        if stored is None or stored == body or json.loads(stored) == obj:
+            outcome.successes.append(_entry(obj, key[1]))
+        else:
+            outcome.failures.append(_entry(obj, key[1], "a different object with this id and version exists"))
 
 
 def store_envelope(
@@ -75,31 +110,10 @@ def store_envelope(
     """Store what is valid and new; everything in one transaction (the caller's)."""
     outcome = Outcome(str(uuid.uuid4()), len(objects))
     valid = _sort(objects, token, outcome)
-    existing = find_existing(conn, collection.id, list(valid))
-    rows, fresh = [], {}
-    for i, ((object_id, version), (obj, body)) in enumerate(valid.items()):
-        if (object_id, version) in existing:
-            if existing[(object_id, version)] == body:
-                outcome.successes.append(_entry(obj, version))
-            else:
-                outcome.failures.append(_entry(obj, version, "a different object with this id and version exists"))
-            continue
-        rows.append(
-            {
-                "collection": collection.id,
-                "object_id": object_id,
-                "object_type": obj["type"],
-                "version": version,
-                "spec_version": str(obj.get("spec_version", "2.1")),
-                "date_added": now + dt.timedelta(microseconds=i),
-                "org_pk": token.org_pk,
-                "body": body,
-            }
-        )
-        outcome.successes.append(_entry(obj, version))
-        fresh[object_id] = obj
-    add_objects(conn, rows)
-    if collection is OBSERVATIONS and fresh:
+    inserted = add_objects(conn, _rows(collection, token, valid, now))
+    outcome.successes.extend(_entry(valid[key][0], key[1]) for key in valid if key in inserted)
+    _judge_repeats(conn, collection, valid, [key for key in valid if key not in inserted], outcome)
+    if collection is OBSERVATIONS and inserted:
         context = {obj["id"]: obj for obj, _ in valid.values()}
         outcome.indexed = index_records(conn, records_from_objects(context), now)
     save_status(conn, outcome.status_id, token.org_pk, now, outcome.total, outcome.successes, outcome.failures)

@@ -25,11 +25,15 @@ MAX_PAGE = 1000
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {TAXII_MEDIA: {"schema": {
-            "type": "object",
-            "properties": {"objects": {"type": "array", "items": {"type": "object"}}},
-            "required": ["objects"],
-        }}},
+        "content": {
+            TAXII_MEDIA: {
+                "schema": {
+                    "type": "object",
+                    "properties": {"objects": {"type": "array", "items": {"type": "object"}}},
+                    "required": ["objects"],
+                }
+            }
+        },
     }
 }
 Ids = Annotated[list[str] | None, Query(alias="match[id]")]
@@ -221,8 +225,12 @@ def taxii_router(
         query = _query(collection_or_404(collection_id), added_after, limit, next, ids, types, versions)
         return _envelope(store, query)
 
-    @router.post(API_ROOT + "collections/{collection_id}/objects/", dependencies=[Depends(check_content_type)],
-                 status_code=202, openapi_extra=ENVELOPE_SCHEMA)
+    @router.post(
+        API_ROOT + "collections/{collection_id}/objects/",
+        dependencies=[Depends(check_content_type)],
+        status_code=202,
+        openapi_extra=ENVELOPE_SCHEMA,
+    )
     async def add_objects(collection_id: str, request: Request, caller: Caller) -> Response:
         """§5.5 Add Objects: the status resource, complete at once."""
         target = collection_or_404(collection_id)

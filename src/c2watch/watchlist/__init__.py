@@ -3,17 +3,22 @@
 :func:`parse_watchlist` reports every bad row as a :class:`~c2watch.errors.LineError` and keeps
 the good ones; it raises :class:`~c2watch.errors.WatchlistError` only when the whole file is
 unusable (unreadable, empty, binary, undecodable, missing or bad header, unknown format).
+Rows a feed skips by design (hash IOCs, revoked or expired indicators ...) are listed apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
-from c2watch.watchlist.decode import DecodedText, read_text
-from c2watch.watchlist.formats import AUTO, FORMATS, detect, parser_for
+from c2watch.watchlist import misp
+from c2watch.watchlist.decode import DecodedText, cap_lines, read_text
+from c2watch.watchlist.feed import Ignored, check_threat_id, forget_json, looks_like_json
+from c2watch.watchlist.formats import AUTO, FORMATS, detect, parse_lines, parser_for, threat_rule
 from c2watch.watchlist.refang import (
     normalize_date,
     normalize_domain,
@@ -29,6 +34,7 @@ __all__ = [
     "AUTO",
     "FORMATS",
     "ParseResult",
+    "finish_parse",
     "normalize_date",
     "normalize_domain",
     "normalize_hash",
@@ -48,18 +54,71 @@ class ParseResult:
     errors: list[LineError]
     format: str
     encoding: str
+    ignored: list[LineError] = field(default_factory=list)
+    """Rows skipped by design (:class:`~c2watch.watchlist.feed.Ignored`): reported, not errors."""
+    threat_rule: str = ""
+    """How the format maps rows to threat IDs (or the ``threat`` override that replaced it)."""
 
 
-def parse_watchlist(path: Path | str, fmt: str = AUTO) -> ParseResult:
-    """Parse the watchlist file at ``path`` in format ``fmt`` (a name of :data:`FORMATS` or ``auto``)."""
+def parse_watchlist(
+    path: Path | str, fmt: str = AUTO, *, now: dt.datetime | None = None, threat: str | None = None
+) -> ParseResult:
+    """Parse the watchlist file at ``path`` in format ``fmt`` (a name of :data:`FORMATS` or ``auto``).
+
+    ``path`` may be a MISP feed directory. ``now`` is the import time against which expiring rows (STIX
+    ``valid_until``) are judged (default: the wall clock); ``threat`` puts every entry under that threat ID.
+    """
     path = Path(path)
+    _check_threat(threat, path)
+    if path.is_dir():
+        path, fmt = _feed_directory(path, fmt)
     parser = parser_for(fmt, path)
-    decoded = read_text(path)
+    decoded = read_text(path, max_line_chars=None)
+    if not looks_like_json(decoded.lines):
+        decoded = cap_lines(decoded)
     _check_header_readable(decoded, path)
-    name = fmt if parser else detect(decoded.lines, path)
-    entries, errors = FORMATS[name](decoded.lines, path)
-    all_errors = sorted([*decoded.errors, *errors], key=lambda err: err.line)
-    return ParseResult(_drop_duplicates(entries), all_errors, name, decoded.encoding)
+    try:
+        name = fmt if parser else detect(decoded.lines, path)
+        entries, errors = parse_lines(name, decoded.lines, path, now)
+    finally:
+        forget_json()
+    return finish_parse(entries, [*decoded.errors, *errors], name, decoded.encoding, threat)
+
+
+def finish_parse(
+    entries: Sequence[WatchlistEntry],
+    errors: Sequence[LineError],
+    fmt: str,
+    encoding: str,
+    threat: str | None = None,
+) -> ParseResult:
+    """Sort errors from skips, apply the ``threat`` override, drop repeated entries."""
+    ignored: list[LineError] = [err for err in errors if isinstance(err, Ignored)]
+    real = sorted((err for err in errors if not isinstance(err, Ignored)), key=lambda err: err.line)
+    rule = threat_rule(fmt)
+    kept = list(entries)
+    if threat is not None:
+        kept = [replace(entry, threat_id=threat) for entry in kept]
+        rule = f"every destination under {threat!r} (--threat)"
+    return ParseResult(_drop_duplicates(kept), real, fmt, encoding, ignored, rule)
+
+
+def _check_threat(threat: str | None, path: Path | str) -> None:
+    problem = None if threat is None else check_threat_id(threat)
+    if problem:
+        raise WatchlistError(path, [LineError(0, f"--threat: {problem}")])
+
+
+def _feed_directory(path: Path, fmt: str) -> tuple[Path, str]:
+    """A directory is a MISP feed: read its manifest (which names the event files beside it)."""
+    if fmt not in (AUTO, misp.NAME):
+        message = f"a directory can only be read as a MISP feed (--format {misp.NAME}), not as {fmt}"
+        raise WatchlistError(path, [LineError(0, message)])
+    manifest = path / misp.MANIFEST
+    if not manifest.is_file():
+        message = f"no {misp.MANIFEST}: a MISP feed directory holds {misp.MANIFEST} and <event uuid>.json files"
+        raise WatchlistError(path, [LineError(0, message)])
+    return manifest, misp.NAME
 
 
 def _check_header_readable(decoded: DecodedText, path: Path) -> None:

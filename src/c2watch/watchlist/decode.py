@@ -75,9 +75,7 @@ def _too_long(number: int, length: int, limit: int) -> LineError:
     return LineError(number, f"line too long ({length} characters, limit {limit})")
 
 
-def decode_bytes(
-    data: bytes, path: Path | str = "<bytes>", max_line_chars: int | None = MAX_LINE_CHARS
-) -> DecodedText:
+def decode_bytes(data: bytes, path: Path | str = "<bytes>", max_line_chars: int | None = MAX_LINE_CHARS) -> DecodedText:
     """Decode a whole watchlist file; ``path`` only names the file in errors."""
     nul = data.find(b"\x00")
     if nul >= 0:

@@ -37,7 +37,7 @@ from c2watch.watchlist.feed import (
     text_of,
 )
 from c2watch.watchlist.rows import RowSchema
-from c2watch.watchlist.table import parse_body, split_header, split_line, first_significant
+from c2watch.watchlist.table import first_significant, parse_body, split_header, split_line
 
 __all__ = ["COLUMNS", "HINT", "JSON_HINT", "NAME", "THREAT_RULE", "parse", "sniff"]
 
@@ -49,7 +49,9 @@ JSON_HINT = 'be a Feodo Tracker JSON blocklist ([{"ip_address": ..., "port": ...
 THREAT_RULE = "feodo:<malware>"
 _FOOTER = re.compile(r"^#\s*END\s+(\d+)\s+entries\s*$", re.IGNORECASE)
 _JSON_FIELDS = {"ip_address": "dst_ip", "port": "dst_port", "first_seen": "first_seen_utc", "status": "c2_status"}
-_SCHEMA = RowSchema(labels={"threat_id": "malware", "ip": "dst_ip", "port": "dst_port", "reported_on": "first_seen_utc"})
+_SCHEMA = RowSchema(
+    labels={"threat_id": "malware", "ip": "dst_ip", "port": "dst_port", "reported_on": "first_seen_utc"}
+)
 
 
 def sniff(lines: Sequence[SourceLine]) -> bool:

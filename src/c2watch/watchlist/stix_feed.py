@@ -55,7 +55,9 @@ THREAT_RULE = (
 )
 UNATTRIBUTED = "stix:unattributed"
 _ID = re.compile(r"^[a-z0-9-]+--[0-9a-fA-F-]{36}$")
-_SCHEMA = RowSchema(labels={"ip": "pattern", "domain": "pattern", "url": "pattern", "port": "pattern", "reported_on": "created"})
+_SCHEMA = RowSchema(
+    labels={"ip": "pattern", "domain": "pattern", "url": "pattern", "port": "pattern", "reported_on": "created"}
+)
 _BEFORE_ALL = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 Located = tuple[str, Any]
@@ -217,7 +219,9 @@ def _indicator(
     except PatternError as exc:
         return [], [FeedError(0, str(exc), "pattern", at=where)]
     if not found:
-        message = "pattern names no single network destination (ipv4-addr, ipv6-addr, domain-name, url, network-traffic)"
+        message = (
+            "pattern names no single network destination (ipv4-addr, ipv6-addr, domain-name, url, network-traffic)"
+        )
         return [], [Ignored(0, message, at=where)]
     entries: list[WatchlistEntry] = []
     errors: list[LineError] = []
@@ -245,9 +249,9 @@ def _validity(indicator: dict[str, Any], where: str, now: dt.datetime) -> LineEr
         except ValueError as exc:
             return FeedError(0, str(exc), name, at=where)
         if name == "valid_until" and moment <= now:
-            return Ignored(0, f"expired indicator skipped (valid_until {value})", at=where)
+            return Ignored(0, "expired indicator skipped (valid_until is not after the import time)", at=where)
         if name == "valid_from" and moment > now:
-            return Ignored(0, f"indicator not valid yet skipped (valid_from {value})", at=where)
+            return Ignored(0, "indicator not valid yet skipped (valid_from is after the import time)", at=where)
     return None
 
 

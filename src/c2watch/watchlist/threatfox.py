@@ -48,7 +48,7 @@ __all__ = ["HINT", "JSON_HINT", "NAME", "REQUIRED", "THREAT_RULE", "parse", "sni
 
 NAME = "threatfox"
 REQUIRED = ("first_seen_utc", "ioc_id", "ioc_value", "ioc_type")
-HINT = "be a ThreatFox CSV export, whose column names are a comment ('# \"first_seen_utc\",\"ioc_id\",\"ioc_value\",...')"
+HINT = 'be a ThreatFox CSV export, whose column names are a comment (\'# "first_seen_utc","ioc_id","ioc_value",...\')'
 JSON_HINT = 'be a ThreatFox JSON export ({"<ioc id>": [{"ioc_value": ..., "ioc_type": ...}]})'
 THREAT_RULE = "threatfox:<fk_malware>, else threatfox:<malware_printable>"
 KEPT_TYPES = ("ip:port", "domain", "url")
@@ -81,7 +81,7 @@ def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watchlist
 def _parse_csv(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
     found = comment_header(lines, REQUIRED)
     if found is None:
-        message = "missing ThreatFox column comment: expected '# \"first_seen_utc\",\"ioc_id\",\"ioc_value\",...'"
+        message = 'missing ThreatFox column comment: expected \'# "first_seen_utc","ioc_id","ioc_value",...\''
         rows = significant(lines)
         raise WatchlistError(path, [LineError(rows[0].number if rows else 0, message)])
     header, names = found
@@ -111,7 +111,7 @@ def _json_shape(document: Any) -> str | None:
 def _parse_json(document: Any, path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
     shape = _json_shape(document)
     if shape is None:
-        message = "not a ThreatFox JSON export: expected {\"<ioc id>\": [{\"ioc_value\": ..., \"ioc_type\": ...}]}"
+        message = 'not a ThreatFox JSON export: expected {"<ioc id>": [{"ioc_value": ..., "ioc_type": ...}]}'
         raise WatchlistError(path, [FeedError(0, message, at="$")])
     entries: list[WatchlistEntry] = []
     errors: list[LineError] = []
