@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+import sqlalchemy as sa
 
 from c2watch.config import Settings
-from c2watch.store import Store
+from c2watch.store import Store, open_store, sqlite_url
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
 from tests.analysis.seed import standard
+from tests.conftest import postgres_base_url
 
 
 @dataclass
@@ -53,9 +59,32 @@ class Served:
         return fetch(self.url + path.lstrip("/"), headers)
 
 
-@pytest.fixture
-def served(store: Store) -> Iterator[Served]:
-    """The standard data set behind a running dashboard, on every backend."""
-    ids = standard(store)
-    with ServedApp(create_app(store, Settings())) as app:
-        yield Served(app.url, ids)
+@contextmanager
+def backend_store(backend: str, directory: Path) -> Iterator[Store]:
+    """A fresh store: a SQLite file in ``directory``, or a PostgreSQL schema dropped afterwards."""
+    if backend == "sqlite":
+        store = open_store(sqlite_url(directory / "c2watch.db"))
+        yield store
+        store.close()
+        return
+    base, schema = postgres_base_url(), f"t_{secrets.token_hex(6)}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    store = open_store(f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}")
+    try:
+        yield store
+    finally:
+        store.close()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The standard data set behind a running dashboard, on every backend (read-only: shared by a module)."""
+    with backend_store(request.param, tmp_path_factory.mktemp("served")) as store:
+        ids = standard(store)
+        with ServedApp(create_app(store, Settings())) as app:
+            yield Served(app.url, ids)

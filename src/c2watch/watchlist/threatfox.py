@@ -195,7 +195,8 @@ def _target(ioc_type: str, value: str) -> dict[str, str]:
 def split_host_port(value: str) -> tuple[str, str]:
     """``198.51.100.7:443``, ``[2001:db8::7]:443`` or ``2001:db8::7:443`` as (address, port).
 
-    A value without a port comes back whole with an empty port (the port check then reports it missing).
+    An ``ip:port`` IOC always has a port, so an unbracketed IPv6 value loses its last group to the port
+    when the rest is still an address. A value without a port comes back whole with an empty port.
     """
     text = value.strip()
     if text.startswith("[") and "]" in text:
@@ -204,10 +205,8 @@ def split_host_port(value: str) -> tuple[str, str]:
     if text.count(":") == 1:
         host, _, port = text.partition(":")
         return host, port
-    if _is_address(text):
-        return text, ""
     host, _, port = text.rpartition(":")
-    return (host, port) if host else (text, "")
+    return (host, port) if _is_address(host) else (text, "")
 
 
 def _is_address(text: str) -> bool:

@@ -1,0 +1,40 @@
+"""The docs cannot drift: every setting and every probe kind is documented, the CLI reference is current."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from c2watch.config import Settings
+from c2watch.probes import PROBES
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+def setting_keys() -> list[str]:
+    keys = []
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        keys += [f"{section}.{name}" for name in model.model_fields]
+    return keys
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    missing = [key for key in setting_keys() if f"`{key}`" not in text]
+    assert missing == []
+
+
+def test_every_probe_kind_is_documented() -> None:
+    text = (DOCS / "observer.md").read_text(encoding="utf-8")
+    assert [kind for kind in PROBES if f"`{kind}`" not in text] == []
+
+
+def test_cli_reference_is_current() -> None:
+    generated = subprocess.run([sys.executable, "scripts/gen-cli-docs.py"], capture_output=True, text=True,
+                               check=True, cwd=DOCS.parent).stdout
+    assert generated == (DOCS / "cli.md").read_text(encoding="utf-8"), "run: python scripts/gen-cli-docs.py > docs/cli.md"
