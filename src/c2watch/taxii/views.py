@@ -41,6 +41,36 @@ Types = Annotated[list[str] | None, Query(alias="match[type]")]
 Versions = Annotated[list[str] | None, Query(alias="match[version]")]
 
 
+class Filters:
+    """The query parameters of the objects and manifest endpoints (§3.4)."""
+
+    def __init__(
+        self,
+        added_after: str | None = None,
+        limit: int | None = None,
+        next: str | None = None,
+        ids: Ids = None,
+        types: Types = None,
+        versions: Versions = None,
+    ) -> None:
+        self.added_after, self.limit, self.next = added_after, limit, next
+        self.ids, self.types, self.versions = ids, types, versions
+
+    def query(
+        self, collection: CollectionDef, ids: list[str] | None = None, versions: list[str] | None = None
+    ) -> ObjectQuery:
+        return _query(
+            collection, self.added_after, self.limit, self.next, ids or self.ids, self.types, versions or self.versions
+        )
+
+
+def _paged(page: list[StoredObject], more: bool, key: str, items: list[Any]) -> Response:
+    body: dict[str, Any] = {"more": more, key: items}
+    if more:
+        body["next"] = str(page[-1].pk)
+    return taxii_json(body, headers=_page_headers(page))
+
+
 def taxii_json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return Response(body, status_code=status, media_type=TAXII_MEDIA, headers=headers)
@@ -183,19 +213,9 @@ def taxii_router(
         return taxii_json(collection_or_404(collection_id).resource(caller.role))
 
     @router.get(API_ROOT + "collections/{collection_id}/manifest/")
-    def manifest(
-        collection_id: str,
-        caller: Caller,
-        added_after: str | None = None,
-        limit: int | None = None,
-        next: str | None = None,
-        ids: Ids = None,
-        types: Types = None,
-        versions: Versions = None,
-    ) -> Response:
+    def manifest(collection_id: str, caller: Caller, filters: Annotated[Filters, Depends()]) -> Response:
         """§5.3 Get Object Manifests."""
-        query = _query(collection_or_404(collection_id), added_after, limit, next, ids, types, versions)
-        page, more = store.taxii_objects(query)
+        page, more = store.taxii_objects(filters.query(collection_or_404(collection_id)))
         entries = [
             {
                 "id": o.object_id,
@@ -205,25 +225,12 @@ def taxii_router(
             }
             for o in page
         ]
-        body: dict[str, Any] = {"more": more, "objects": entries}
-        if more:
-            body["next"] = str(page[-1].pk)
-        return taxii_json(body, headers=_page_headers(page))
+        return _paged(page, more, "objects", entries)
 
     @router.get(API_ROOT + "collections/{collection_id}/objects/")
-    def get_objects(
-        collection_id: str,
-        caller: Caller,
-        added_after: str | None = None,
-        limit: int | None = None,
-        next: str | None = None,
-        ids: Ids = None,
-        types: Types = None,
-        versions: Versions = None,
-    ) -> Response:
+    def get_objects(collection_id: str, caller: Caller, filters: Annotated[Filters, Depends()]) -> Response:
         """§5.4 Get Objects."""
-        query = _query(collection_or_404(collection_id), added_after, limit, next, ids, types, versions)
-        return _envelope(store, query)
+        return _envelope(store, filters.query(collection_or_404(collection_id)))
 
     @router.post(
         API_ROOT + "collections/{collection_id}/objects/",
@@ -241,36 +248,22 @@ def taxii_router(
 
     @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/")
     def get_object(
-        collection_id: str,
-        object_id: str,
-        caller: Caller,
-        added_after: str | None = None,
-        limit: int | None = None,
-        next: str | None = None,
-        versions: Versions = None,
+        collection_id: str, object_id: str, caller: Caller, filters: Annotated[Filters, Depends()]
     ) -> Response:
         """§5.6 Get an Object."""
-        query = _query(collection_or_404(collection_id), added_after, limit, next, [object_id], None, versions)
+        query = filters.query(collection_or_404(collection_id), ids=[object_id])
         return _envelope(store, query, missing_is_404=True)
 
     @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/versions/")
     def versions(
-        collection_id: str,
-        object_id: str,
-        caller: Caller,
-        added_after: str | None = None,
-        limit: int | None = None,
-        next: str | None = None,
+        collection_id: str, object_id: str, caller: Caller, filters: Annotated[Filters, Depends()]
     ) -> Response:
         """§5.8 Get Object Versions."""
-        query = _query(collection_or_404(collection_id), added_after, limit, next, [object_id], None, ["all"])
+        query = filters.query(collection_or_404(collection_id), ids=[object_id], versions=["all"])
         page, more = store.taxii_objects(query)
-        if not page and not next:
+        if not page and not filters.next:
             raise TaxiiError(404, "Unknown object", f"no object {object_id}")
-        body: dict[str, Any] = {"more": more, "versions": [o.manifest_version() for o in page]}
-        if more:
-            body["next"] = str(page[-1].pk)
-        return taxii_json(body, headers=_page_headers(page))
+        return _paged(page, more, "versions", [o.manifest_version() for o in page])
 
     return router
 
