@@ -10,6 +10,7 @@ import click
 from c2watch.cli.agent import agent
 from c2watch.cli.context import App
 from c2watch.cli.dashboard import dashboard
+from c2watch.cli.doctor import doctor
 from c2watch.cli.hub import hub
 from c2watch.cli.init import init
 from c2watch.cli.lab import demo, lab
@@ -51,7 +52,22 @@ def cli(ctx: click.Context, home: Path) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, watchlist, threats, observe, agent, lab, demo, hub, sync, export, import_, report, dashboard):
+for command in (
+    init,
+    doctor,
+    watchlist,
+    threats,
+    observe,
+    agent,
+    lab,
+    demo,
+    hub,
+    sync,
+    export,
+    import_,
+    report,
+    dashboard,
+):
     cli.add_command(command)
 
 
