@@ -118,9 +118,12 @@ async def check_hub(settings: Settings, clock: Callable[[], dt.datetime]) -> lis
         return [Check("hub", "ok", "no hub configured (observing alone)")]
     headers = {"Authorization": f"Bearer {settings.hub.token}", "Accept": "application/taxii+json;version=2.1"}
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.hub.timeout)) as session:
-            async with session.get(settings.hub.url, headers=headers) as response:
-                status, date = response.status, response.headers.get("Date")
+        timeout = aiohttp.ClientTimeout(total=settings.hub.timeout)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(settings.hub.url, headers=headers) as response,
+        ):
+            status, date = response.status, response.headers.get("Date")
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         return [
             Check(

@@ -1,0 +1,5 @@
+"""The hub fixture for operations tests."""
+
+from tests.hub.conftest import hub
+
+__all__ = ["hub"]
