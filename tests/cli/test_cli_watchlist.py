@@ -121,3 +121,14 @@ def test_c2lemon_format(invoke: Invoke, tmp_path: Path) -> None:
     )
     report = as_json(invoke("watchlist", "import", str(write(tmp_path, text)), "--json"))
     assert report["format"] == "c2lemon" and report["added"] == 1
+
+
+def test_values_longer_than_the_store_columns_are_line_errors(invoke: Invoke, tmp_path: Path) -> None:
+    long_threat = "T" * 201
+    long_url = "http://c2.bad.example/" + "a" * 2100
+    text = HEADER + f"{long_threat},198.51.100.7,,,80,,,,\nTID-A,,,{long_url},,,,,\n"
+    result = invoke("watchlist", "import", str(write(tmp_path, text)), ok=False)
+    assert result.exit_code == 2
+    assert "line 2" in result.stderr and "threat id is 201 characters" in result.stderr
+    assert "line 3" in result.stderr and "URL is" in result.stderr
+    assert listing(invoke) == []

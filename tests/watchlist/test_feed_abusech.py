@@ -135,7 +135,10 @@ def test_threatfox_api_answer(write_file: WriteFile) -> None:
 
 
 def test_threatfox_bad_rows(write_file: WriteFile) -> None:
-    row = '"2024-03-01 11:55:04", "{id}", "{value}", "{kind}", "botnet_cc", "win.x", "None", "X", "", "75", "None", "", "0", "r"'
+    row = (
+        '"2024-03-01 11:55:04", "{id}", "{value}", "{kind}", "botnet_cc", "win.x", "None", "X", "", "75",'
+        ' "None", "", "0", "r"'
+    )
     path = write_file(
         [
             THREATFOX_HEADER,
@@ -207,7 +210,9 @@ def test_feodo_csv_and_json_fixtures_agree() -> None:
 
 
 def test_feodo_truncated_download_is_an_error(write_file: WriteFile) -> None:
-    path = write_file(["# banner", FEODO_HEADER, '"2024-01-01 00:00:00","198.51.100.1","443","online","","QakBot"', "# END 2 entries"])
+    path = write_file(
+        ["# banner", FEODO_HEADER, '"2024-01-01 00:00:00","198.51.100.1","443","online","","QakBot"', "# END 2 entries"]
+    )
     result = parse_watchlist(path)
     assert [str(err) for err in result.errors] == [
         "line 4: footer says 2 entries but the file has 1 rows (truncated download?)"

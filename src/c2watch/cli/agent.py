@@ -13,21 +13,23 @@ from c2watch.config import Settings
 from c2watch.observer.agent import Agent
 from c2watch.observer.cycle import CycleOptions, producer_of, run_cycle
 from c2watch.observer.schedule import Schedule
+from c2watch.observer.shard import Shard
 from c2watch.store import Store
 from c2watch.taxii.sync import SyncReport, sync
 from c2watch.taxii.syncloop import SyncLoop
 
 
 @click.command()
+@click.option("--shard", help="Only shard i of n (e.g. 2/4) when several agents split one watchlist.")
 @pass_app
-def agent(app: App) -> None:
+def agent(app: App, shard: str | None) -> None:
     """Run a cycle every [schedule] interval (default 4 h from 00:00:00 Asia/Tokyo) until stopped.
 
     A slot missed while the machine slept runs once on wake. With [hub] url and token set, the outbox is pushed and
     the others' records pulled after each cycle (retried with back-off while the hub is down). SIGTERM stores what
     the running cycle finished and exits 0. Example: C2WATCH_HOME=/var/lib/c2watch c2watch agent
     """
-    asyncio.run(_run_agent(app))
+    asyncio.run(_run_agent(app, Shard.parse(shard) if shard else None))
 
 
 def _sync_loop(store: Store, settings: Settings) -> SyncLoop | None:
@@ -46,12 +48,12 @@ def _sync_loop(store: Store, settings: Settings) -> SyncLoop | None:
     return SyncLoop(do_sync, on_report=report)
 
 
-async def _run_agent(app: App) -> None:
+async def _run_agent(app: App, shard: Shard | None) -> None:
     settings, store = app.settings, app.store
     syncer = _sync_loop(store, settings)
 
     async def run_slot(slot: dt.datetime) -> None:
-        summary = await run_cycle(store, settings, app.home.path, CycleOptions(slot_at=slot), app.clock)
+        summary = await run_cycle(store, settings, app.home.path, CycleOptions(slot_at=slot, shard=shard), app.clock)
         click.echo(f"cycle {summary.cycle_id} for slot {slot.isoformat()}: {summary.outcomes}")
         if syncer is not None:
             syncer.kick()

@@ -10,13 +10,15 @@ from rich.table import Table
 
 from c2watch.cli.context import App, pass_app
 from c2watch.observer.cycle import CycleOptions, CycleSummary, run_cycle
+from c2watch.observer.shard import Shard
 
 
 @click.command()
 @click.option("--threat", help="Only the destinations of this threat ID.")
+@click.option("--shard", help="Only shard i of n (e.g. 2/4) when several agents split one watchlist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @pass_app
-def observe(app: App, threat: str | None, as_json: bool) -> None:
+def observe(app: App, threat: str | None, shard: str | None, as_json: bool) -> None:
     """Run one observation cycle now: every active destination, concurrently; print a summary.
 
     Example: c2watch observe --threat TID-2024-0042
@@ -34,6 +36,7 @@ def observe(app: App, threat: str | None, as_json: bool) -> None:
         task = progress.add_task("cycle", total=None)
         options = CycleOptions(
             threat=threat,
+            shard=Shard.parse(shard) if shard else None,
             on_start=lambda total: progress.update(task, total=total),
             on_result=lambda _obs: progress.advance(task),
         )

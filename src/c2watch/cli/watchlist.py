@@ -14,7 +14,7 @@ from c2watch.cli.context import App, pass_app
 from c2watch.errors import LineError
 from c2watch.store import ImportReport
 from c2watch.watchlist.feed import FeedError
-from c2watch.watchlist.feed_import import FeedImportOutcome, import_feed
+from c2watch.watchlist.importer import ImportOutcome, import_watchlist
 from c2watch.watchlist.taxii_pull import PullOutcome, pull_watchlist
 
 FORMATS = ["auto", "c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp"]
@@ -52,7 +52,7 @@ def import_(
 
     Example: c2watch watchlist import examples/watchlist.csv
     """
-    outcome = import_feed(
+    outcome = import_watchlist(
         app.store, file, app.clock(), fmt, skip_invalid=skip_invalid, dry_run=dry_run, source=source, threat=threat
     )
     if as_json:
@@ -64,7 +64,7 @@ def import_(
     click.echo(f"threat IDs: {outcome.threat_rule}")
 
 
-def _as_json(outcome: FeedImportOutcome) -> dict[str, object]:
+def _as_json(outcome: ImportOutcome) -> dict[str, object]:
     return {
         "file": str(outcome.path),
         "format": outcome.format,
@@ -83,7 +83,7 @@ def _error_json(error: LineError) -> dict[str, Any]:
     return value
 
 
-def _counts(report: ImportReport, outcome: FeedImportOutcome | PullOutcome) -> str:
+def _counts(report: ImportReport, outcome: ImportOutcome | PullOutcome) -> str:
     return (
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.reactivated)} reactivated, "
         f"{len(report.retired)} retired, {report.unchanged} unchanged, {len(outcome.skipped)} skipped, "

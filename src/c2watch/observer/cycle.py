@@ -18,6 +18,7 @@ from c2watch.errors import UnknownThreatError
 from c2watch.models import Target
 from c2watch.observer.record import Observation
 from c2watch.observer.select import prepare
+from c2watch.observer.shard import Shard
 from c2watch.observer.writer import ObservationWriter, WriterTarget
 from c2watch.probes import PROBES
 from c2watch.probes.base import Clock, ProbeContext, utcnow
@@ -36,6 +37,7 @@ OnResult = Callable[[Observation], None]
 @dataclass
 class CycleOptions:
     threat: str | None = None
+    shard: Shard | None = None
     slot_at: dt.datetime | None = None
     simulated: bool = False
     rng: random.Random = field(default_factory=random.Random)
@@ -117,10 +119,12 @@ async def _work(
     await asyncio.gather(*(worker() for _ in range(workers)))
 
 
-def _targets(store: Store, threat: str | None, rng: random.Random) -> list[Target]:
+def _targets(store: Store, threat: str | None, rng: random.Random, shard: Shard | None = None) -> list[Target]:
     targets = store.targets(threat, active_only=True)
     if threat is not None and not targets and threat not in {t.threat_id for t in store.threats()}:
         raise UnknownThreatError(f"unknown threat ID {threat!r}")
+    if shard is not None:
+        targets = [target for target in targets if shard.owns(target)]
     rng.shuffle(targets)
     return targets
 
@@ -144,7 +148,7 @@ async def run_cycle(
         producer.system_identity,
         started_at,
     )
-    targets = _targets(store, opts.threat, opts.rng)
+    targets = _targets(store, opts.threat, opts.rng, opts.shard)
     cycle_pk = store.start_cycle(observer_pk, slot_at, started_at, opts.simulated)
     if opts.on_start:
         opts.on_start(len(targets))

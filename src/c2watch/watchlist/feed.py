@@ -23,12 +23,10 @@ from typing import Any
 from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
 from c2watch.watchlist.decode import SourceLine
-from c2watch.watchlist.rows import RowSchema, build_entry
+from c2watch.watchlist.rows import MAX_THREAT_ID, RowSchema, build_entry
 from c2watch.watchlist.table import split_line
 
 __all__ = [
-    "MAX_SOURCE_REF",
-    "MAX_THREAT_ID",
     "FeedError",
     "Ignored",
     "check_threat_id",
@@ -48,9 +46,6 @@ __all__ = [
     "text_of",
 ]
 
-MAX_THREAT_ID = 200
-MAX_SOURCE_REF = 200
-MAX_URL = 2048
 """Column sizes of the store (``threats.threat_id``, ``targets.source_ref``, ``targets.url``)."""
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -151,26 +146,11 @@ def feed_entry(
                 values[name] = feed_date(raw).isoformat()
             except ValueError as exc:
                 errors.append(LineError(line, str(exc), schema.label(name)))
-    errors += _limits(values, source_ref, line, schema)
     entry, row_errors = build_entry(values, line, schema, source_ref=source_ref)
     errors += row_errors
     if at:
         errors = [FeedError(0, err.message, err.field, at=at) for err in errors]
     return (None, errors) if errors else (entry, [])
-
-
-def _limits(values: Mapping[str, str], source_ref: str | None, line: int, schema: RowSchema) -> list[LineError]:
-    errors: list[LineError] = []
-    threat_id = values.get("threat_id", "")
-    if len(threat_id) > MAX_THREAT_ID:
-        message = f"threat id is {len(threat_id)} characters long (limit {MAX_THREAT_ID})"
-        errors.append(LineError(line, message, schema.label("threat_id")))
-    if source_ref is not None and len(source_ref) > MAX_SOURCE_REF:
-        errors.append(LineError(line, f"record id is {len(source_ref)} characters long (limit {MAX_SOURCE_REF})"))
-    url = values.get("url", "")
-    if len(url) > MAX_URL:
-        errors.append(LineError(line, f"URL is {len(url)} characters long (limit {MAX_URL})", schema.label("url")))
-    return errors
 
 
 def comment_header(lines: Sequence[SourceLine], required: Sequence[str]) -> tuple[SourceLine, list[str]] | None:

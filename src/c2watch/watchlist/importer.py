@@ -1,45 +1,89 @@
-"""Import a watchlist file into the store: parse, then apply atomically (or keep the good rows with skip_invalid)."""
+"""Import a watchlist file or feed (any format, a MISP directory too) atomically, as the native import does.
+
+Any bad row refuses the whole import (store unchanged) unless ``skip_invalid``; rows skipped by design
+(hash IOCs, revoked or expired indicators ...) are reported and counted but refuse nothing. The outcome
+says how the format mapped rows to threat IDs. :func:`store_entries` is shared with :mod:`.taxii_pull`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from c2watch.errors import LineError, WatchlistError
 from c2watch.store import ImportReport, Store
-from c2watch.watchlist import parse_watchlist
+from c2watch.watchlist import AUTO, ParseResult, parse_watchlist
 
-__all__ = ["ImportOutcome", "import_watchlist"]
+__all__ = ["MAX_SOURCE", "ImportOutcome", "import_watchlist", "store_entries"]
+
+MAX_SOURCE = 500
+"""Size of the store's ``targets.source`` column."""
 
 
 @dataclass
 class ImportOutcome:
+    """What an import did: the format and encoding read, the store's report, the bad rows skipped (with
+    ``skip_invalid``), the rows skipped by design, and the threat ID rule that was applied."""
+
     path: Path
     format: str
     encoding: str
     report: ImportReport
     skipped: list[LineError] = field(default_factory=list)
+    ignored: list[LineError] = field(default_factory=list)
+    threat_rule: str = ""
 
 
 def import_watchlist(
     store: Store,
     path: Path,
     now: dt.datetime,
-    fmt: str = "auto",
+    fmt: str = AUTO,
+    *,
     skip_invalid: bool = False,
     dry_run: bool = False,
     source: str | None = None,
+    threat: str | None = None,
 ) -> ImportOutcome:
-    """Import ``path``. Any bad line refuses the whole file (store unchanged) unless ``skip_invalid``.
+    """Import ``path`` (a file, or a MISP feed directory) in format ``fmt``.
 
-    ``source`` (default: the file name) scopes retirement: a destination this source listed before and
-    no longer lists is retired, not deleted.
+    ``source`` (default: the file or directory name) scopes retirement; ``threat`` puts every destination
+    under one threat ID instead of the format's rule; ``now`` is also the time expiring rows are judged at.
     """
-    parsed = parse_watchlist(path, fmt)
+    parsed = parse_watchlist(path, fmt, now=now, threat=threat)
+    report = store_entries(store, parsed, path, source or path.name, now, skip_invalid=skip_invalid, dry_run=dry_run)
+    return ImportOutcome(
+        path, parsed.format, parsed.encoding, report, list(parsed.errors), list(parsed.ignored), parsed.threat_rule
+    )
+
+
+def store_entries(
+    store: Store,
+    parsed: ParseResult,
+    where: Path | str,
+    source: str,
+    now: dt.datetime,
+    *,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Apply ``parsed`` atomically: refuse on any error (unless ``skip_invalid``) or when nothing is left."""
     if parsed.errors and not skip_invalid:
-        raise WatchlistError(path, parsed.errors)
+        raise WatchlistError(where, parsed.errors)
+    if len(source) > MAX_SOURCE:
+        raise WatchlistError(
+            where, [LineError(0, f"source name is {len(source)} characters long (limit {MAX_SOURCE})")]
+        )
     if not parsed.entries:
-        raise WatchlistError(path, [*parsed.errors, LineError(0, "no valid destination in the file")])
-    report = store.apply_watchlist(parsed.entries, source or path.name, now, dry_run=dry_run)
-    return ImportOutcome(path, parsed.format, parsed.encoding, report, list(parsed.errors))
+        raise WatchlistError(where, [*parsed.errors, LineError(0, _nothing_left(parsed.ignored))])
+    return store.apply_watchlist(parsed.entries, source, now, dry_run=dry_run)
+
+
+def _nothing_left(ignored: list[LineError]) -> str:
+    if not ignored:
+        return "no valid destination found"
+    reasons = Counter(err.message for err in ignored).most_common(3)
+    shown = "; ".join(f"{count} x {message}" for message, count in reasons)
+    return f"no destination to watch: all {len(ignored)} rows were skipped by design ({shown})"

@@ -92,6 +92,7 @@ def build_entry(
     threat_id = row.raw("threat_id")
     if not threat_id:
         row.fail("threat_id", "threat id is empty")
+    _check_sizes(row, source_ref)
     ip, domain, url, port = _targets(row)
     reported_on = _reported_on(row)
     malware_hash = row.check("malware_hash", partial(normalize_hash, algorithms=schema.hash_algorithms))
@@ -111,6 +112,25 @@ def build_entry(
         line=line,
     )
     return entry, []
+
+
+MAX_THREAT_ID = 200
+MAX_SOURCE_REF = 200
+MAX_URL = 2048
+MAX_FILE_TYPE = 200
+"""Sizes of the store's columns: a longer value is a line error, never a database error."""
+
+
+def _check_sizes(row: _Row, source_ref: str | None) -> None:
+    for name, limit, what in (
+        ("threat_id", MAX_THREAT_ID, "threat id"),
+        ("url", MAX_URL, "URL"),
+        ("file_type", MAX_FILE_TYPE, "file type"),
+    ):
+        if len(row.raw(name)) > limit:
+            row.fail(name, f"{what} is {len(row.raw(name))} characters long (limit {limit})")
+    if source_ref is not None and len(source_ref) > MAX_SOURCE_REF:
+        row.fail(None, f"record id is {len(source_ref)} characters long (limit {MAX_SOURCE_REF})")
 
 
 def _targets(row: _Row) -> tuple[str | None, str | None, str | None, int]:

@@ -90,13 +90,19 @@ def parse_at(
 
 
 def entries_from_objects(objects: Iterable[Located], now: dt.datetime) -> tuple[list[WatchlistEntry], list[LineError]]:
-    """The destinations of every indicator among ``objects``, with the errors and skips."""
-    graph, errors = _Graph.build(objects)
+    """The destinations of every indicator among ``objects``, with the errors and skips in document order."""
+    located = list(objects)
+    graph = _Graph.build(located)
     entries: list[WatchlistEntry] = []
-    for at, indicator in graph.indicators():
-        found, problems = _indicator(at, indicator, graph, now)
-        entries += found
-        errors += problems
+    errors: list[LineError] = []
+    for at, obj in located:
+        problem = _object_problem(obj)
+        if problem:
+            errors.append(FeedError(0, problem, at=at))
+        elif obj["type"] == "indicator" and graph.objects[obj["id"]][0] == at:
+            found, problems = _indicator(at, obj, graph, now)
+            entries += found
+            errors += problems
     return entries, errors
 
 
@@ -109,18 +115,14 @@ class _Graph:
     reported_in: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, objects: Iterable[Located]) -> tuple[_Graph, list[LineError]]:
+    def build(cls, objects: Iterable[Located]) -> _Graph:
         graph = cls()
-        errors: list[LineError] = []
         for at, obj in objects:
-            problem = _object_problem(obj)
-            if problem:
-                errors.append(FeedError(0, problem, at=at))
-            elif _newer(obj, graph.objects.get(obj["id"])):
+            if _object_problem(obj) is None and _newer(obj, graph.objects.get(obj["id"])):
                 graph.objects[obj["id"]] = (at, obj)
         for _, obj in graph.objects.values():
             graph._link(obj)
-        return graph, errors
+        return graph
 
     def _link(self, obj: dict[str, Any]) -> None:
         if obj.get("revoked") is True:
@@ -133,9 +135,6 @@ class _Graph:
             for ref in obj["object_refs"]:
                 if isinstance(ref, str):
                     self.reported_in.setdefault(ref, []).append(obj["id"])
-
-    def indicators(self) -> list[Located]:
-        return [(at, obj) for at, obj in self.objects.values() if obj["type"] == "indicator"]
 
     def related(self, ids: Iterable[str], *types: str) -> list[dict[str, Any]]:
         """The live objects among ``ids`` whose type is one of ``types``."""

@@ -29,7 +29,7 @@ from c2watch.errors import LineError, WatchlistError
 from c2watch.store import ImportReport, Store
 from c2watch.watchlist import finish_parse, stix_feed
 from c2watch.watchlist.feed import check_threat_id
-from c2watch.watchlist.feed_import import store_entries
+from c2watch.watchlist.importer import store_entries
 from c2watch.watchlist.stix_feed import Located, entries_from_objects
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "FetchedCollection", "PullOutcome", "fetch_collection", "pull_watchlist"]
