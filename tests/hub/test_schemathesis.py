@@ -15,6 +15,7 @@ from c2watch.taxii.app import create_hub_app
 from tests.hub.conftest import make_tokens
 from tests.hub.factory import envelope, producer
 
+
 def _app():  # type: ignore[no-untyped-def]
     import tempfile
 
@@ -38,6 +39,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.filterwarnings("ignore")
 def test_no_server_errors(case: schemathesis.Case) -> None:
-    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKENS['a-admin']}",
-                    "Accept": "application/taxii+json;version=2.1"}
+    case.headers = {
+        **(case.headers or {}),
+        "Authorization": f"Bearer {TOKENS['a-admin']}",
+        "Accept": "application/taxii+json;version=2.1",
+    }
     case.call_and_validate(checks=[not_a_server_error])

@@ -8,17 +8,19 @@ concurrent writers may commit out of order) and indexes what it finds; indexing 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from c2watch.errors import WatchlistError
 from c2watch.stix.ingest import parse_time
 from c2watch.stix.observation import Producer
 from c2watch.store import Store
 from c2watch.taxii.client import HubClient, HubRefused
-from c2watch.taxii.collections import OBSERVATIONS
+from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
 
 __all__ = ["SyncReport", "pull_observations", "push_outbox", "sync"]
 
@@ -33,6 +35,7 @@ class SyncReport:
     pulled_objects: int = 0
     indexed: int = 0
     outbox_left: int = 0
+    watchlist: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +93,19 @@ async def pull_observations(store: Store, hub: HubClient, report: SyncReport) ->
         store.set_sync_cursor(hub.api_root, OBSERVATIONS.id, latest)
 
 
+def pull_hub_watchlist(store: Store, api_root: str, token: str, report: SyncReport) -> None:
+    """Bring the hub's ``watchlist`` collection into the local watchlist (source: the hub's collection URL, so
+    indicators a coordinator withdrew are retired here). Bad indicators are skipped and counted, never fatal."""
+    from c2watch.watchlist.taxii_pull import pull_watchlist
+
+    try:
+        outcome = pull_watchlist(store, api_root, WATCHLIST.id, token, store.clock(), skip_invalid=True)
+    except WatchlistError as exc:  # an empty collection, or nothing usable in it
+        report.watchlist = {"error": str(exc).splitlines()[-1]}
+        return
+    report.watchlist = {**outcome.report.as_dict(), "skipped": len(outcome.skipped)}
+
+
 async def sync(
     store: Store, url: str, token: str, producer: Producer, batch: int = 200, timeout: float = 30.0
 ) -> SyncReport:
@@ -98,5 +114,6 @@ async def sync(
     async with HubClient(url, token, timeout) as hub:
         await push_outbox(store, hub, producer, batch, report)
         await pull_observations(store, hub, report)
+    await asyncio.to_thread(pull_hub_watchlist, store, url, token, report)
     report.outbox_left = store.outbox_depth()
     return report

@@ -204,11 +204,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def _find_collection(conn: Any, url: str, collection: str) -> Any:
-    """The readable collection whose id is ``collection``, searched in every API root ``url`` leads to."""
+    """The readable collection whose id (or alias) is ``collection``, in every API root ``url`` leads to."""
     seen: list[str] = []
     for root_url in _api_roots(conn, url):
         for found in ApiRoot(root_url, conn=conn).collections:
-            if found.id == collection:
+            if collection in (found.id, getattr(found, "alias", None)):
                 if not found.can_read:
                     raise WatchlistError(
                         url, [LineError(0, f"collection {collection} may not be read (can_read false)")]
