@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from c2watch.cli.agent import agent
+from c2watch.cli.backup import backup, restore
 from c2watch.cli.context import App
 from c2watch.cli.dashboard import dashboard
 from c2watch.cli.doctor import doctor
@@ -55,6 +56,8 @@ def cli(ctx: click.Context, home: Path) -> None:
 for command in (
     init,
     doctor,
+    backup,
+    restore,
     watchlist,
     threats,
     observe,
