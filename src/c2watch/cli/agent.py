@@ -7,9 +7,11 @@ import datetime as dt
 import signal
 
 import click
+from prometheus_client import start_http_server
 
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
+from c2watch.metrics import AgentMetrics
 from c2watch.observer.agent import Agent
 from c2watch.observer.cycle import CycleOptions, producer_of, run_cycle
 from c2watch.observer.schedule import Schedule
@@ -21,18 +23,23 @@ from c2watch.taxii.syncloop import SyncLoop
 
 @click.command()
 @click.option("--shard", help="Only shard i of n (e.g. 2/4) when several agents split one watchlist.")
+@click.option("--metrics-port", type=int, help="Serve Prometheus metrics on this port (/metrics).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @pass_app
-def agent(app: App, shard: str | None) -> None:
+def agent(app: App, shard: str | None, metrics_port: int | None, metrics_host: str) -> None:
     """Run a cycle every [schedule] interval (default 4 h from 00:00:00 Asia/Tokyo) until stopped.
 
     A slot missed while the machine slept runs once on wake. With [hub] url and token set, the outbox is pushed and
     the others' records pulled after each cycle (retried with back-off while the hub is down). SIGTERM stores what
     the running cycle finished and exits 0. Example: C2WATCH_HOME=/var/lib/c2watch c2watch agent
     """
-    asyncio.run(_run_agent(app, Shard.parse(shard) if shard else None))
+    metrics = AgentMetrics(outbox_depth=lambda: float(app.store.outbox_depth()))
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
+    asyncio.run(_run_agent(app, Shard.parse(shard) if shard else None, metrics))
 
 
-def _sync_loop(store: Store, settings: Settings) -> SyncLoop | None:
+def _sync_loop(store: Store, settings: Settings, metrics: AgentMetrics) -> SyncLoop | None:
     if not (settings.hub.url and settings.hub.token):
         return None
     producer = producer_of(settings)
@@ -43,17 +50,26 @@ def _sync_loop(store: Store, settings: Settings) -> SyncLoop | None:
         )
 
     def report(result: SyncReport | Exception) -> None:
+        if isinstance(result, SyncReport):
+            metrics.synced()
         click.echo(f"sync: {result.as_dict() if isinstance(result, SyncReport) else result}")
 
     return SyncLoop(do_sync, on_report=report)
 
 
-async def _run_agent(app: App, shard: Shard | None) -> None:
+async def _run_agent(app: App, shard: Shard | None, metrics: AgentMetrics) -> None:
     settings, store = app.settings, app.store
-    syncer = _sync_loop(store, settings)
+    syncer = _sync_loop(store, settings, metrics)
 
     async def run_slot(slot: dt.datetime) -> None:
-        summary = await run_cycle(store, settings, app.home.path, CycleOptions(slot_at=slot, shard=shard), app.clock)
+        summary = await run_cycle(
+            store,
+            settings,
+            app.home.path,
+            CycleOptions(slot_at=slot, shard=shard, on_result=metrics.observed),
+            app.clock,
+        )
+        metrics.cycle_done(summary)
         click.echo(f"cycle {summary.cycle_id} for slot {slot.isoformat()}: {summary.outcomes}")
         if syncer is not None:
             syncer.kick()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from fastapi import FastAPI
+import time
+from collections.abc import Awaitable
 
+from fastapi import FastAPI, Request, Response
+
+from c2watch.metrics import CONTENT_TYPE_LATEST, HubMetrics
 from c2watch.store import Store
 from c2watch.taxii.auth import authenticate
 from c2watch.taxii.errors import install_error_handlers
@@ -22,6 +26,24 @@ def create_hub_app(
 ) -> FastAPI:
     """A hub serving ``store``: TAXII discovery at ``/taxii2/``, the API root at ``/api/``."""
     app = FastAPI(title="c2watch hub", version="1", docs_url=None, redoc_url=None)
+    metrics = HubMetrics()
     install_error_handlers(app)
-    app.include_router(taxii_router(store, authenticate(store), max_content_length, clock or store.clock))
+    install_metrics(app, metrics)
+    app.include_router(taxii_router(store, authenticate(store), max_content_length, clock or store.clock, metrics))
     return app
+
+
+def install_metrics(app: FastAPI, metrics: HubMetrics) -> None:
+    """Time every request by its route template; serve ``/metrics`` for Prometheus."""
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.requests.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - start)
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def exposition() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from c2watch.metrics import HubMetrics
 from c2watch.store import Store
 from c2watch.store.access import TokenInfo
 from c2watch.store.taxii import ObjectQuery, StoredObject
@@ -160,7 +161,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def taxii_router(
-    store: Store, auth: Callable[[Request], TokenInfo], max_content_length: int, clock: Callable[[], dt.datetime]
+    store: Store,
+    auth: Callable[[Request], TokenInfo],
+    max_content_length: int,
+    clock: Callable[[], dt.datetime],
+    metrics: HubMetrics | None = None,
 ) -> APIRouter:
     """The TAXII 2.1 API: discovery at /taxii2/, one API root at /api/."""
     router = APIRouter(dependencies=[Depends(check_accept)])
@@ -244,6 +249,9 @@ def taxii_router(
         require_write(caller, target.writers, target.alias)
         objects = parse_envelope(await _read_body(request, max_content_length))
         outcome = store.taxii_add(target, caller, objects, clock())
+        if metrics is not None:
+            metrics.ingested.labels(target.alias, "success").inc(len(outcome.successes))
+            metrics.ingested.labels(target.alias, "failure").inc(len(outcome.failures))
         return taxii_json(_status(store, outcome.status_id, caller.org_pk), status=202)
 
     @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/")
