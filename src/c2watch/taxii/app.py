@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
