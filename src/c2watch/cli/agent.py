@@ -11,6 +11,7 @@ from prometheus_client import start_http_server
 
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
+from c2watch.logs import configure_logging
 from c2watch.metrics import AgentMetrics
 from c2watch.observer.agent import Agent
 from c2watch.observer.cycle import CycleOptions, producer_of, run_cycle
@@ -33,6 +34,7 @@ def agent(app: App, shard: str | None, metrics_port: int | None, metrics_host: s
     the others' records pulled after each cycle (retried with back-off while the hub is down). SIGTERM stores what
     the running cycle finished and exits 0. Example: C2WATCH_HOME=/var/lib/c2watch c2watch agent
     """
+    configure_logging()
     metrics = AgentMetrics(outbox_depth=lambda: float(app.store.outbox_depth()))
     if metrics_port is not None:
         start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import datetime as dt
 import random
 import time
@@ -30,6 +31,8 @@ from c2watch.stix import BundleWriter, Producer, bundle_path, identity_ids
 from c2watch.store import Store
 
 __all__ = ["CycleOptions", "CycleSummary", "run_cycle"]
+
+log = logging.getLogger(__name__)
 
 OnResult = Callable[[Observation], None]
 
@@ -186,6 +189,7 @@ async def run_cycle(
     )
     summary.interrupted = interrupted
     store.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
+    log.info("cycle %s finished", cycle_pk, extra={"cycle": summary.as_dict()})
     if interrupted:
         raise asyncio.CancelledError
     return summary
