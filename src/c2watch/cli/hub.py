@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import click
@@ -34,9 +35,23 @@ def serve(app: App, db: str | None, host: str, port: int, tls_cert: Path | None,
     from c2watch.taxii.app import create_hub_app
 
     store = open_store(db) if db else app.store
-    web = create_hub_app(store, app.settings.hub.max_content_length)
+    web = create_hub_app(
+        store,
+        app.settings,
+        max_content_length=app.settings.hub.max_content_length,
+        session_secret=_session_secret(app.home.path / "hub-session.key"),
+    )
     click.echo(f"hub on {'https' if tls_cert else 'http'}://{host}:{port}/taxii2/ (store {store.url})")
     uvicorn.run(web, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="info")
+
+
+def _session_secret(path: Path) -> bytes:
+    """The dashboard sessions' signing key, kept in the data directory so sessions survive a restart."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
 
 
 @hub.group()

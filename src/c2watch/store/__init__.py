@@ -134,10 +134,6 @@ class Store:
         with self.connect() as conn:
             return _queries.points(conn, scope)
 
-    def status_counts(self, scope: Scope) -> dict[int | None, int]:
-        with self.connect() as conn:
-            return _queries.status_counts(conn, scope)
-
     def status_runs(self, scope: Scope) -> list[_queries.Run]:
         with self.connect() as conn:
             return _queries.status_runs(conn, scope)
@@ -177,6 +173,10 @@ class Store:
     def revoke_token(self, public_id: str) -> _access.TokenInfo:
         with self.begin() as conn:
             return _access.revoke_token(conn, public_id, self.clock())
+
+    def token_by_id(self, public_id: str) -> _access.TokenInfo | None:
+        with self.connect() as conn:
+            return _access.token_by_id(conn, public_id)
 
     def verify_token(self, token: str) -> _access.TokenInfo | None:
         with self.connect() as conn:

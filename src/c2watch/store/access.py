@@ -132,6 +132,12 @@ def revoke_token(conn: sa.Connection, public_id: str, now: dt.datetime) -> Token
     return _info(conn.execute(_select_tokens().where(tokens.c.public_id == public_id)).one())
 
 
+def token_by_id(conn: sa.Connection, public_id: str) -> TokenInfo | None:
+    """An active (not revoked) token by its public id."""
+    row = conn.execute(_select_tokens().where(tokens.c.public_id == public_id, tokens.c.revoked_at.is_(None))).first()
+    return _info(row) if row is not None else None
+
+
 def verify_token(conn: sa.Connection, token: str) -> TokenInfo | None:
     """The token's description when it is valid and not revoked, else ``None`` (constant-time comparison)."""
     parts = token.split("_", 2)

@@ -1,18 +1,23 @@
-"""The hub: ``create_hub_app(store, settings)`` builds the TAXII 2.1 server (and later the dashboard) on a store."""
+"""The hub: ``create_hub_app(store, settings)`` builds the TAXII 2.1 server and the dashboard on a store."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
+from c2watch.config import Settings
 from c2watch.metrics import CONTENT_TYPE_LATEST, HubMetrics
 from c2watch.store import Store
 from c2watch.taxii.auth import authenticate
 from c2watch.taxii.errors import install_error_handlers
+from c2watch.taxii.login import SessionSigner, login_router, session_auth
 from c2watch.taxii.views import taxii_router
+from c2watch.web.app import dashboard_router, security_headers
+from c2watch.web.assets import assets_router
 
 __all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "create_hub_app"]
 
@@ -20,14 +25,29 @@ DEFAULT_MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 
 
 def create_hub_app(
-    store: Store, max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH, clock: Callable[[], dt.datetime] | None = None
+    store: Store,
+    settings: Settings | None = None,
+    *,
+    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH,
+    clock: Callable[[], dt.datetime] | None = None,
+    session_secret: bytes | None = None,
 ) -> FastAPI:
-    """A hub serving ``store``: TAXII discovery at ``/taxii2/``, the API root at ``/api/``."""
+    """A hub serving ``store``: TAXII discovery at ``/taxii2/``, the API root at ``/api/``, the dashboard at
+    ``/dashboard/`` behind a login with an organisation token (``/login``), Prometheus metrics at ``/metrics``.
+
+    Without ``session_secret`` a random one is made, so sessions end when the process does.
+    """
     app = FastAPI(title="c2watch hub", version="1", docs_url=None, redoc_url=None)
     metrics = HubMetrics()
     install_error_handlers(app)
     install_metrics(app, metrics)
     app.include_router(taxii_router(store, authenticate(store), max_content_length, clock or store.clock, metrics))
+    signer = SessionSigner(session_secret or secrets.token_bytes(32))
+    app.include_router(login_router(store, signer))
+    app.include_router(assets_router())
+    dashboard = dashboard_router(store, settings or Settings(), auth=session_auth(store, signer))
+    app.include_router(dashboard, prefix="/dashboard")
+    app.middleware("http")(security_headers)
     return app
 
 
