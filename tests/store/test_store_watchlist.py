@@ -31,7 +31,7 @@ def test_open_migrates_to_head_and_is_idempotent(store: Store, store_url: str) -
     store.apply_watchlist(ENTRIES, "list.csv", NOW)
     again = open_store(store_url)
     assert len(again.targets()) == 3
-    assert current_revision(again.engine) == "0001"
+    assert current_revision(again.engine) == HEAD
     again.close()
 
 
