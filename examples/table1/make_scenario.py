@@ -24,6 +24,9 @@ JST = dt.timezone(dt.timedelta(hours=9))
 SEED = 2021
 SLOT = dt.timedelta(hours=4)
 NETWORK = "127.21.0.0/16"
+#: A fixed port outside the ephemeral range: a port-0 destination that starts closed only reserves a number, which
+#: another socket on the machine may take before the destination first listens.
+PORT = 18080
 
 PLANS: dict[str, list[str]] = {
     "A": ["FFFFF", "FFFFt", "FFFFF", "FttF.", "F..t.", "t....", "s....", "....."],
@@ -40,8 +43,13 @@ PLANS: dict[str, list[str]] = {
 STORIES: dict[tuple[str, int], list[tuple[int, int, str]]] = {
     ("c-01", 2): [(1, 0, "status:404"), (15, 0, "status:500")],
     ("c-01", 3): [(1, 0, "status:500")],
-    ("d-01", 0): [(1, 0, "status:404"), (9, 8, "status:500"), (9, 12, "status:404"), (21, 16, "status:500"),
-                  (21, 20, "status:404")],  # fmt: skip
+    ("d-01", 0): [
+        (1, 0, "status:404"),
+        (9, 8, "status:500"),
+        (9, 12, "status:404"),
+        (21, 16, "status:500"),
+        (21, 20, "status:404"),
+    ],
 }
 SUMMARIES = {
     "c-01": "200 OK (Jan-Feb), 404 (March), 500 two weeks later (April), silent in July",
@@ -122,9 +130,16 @@ def destinations() -> list[dict[str, Any]]:
         reported = dt.date.fromisoformat(TABLE1[threat][0] + "-01")
         for number, row in enumerate(PLANS[threat], 1):
             name = f"{threat.lower()}-{number:02d}"
-            dest = {"name": name, "threat_id": threat, "address": f"127.21.{t_index + 1}.{number}", "port": 0,
-                    "path": "/gate.php", "reported_on": reported, "timeline": timeline(name, behaviours),
-                    "summary": SUMMARIES.get(name, f"Table 1 threat {threat}: {' '.join(row)}")}  # fmt: skip
+            dest = {
+                "name": name,
+                "threat_id": threat,
+                "address": f"127.21.{t_index + 1}.{number}",
+                "port": PORT,
+                "path": "/gate.php",
+                "reported_on": reported,
+                "timeline": timeline(name, behaviours),
+                "summary": SUMMARIES.get(name, f"Table 1 threat {threat}: {' '.join(row)}"),
+            }
             if set(row) <= {".", "s"}:
                 dest["ping"] = "drop"
             result.append(dest)

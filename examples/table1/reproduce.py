@@ -37,7 +37,9 @@ def main() -> None:
     print("threat  " + "  ".join(f"{m:>13}" for m in TABLE1_MONTHS) + "   (measured / paper)")
     for row in report.threats:
         paper = TABLE1[row.threat_id][1]
-        cells = [f"{row.shown(m):>6} /{'-' if p is None else f'{p:g}':>5}" for m, p in zip(TABLE1_MONTHS, paper)]
+        cells = [
+            f"{row.shown(m):>6} /{'-' if p is None else f'{p:g}':>5}" for m, p in zip(TABLE1_MONTHS, paper, strict=True)
+        ]
         print(f"{row.threat_id:6}  " + "  ".join(cells))
     store.close()
 

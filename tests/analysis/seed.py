@@ -117,34 +117,3 @@ def standard(store: Store) -> dict[str, list[int]]:
     seed(store, "X", x, observers, JAN, MAR, _x)
     seed(store, "Y", y, observers[:1], FEB, MAR, _y)
     return {"X": x, "Y": y, "observers": observers}
-
-
-JAN = dt.datetime(2021, 1, 1, tzinfo=JST)
-FEB = dt.datetime(2021, 2, 1, tzinfo=JST)
-MAR = dt.datetime(2021, 3, 1, tzinfo=JST)
-
-
-def _x(index: int, observer: int, at: dt.datetime) -> tuple[int | None, float | None]:
-    """Threat X: d0 200 (Jan) → 404 (Feb 1-14) → 500 (Feb 15-); d1 silent Jan 5-19, else 200; d2 never answers."""
-    day = (at - JAN).days
-    if index == 0:
-        return (200 if at < FEB else 404 if at.astimezone(JST).day < 15 else 500), 0.0
-    if index == 1:
-        return (None, 100.0) if 4 <= day < 19 else (200, 0.0)
-    return None, (100.0 if at < FEB else 50.0)
-
-
-def _y(index: int, observer: int, at: dt.datetime) -> tuple[int | None, float | None]:
-    """Threat Y (February only): 503 every other cycle until Feb 19, silent afterwards."""
-    slot = int((at - FEB).total_seconds() // 14400)
-    return (503 if slot % 2 == 0 and at.astimezone(JST).day < 20 else None), None
-
-
-def standard(store: Store) -> dict[str, list[int]]:
-    """X: 3 destinations x 2 observers, Jan-Feb 2021; Y: 1 destination x 1 observer, Feb 2021 (every 4 h, JST)."""
-    observers = add_observers(store, 2)
-    x = add_threat(store, "X", 3, dt.date(2020, 10, 1))
-    y = add_threat(store, "Y", 1, dt.date(2021, 1, 15))
-    seed(store, "X", x, observers, JAN, MAR, _x)
-    seed(store, "Y", y, observers[:1], FEB, MAR, _y)
-    return {"X": x, "Y": y, "observers": observers}

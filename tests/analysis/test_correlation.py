@@ -8,9 +8,14 @@ from c2watch.store import Store
 
 @pytest.mark.parametrize(
     ("cells", "expected"),
-    [((10, 0, 0, 10), 1.0), ((0, 10, 10, 0), -1.0), ((5, 5, 5, 5), 0.0), ((10, 0, 0, 0), None),
-     ((20, 10, 5, 15), 0.408)],
-)  # fmt: skip
+    [
+        ((10, 0, 0, 10), 1.0),
+        ((0, 10, 10, 0), -1.0),
+        ((5, 5, 5, 5), 0.0),
+        ((10, 0, 0, 0), None),
+        ((20, 10, 5, 15), 0.408),
+    ],
+)
 def test_phi(cells: tuple[int, int, int, int], expected: float | None) -> None:
     assert phi(*cells) == expected
 

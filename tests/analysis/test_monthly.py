@@ -27,9 +27,12 @@ def test_one_threat(store: Store, seeded: dict[str, list[int]]) -> None:
     as_dict = monthly_report(store, "Asia/Tokyo", "Y").as_dict()
     assert as_dict["months"] == ["2021-02"]
     assert as_dict["threats"] == [
-        {"threat_id": "Y", "reported_on": "2021-01-15",
-         "months": {"2021-02": {"observations": 168, "answered": 57, "rate": 33.9}}}
-    ]  # fmt: skip
+        {
+            "threat_id": "Y",
+            "reported_on": "2021-01-15",
+            "months": {"2021-02": {"observations": 168, "answered": 57, "rate": 33.9}},
+        }
+    ]
 
 
 def test_unknown_threat(store: Store, seeded: dict[str, list[int]]) -> None:

@@ -83,8 +83,14 @@ def test_bad_input_is_400_or_404(served: Served, path: str, status: int) -> None
 
 
 def test_pages_and_security_headers(served: Served) -> None:
-    for path in ("/", "/?lang=ja", "/report/monthly", "/threats/X", "/threats/X?month=2021-01&lang=ja",
-                 f"/destinations/{served.ids['X'][0]}"):
+    for path in (
+        "/",
+        "/?lang=ja",
+        "/report/monthly",
+        "/threats/X",
+        "/threats/X?month=2021-01&lang=ja",
+        f"/destinations/{served.ids['X'][0]}",
+    ):
         reply = served.get(path)
         assert reply.status == 200, path
         assert "script-src 'self'" in reply.headers["content-security-policy"]

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI, HTTPException, Request
 
+import c2watch.analysis
+import c2watch.web
 from c2watch.cli import cli
 from c2watch.config import Settings
 from c2watch.store import Store, open_store
 from c2watch.web import assets_router, create_app, dashboard_router, plotly_js
+from c2watch.web.i18n import MESSAGES
 from c2watch.web.server import ServedApp
 from tests.analysis.seed import standard
 from tests.web.conftest import fetch
@@ -65,20 +70,20 @@ def test_plotly_is_served_from_the_installed_wheel(sqlite_store: Store) -> None:
     assert reply.body == plotly_js().read_bytes()
 
 
+@contextmanager
 def _serve_cli(args: list[str], home: Path, timeout: float) -> Iterator[str]:
     """Run ``c2watch ARGS`` until it prints the dashboard URL; yield the URL, then stop it with SIGINT."""
     env = {**os.environ, "C2WATCH_HOME": str(home)}
     env.pop("C2WATCH_STORE__URL", None)
-    with subprocess.Popen([sys.executable, "-m", "c2watch", *args], env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "c2watch", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
         try:
             assert proc.stdout is not None
-            for line in proc.stdout:
-                if line.startswith("dashboard on "):
-                    yield line.split()[2]
-                    break
-            else:
+            url = next((line.split()[2] for line in proc.stdout if line.startswith("dashboard on ")), None)
+            if url is None:
                 pytest.fail(f"no dashboard URL: {proc.stderr.read() if proc.stderr else ''}")
+            yield url
         finally:
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout) == 0
@@ -86,13 +91,13 @@ def _serve_cli(args: list[str], home: Path, timeout: float) -> Iterator[str]:
 
 def test_dashboard_command_serves_on_loopback(home: Path) -> None:
     assert CliRunner().invoke(cli, ["init"]).exit_code == 0
-    for url in _serve_cli(["dashboard", "--port", "0"], home, 30):
+    with _serve_cli(["dashboard", "--port", "0"], home, 30) as url:
         assert url.startswith("http://127.0.0.1:")
         assert fetch(url).status == 200 and fetch(url + "api/overview").json()["threats"] == []
 
 
 def test_demo_ends_serving_the_dashboard(home: Path) -> None:
-    for url in _serve_cli(["demo", "--days", "1", "--port", "0"], home, 60):
+    with _serve_cli(["demo", "--days", "1", "--port", "0"], home, 60) as url:
         overview = fetch(url + "api/overview").json()
         assert {t["threat_id"] for t in overview["threats"]} == {"DEMO-A", "DEMO-B"}
         assert fetch(url + "threats/DEMO-A").status == 200
@@ -102,3 +107,19 @@ def test_demo_no_serve_returns(home: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--days", "1", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "dashboard on" not in result.output
+
+
+def test_public_api_and_translations() -> None:
+    for module in (c2watch.analysis, c2watch.web):
+        assert all(hasattr(module, name) for name in module.__all__)
+    assert set(MESSAGES["ja"]) == set(MESSAGES["en"])
+
+
+def test_dashboard_port_in_use_is_an_error_message(home: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = runner.invoke(cli, ["dashboard", "--port", str(taken.getsockname()[1])])
+    assert result.exit_code == 2 and "cannot listen on 127.0.0.1" in result.stderr

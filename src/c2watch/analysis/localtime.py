@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 __all__ = ["LocalClock"]
@@ -40,6 +41,11 @@ class LocalClock:
             local = _EPOCH + dt.timedelta(seconds=epoch + self.offset(epoch))
             found = self._texts[epoch] = local.isoformat(sep=" ")
         return found
+
+    def texts(self, epochs: Sequence[int]) -> list[str]:
+        """:meth:`text` of many instants (each distinct one formatted once)."""
+        known = {epoch: self.text(epoch) for epoch in set(epochs)}
+        return [known[epoch] for epoch in epochs]
 
     def show(self, when: dt.datetime | None) -> str | None:
         """``YYYY-MM-DD HH:MM`` in the zone, for tables; ``None`` stays ``None``."""

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from c2watch.analysis.localtime import LocalClock
@@ -16,9 +17,9 @@ from c2watch.analysis.months import Month, MonthOutOfRangeError, month_range
 from c2watch.analysis.series import NO_ANSWER, Trace, destination_label, state_label, traces
 from c2watch.models import Target
 from c2watch.store import Scope, Store
-from c2watch.store.queries import Run
+from c2watch.store.queries import Point, Run
 
-__all__ = ["DestinationMonth", "MonthView", "available_months", "month_view", "pie_of"]
+__all__ = ["DestinationMonth", "MonthView", "available_months", "month_view", "pie_of", "runs_of"]
 
 
 @dataclass
@@ -90,6 +91,26 @@ def available_months(store: Store, scope: Scope, zone: str) -> list[Month]:
     return [] if found is None else list(month_range(Month.of(found[0], zone), Month.of(found[1], zone)))
 
 
+def runs_of(points: list[Point]) -> list[Run]:
+    """Runs of equal HTTP status per destination and observer, from points already fetched for the charts."""
+    runs: list[Run] = []
+    for (target_pk, observer_pk), group in groupby(points, key=itemgetter(0, 1)):
+        series = list(group)
+        start = 0
+        for status, same in groupby(series, key=itemgetter(3)):
+            end = start + sum(1 for _ in same)
+            state = NO_ANSWER if status is None else status
+            runs.append(
+                Run(target_pk, observer_pk, state, _utc(series[start][2]), _utc(series[end - 1][2]), end - start)
+            )
+            start = end
+    return runs
+
+
+def _utc(epoch: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
 def pie_of(counts: dict[int | None, int]) -> dict[str, int]:
     """Status counts as pie slices: status codes ascending, then ``none`` (no HTTP answer)."""
     codes = sorted(code for code in counts if code is not None)
@@ -130,8 +151,9 @@ def month_view(store: Store, zone: str, threat: str, month: Month | None = None,
     scope = Scope(threat=threat, start=start, end=end)
     targets = store.targets(threat)
     labels = {t.id: destination_label(t) for t in targets}
+    points = store.points(scope)  # one indexed query; the pie and the table are folded from the same points
     if with_traces:
-        view.traces = traces(store.points(scope), labels, store.observer_names(), clock)
-    view.pie = pie_of(store.status_counts(scope))
-    view.destinations = _destinations(targets, store.status_runs(scope))
+        view.traces = traces(points, labels, store.observer_names(), clock)
+    view.pie = pie_of(Counter(map(itemgetter(3), points)))
+    view.destinations = _destinations(targets, runs_of(points))
     return view

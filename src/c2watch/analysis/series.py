@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from c2watch.analysis.localtime import LocalClock
@@ -57,11 +58,10 @@ def traces(
 ) -> list[Trace]:
     """Points (ordered by destination, observer, time) as traces; times in the clock's zone."""
     result = []
-    for (target_pk, observer_pk), group in groupby(points, key=lambda p: (p.target_pk, p.observer_pk)):
-        rows = list(group)
+    for (target_pk, observer_pk), group in groupby(points, key=itemgetter(0, 1)):
+        _targets, _observers, epochs, statuses, losses = zip(*group, strict=True)
         trace = Trace(target_pk, labels.get(target_pk, f"#{target_pk}"), observers.get(observer_pk, f"#{observer_pk}"))
-        trace.times = [clock.text(p.epoch) for p in rows]
-        trace.http_status = [p.http_status for p in rows]
-        trace.ping_loss_pct = [p.ping_loss_pct for p in rows]
+        trace.times = clock.texts(epochs)
+        trace.http_status, trace.ping_loss_pct = list(statuses), list(losses)
         result.append(trace)
     return result

@@ -89,7 +89,8 @@ def load_trial(path: str | Path) -> Trial:
 
 
 def trial_settings(trial: Trial, probes: tuple[str, ...] = ("http",)) -> Settings:
-    """Loopback network of the trial explicitly allowed; timeouts long enough for a busy machine (lab peers answer at once)."""
+    """The trial's loopback network explicitly allowed; timeouts long enough for a busy machine (the lab answers
+    at once, so they cost nothing)."""
     values: dict[str, Any] = {
         "observer": {"name": "table1-observer", "organization": "c2watch lab"},
         "safety": {"allow_networks": [trial.network]},

@@ -7,14 +7,14 @@ calendar months and zones are the caller's business: a month arrives as ``(label
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from c2watch.store.tables import observations, observers
+from c2watch.store.tables import observations, observers, threats
 
 __all__ = [
     "Bucket",
@@ -31,7 +31,6 @@ __all__ = [
     "points",
     "revivals",
     "span",
-    "status_counts",
     "status_runs",
     "target_windows",
 ]
@@ -80,23 +79,28 @@ class Scope(NamedTuple):
         return clauses
 
 
-def _bucket_of(column: sa.ColumnElement[dt.datetime], buckets: Sequence[Bucket]) -> sa.ColumnElement[str]:
-    """A balanced CASE tree naming the bucket of ``column``: log2(n) comparisons a row, not n."""
-    if len(buckets) == 1:
-        return sa.literal(buckets[0][0], sa.String)
-    middle = len(buckets) // 2
-    return sa.case(
-        (column < buckets[middle][1], _bucket_of(column, buckets[:middle])),
-        else_=_bucket_of(column, buckets[middle:]),
-    )
+def _indexed(conn: sa.Connection, scope: Scope) -> list[sa.ColumnElement[bool]]:
+    """The scope's clauses, naming every threat when none is given so that an index on (threat_id, time) serves."""
+    if scope.threat is None and scope.target_pk is None:
+        known = list(conn.execute(sa.select(threats.c.threat_id)).scalars())
+        return [o.c.threat_id.in_(known), *scope.where()]
+    return scope.where()
 
 
-def _bucketed(
-    scope: Scope, buckets: Sequence[Bucket], columns: Sequence[sa.ColumnElement[Any]], *where: sa.ColumnElement[bool]
-) -> sa.Subquery:
-    bounded = scope._replace(start=buckets[0][1], end=buckets[-1][2])
-    label = _bucket_of(o.c.observed_at, buckets).label("bucket")
-    return sa.select(label, *columns).where(*bounded.where(), *where).subquery()
+def _per_bucket(
+    conn: sa.Connection,
+    scope: Scope,
+    buckets: Sequence[Bucket],
+    keys: Sequence[sa.ColumnElement[Any]],
+    values: Sequence[sa.ColumnElement[Any]],
+    *where: sa.ColumnElement[bool],
+) -> Iterator[tuple[str, sa.Row[Any]]]:
+    """One grouped query per bucket: an index range scan each, streamed in index order (no sort of every row)."""
+    for label, start, end in buckets:
+        clauses = _indexed(conn, scope._replace(start=start, end=end))
+        query = sa.select(*keys, *values).where(*clauses, *where).group_by(*keys).order_by(*keys)
+        for row in conn.execute(query).all():
+            yield label, row
 
 
 class MonthlyCount(NamedTuple):
@@ -111,17 +115,12 @@ def monthly_counts(
     conn: sa.Connection, scope: Scope, buckets: Sequence[Bucket], by_target: bool = False
 ) -> list[MonthlyCount]:
     """Observations and those with any HTTP answer (``http_status`` set), per threat (or destination) and bucket."""
-    if not buckets:
-        return []
-    rows = _bucketed(scope, buckets, (o.c.threat_id, o.c.target_pk, o.c.http_status))
-    target = rows.c.target_pk if by_target else sa.null()
-    keys = [rows.c.threat_id, rows.c.bucket, *([rows.c.target_pk] if by_target else [])]
-    query = (
-        sa.select(rows.c.threat_id, target, rows.c.bucket, sa.func.count(), sa.func.count(rows.c.http_status))
-        .group_by(*keys)
-        .order_by(*keys)
-    )
-    return [MonthlyCount(*row) for row in conn.execute(query)]
+    keys = [o.c.threat_id, *([o.c.target_pk] if by_target else [])]
+    values = [sa.func.count().label("n"), sa.func.count(o.c.http_status).label("answered")]
+    return [
+        MonthlyCount(row.threat_id, row.target_pk if by_target else None, label, int(row.n), int(row.answered))
+        for label, row in _per_bucket(conn, scope, buckets, keys, values)
+    ]
 
 
 class Pairing(NamedTuple):
@@ -136,44 +135,42 @@ class Pairing(NamedTuple):
 
 
 def pairings(conn: sa.Connection, scope: Scope, buckets: Sequence[Bucket]) -> list[Pairing]:
-    if not buckets:
-        return []
     http = o.c.http_status.is_not(None)
     ping = o.c.ping_received > 0
-    cell = sa.case((sa.and_(http, ping), 0), (http, 1), (ping, 2), else_=3).label("cell")
-    measured = (o.c.http_outcome.is_not(None), o.c.ping_sent > 0)
-    rows = _bucketed(scope, buckets, (o.c.target_pk, cell), *measured)
-    cells = [sa.func.sum(sa.case((rows.c.cell == index, 1), else_=0)) for index in range(4)]
-    query = (
-        sa.select(rows.c.target_pk, rows.c.bucket, *cells)
-        .group_by(rows.c.target_pk, rows.c.bucket)
-        .order_by(rows.c.target_pk, rows.c.bucket)
-    )
-    return [Pairing(*row) for row in conn.execute(query)]
+    cells = [
+        sa.func.sum(sa.case((condition, 1), else_=0)).label(f"c{index}")
+        for index, condition in enumerate(
+            (sa.and_(http, ping), sa.and_(http, ~ping), sa.and_(~http, ping), sa.and_(~http, ~ping))
+        )
+    ]
+    measured = (o.c.http_outcome.is_not(None), o.c.ping_sent > 0, o.c.ping_received.is_not(None))
+    return [
+        Pairing(row.target_pk, label, int(row.c0), int(row.c1), int(row.c2), int(row.c3))
+        for label, row in _per_bucket(conn, scope, buckets, [o.c.target_pk], cells, *measured)
+    ]
 
 
-class Point(NamedTuple):
-    target_pk: int
-    observer_pk: int
-    epoch: int
-    http_status: int | None
-    ping_loss_pct: float | None
+#: A chart point: (target_pk, observer_pk, epoch seconds, http_status, ping_loss_pct).
+Point = tuple[int, int, int, int | None, float | None]
 
 
 def points(conn: sa.Connection, scope: Scope) -> list[Point]:
-    """Every observation of ``scope`` as a chart point, ordered by destination, observer and time."""
+    """Every observation of ``scope`` as a chart point, ordered by destination, observer and time.
+
+    Tens of thousands of rows of plain ints and floats: they are read from the driver's cursor as they come
+    (no per-row result processing is needed for these types), which halves the time of a month view.
+    """
     query = (
         sa.select(o.c.target_pk, o.c.observer_pk, epoch(o.c.observed_at), o.c.http_status, o.c.ping_loss_pct)
         .where(*scope.where())
         .order_by(o.c.target_pk, o.c.observer_pk, o.c.observed_at)
     )
-    return [Point(*row) for row in conn.execute(query)]
-
-
-def status_counts(conn: sa.Connection, scope: Scope) -> dict[int | None, int]:
-    """How many observations got each HTTP status (``None``: no HTTP answer)."""
-    query = sa.select(o.c.http_status, sa.func.count()).where(*scope.where()).group_by(o.c.http_status)
-    return {status: int(count) for status, count in conn.execute(query)}
+    result = conn.execute(query)
+    try:
+        rows: list[Point] = list(result.cursor.fetchall())
+    finally:
+        result.close()
+    return rows
 
 
 class Run(NamedTuple):
@@ -222,7 +219,7 @@ def status_runs(conn: sa.Connection, scope: Scope) -> list[Run]:
         .group_by(*keys)
         .order_by(*keys)
     )
-    return [Run(*row) for row in conn.execute(query)]
+    return [Run(*row) for row in conn.execute(query).all()]
 
 
 class Revival(NamedTuple):
@@ -266,7 +263,7 @@ def revivals(conn: sa.Connection, scope: Scope, min_gap_seconds: int, min_silent
         .where(answers.c.prev_at.is_not(None), gap >= min_gap_seconds, silent >= min_silent)
         .order_by(answers.c.target_pk, answers.c.observed_at)
     )
-    return [Revival(*row) for row in conn.execute(query)]
+    return [Revival(*row) for row in conn.execute(query).all()]
 
 
 class TargetWindow(NamedTuple):
@@ -297,7 +294,7 @@ def target_windows(
         .where(o.c.threat_id.in_(threats), o.c.observed_at >= start, o.c.observed_at <= end)
         .group_by(o.c.target_pk)
     )
-    return [TargetWindow(*row) for row in conn.execute(query)]
+    return [TargetWindow(*row) for row in conn.execute(query).all()]
 
 
 def span(conn: sa.Connection, scope: Scope) -> tuple[dt.datetime, dt.datetime] | None:

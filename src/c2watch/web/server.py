@@ -4,6 +4,7 @@ the server starts, and early clients wait in the listen backlog instead of being
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -12,22 +13,24 @@ from types import TracebackType
 import uvicorn
 from fastapi import FastAPI
 
+from c2watch.errors import InputError
+
 __all__ = ["ServedApp", "bind", "serve", "url_of"]
 
 _JOIN_TIMEOUT = 10.0
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (``port`` 0: any free port)."""
+    """A listening TCP socket on ``host:port`` (``port`` 0: any free port); :class:`InputError` if it cannot be."""
     family = socket.AF_INET6 if _is_v6(host) else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
         sock.listen(128)
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     return sock
 
 
@@ -49,8 +52,9 @@ def _server(app: FastAPI) -> uvicorn.Server:
 
 
 def serve(app: FastAPI, sock: socket.socket) -> None:
-    """Serve until interrupted (Ctrl-C / SIGTERM), in the calling thread."""
-    _server(app).run(sockets=[sock])
+    """Serve until interrupted (Ctrl-C / SIGTERM), in the calling thread; a stop is a normal end."""
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the signal it shut down for
+        _server(app).run(sockets=[sock])
 
 
 class ServedApp:

@@ -7,6 +7,11 @@
   const DASHES = ["solid", "dot", "dash", "longdash", "dashdot"];
   const CONFIG = { responsive: true, displaylogo: false };
 
+  // Destination names come from watchlists: plotly reads a few HTML tags in names, so escape them.
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
   function indexer() {
     const seen = new Map();
     return (key) => {
@@ -26,7 +31,7 @@
         line: { shape: "hv", width: 1.5, color: PALETTE[dest(t.destination) % PALETTE.length],
           dash: DASHES[obs(t.observer) % DASHES.length] },
         marker: { size: 4 },
-        name: t.destination + " · " + t.observer,
+        name: esc(t.destination) + " · " + esc(t.observer),
         x: t.times,
         y: y,
         hovertemplate: field === "http_status"

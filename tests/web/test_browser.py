@@ -1,0 +1,117 @@
+"""The dashboard in a real headless Chromium (Debian's /usr/bin/chromium, no browser download, no outbound
+connections): charts drawn with the right traces, the month picker, Japanese labels, no console errors.
+Screenshots go to test-output/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Served
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUTPUT = Path(__file__).parents[2] / "test-output"
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian package chromium not installed")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def errors() -> list[str]:
+    """Console errors, uncaught exceptions and requests leaving the dashboard's host seen by ``page``."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, served: Served, errors: list[str]) -> Iterator[Any]:
+    """A page that records console errors and uncaught exceptions; none may happen."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    opened.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    opened.on(
+        "request", lambda req: errors.append(f"off-host {req.url}") if not req.url.startswith(served.url) else None
+    )
+    yield opened
+    context.close()
+    assert errors == []
+
+
+def shot(page: Any, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def chart(page: Any, element: str) -> Any:
+    return page.evaluate(f"document.getElementById('{element}').data.map(t => [t.name, t.values || t.y.length])")
+
+
+def test_month_view_draws_both_line_charts_and_the_pie(page: Any, served: Served, request: Any) -> None:
+    page.goto(served.url + "threats/X?month=2021-02")
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    http, loss = chart(page, "chart-http"), chart(page, "chart-loss")
+    assert len(http) == len(loss) == 3 * 2  # one trace per destination and observer
+    assert all(points == 168 for _name, points in http)
+    assert {name.split(" · ")[1] for name, _ in http} == {"obs-0", "obs-1"}
+    pie = page.evaluate("document.getElementById('chart-pie').data")
+    assert len(pie) == 1 and pie[0]["labels"] == ["200", "404", "500", "no response"]
+    assert pie[0]["values"] == [336, 168, 168, 336]
+    assert page.locator("#destinations tbody tr").count() == 3
+    shot(page, f"month-view-{request.node.callspec.id}")
+
+
+def test_month_picker_changes_the_data(page: Any, served: Served) -> None:
+    page.goto(served.url + "threats/X?month=2021-02")
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    with page.expect_navigation():
+        page.select_option("#month-picker", "2021-01")
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    assert page.url.endswith("month=2021-01")
+    pie = page.evaluate("document.getElementById('chart-pie').data[0]")
+    assert pie["labels"] == ["200", "no response"] and pie["values"] == [564, 552]
+    assert all(points == 186 for _name, points in chart(page, "chart-http"))
+    assert "2021-01" in page.locator("#month-picker").input_value()
+
+
+def test_japanese_labels_and_destination_history(page: Any, served: Served) -> None:
+    page.goto(served.url + "threats/X?month=2021-01&lang=ja")
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    title = page.evaluate("document.getElementById('chart-http').layout.title.text")
+    assert title == "HTTPステータスコードの推移"
+    page.click("#destinations tbody tr:nth-child(2) a")
+    page.wait_for_selector("#history-view[data-rendered=true]")
+    assert len(chart(page, "chart-http")) == 2 and page.locator("#reactivations tbody tr").count() == 1
+    assert "lang=ja" in page.url
+    shot(page, "destination-ja")
+
+
+def test_overview_and_error_page(page: Any, served: Served, errors: list[str]) -> None:
+    page.goto(served.url)
+    assert page.locator("#threats tbody tr").count() == 2
+    shot(page, "overview")
+    response = page.goto(served.url + "threats/X?month=2021-13")
+    assert response.status == 400 and "01-12" in page.locator("#error-message").inner_text()
+    assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    errors.clear()
