@@ -1,4 +1,4 @@
-# `make run`: install into .venv and run the main job on the embedded default (SQLite in ./c2watch-data).
+# `make run`: install into .venv and run the main job on the embedded default (SQLite in ./c2watch-data, the lab).
 # `make test`: install into .venv (and the Debian packages the tests need) and run the whole test suite.
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,8 +20,7 @@ deps:
 
 run: install
 	$(BIN)/c2watch init
-	$(BIN)/c2watch watchlist import examples/watchlist.csv
-	$(BIN)/c2watch threats list
+	$(BIN)/c2watch demo
 
 lint: install
 	$(BIN)/ruff check src tests bench
