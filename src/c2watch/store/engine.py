@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -31,14 +32,19 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def create_engine(url: str) -> Engine:
     """An engine for ``url`` (``sqlite+pysqlite:///…`` or ``postgresql+psycopg://…``)."""
     try:
+        fast_json: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
         if url.startswith("sqlite"):
-            engine = sa.create_engine(url, connect_args={"timeout": 30})
+            engine = sa.create_engine(url, connect_args={"timeout": 30}, **fast_json)
             event.listen(engine, "connect", _tune_sqlite)
             return engine
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **fast_json)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise StoreError(f"bad store URL {url!r}: {exc}") from exc
 

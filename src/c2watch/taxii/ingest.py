@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from c2watch.stix.ingest import records_from_objects
@@ -34,8 +35,8 @@ class Outcome:
 def parse_envelope(body: bytes) -> list[Any]:
     """The ``objects`` of a TAXII envelope; 400 with the reason for anything else."""
     try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        envelope = orjson.loads(body)
+    except (orjson.JSONDecodeError, ValueError, UnicodeDecodeError) as exc:
         raise TaxiiError(400, "Malformed JSON", str(exc)[:300]) from exc
     if not isinstance(envelope, dict):
         raise TaxiiError(400, "Not an envelope", 'expected a JSON object {"objects": [...]}')
@@ -68,7 +69,7 @@ def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
             outcome.failures.append(_entry(obj, message=reason))
             continue
         key = (obj["id"], object_version(obj))
-        valid[key] = (obj, json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+        valid[key] = (obj, orjson.dumps(obj).decode())
     return valid
 
 

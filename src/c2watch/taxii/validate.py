@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from typing import Any
 
 from c2watch.store.taxii import SCO_VERSION
@@ -35,6 +34,7 @@ SCO_TYPES = frozenset(
     }
 )
 _TYPE = re.compile(r"^[a-z][a-z0-9-]{1,248}[a-z0-9]$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
 def _timestamp(value: Any) -> dt.datetime | None:
@@ -60,9 +60,7 @@ def _check_shape(obj: Any) -> str | None:
         return "missing or invalid 'type'"
     if not isinstance(ident, str) or not ident.startswith(kind + "--"):
         return "missing 'id' or it does not start with its type"
-    try:
-        uuid.UUID(ident[len(kind) + 2 :])
-    except ValueError:
+    if not _UUID.match(ident, len(kind) + 2):
         return f"id {ident!r} does not end in a UUID"
     return None
 

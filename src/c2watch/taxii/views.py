@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -73,7 +74,7 @@ def _paged(page: list[StoredObject], more: bool, key: str, items: list[Any]) -> 
 
 
 def taxii_json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    body = value if isinstance(value, str) else orjson.dumps(value)
     return Response(body, status_code=status, media_type=TAXII_MEDIA, headers=headers)
 
 
@@ -132,6 +133,11 @@ def _status(store: Store, status_id: str, org_pk: int | None) -> dict[str, Any]:
     row = store.taxii_status(status_id, org_pk)
     if row is None:
         raise TaxiiError(404, "Unknown status", f"no status {status_id}")
+    return _status_resource(row)
+
+
+def _status_resource(row: dict[str, Any]) -> dict[str, Any]:
+    """§4.3.1 the status resource; every request completes at once, so nothing is ever pending."""
     successes, failures = row["successes"], row["failures"]
     return {
         "id": row["id"],
@@ -248,11 +254,19 @@ def taxii_router(
         target = collection_or_404(collection_id)
         require_write(caller, target.writers, target.alias)
         objects = parse_envelope(await _read_body(request, max_content_length))
-        outcome = store.taxii_add(target, caller, objects, clock())
+        now = clock()
+        outcome = store.taxii_add(target, caller, objects, now)
         if metrics is not None:
             metrics.ingested.labels(target.alias, "success").inc(len(outcome.successes))
             metrics.ingested.labels(target.alias, "failure").inc(len(outcome.failures))
-        return taxii_json(_status(store, outcome.status_id, caller.org_pk), status=202)
+        row = {
+            "id": outcome.status_id,
+            "request_timestamp": now,
+            "total_count": outcome.total,
+            "successes": outcome.successes,
+            "failures": outcome.failures,
+        }
+        return taxii_json(_status_resource(row), status=202)
 
     @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/")
     def get_object(
