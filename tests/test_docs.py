@@ -35,7 +35,8 @@ def test_every_probe_kind_is_documented() -> None:
 
 
 def test_cli_reference_is_current() -> None:
-    generated = subprocess.run([sys.executable, "scripts/gen-cli-docs.py"], capture_output=True, text=True,
-                               check=True, cwd=DOCS.parent).stdout
+    generated = subprocess.run(
+        [sys.executable, "scripts/gen-cli-docs.py"], capture_output=True, text=True, check=True, cwd=DOCS.parent
+    ).stdout
     current = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert generated == current, "run: python scripts/gen-cli-docs.py > docs/cli.md"

@@ -11,8 +11,22 @@ ROOT = Path(__file__).parent.parent.parent
 
 
 def test_wheel_contents(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     [wheel] = tmp_path.glob("c2watch-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "c2watch/store/migrations/env.py" in names
