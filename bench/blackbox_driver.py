@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--exporter", default="http://127.0.0.1:9115")
     parser.add_argument("--result", required=True)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     targets = Path(args.targets).read_text(encoding="utf-8").split()
     result = asyncio.run(drive(targets, args.concurrency, args.exporter))

@@ -24,6 +24,7 @@ from testbed import SLOW_S, STATUS_CODES
 BODY = b"<html><body>c2sim</body></html>"
 TARPIT_HOLD_S = 60.0
 stats: Counter[str] = Counter()
+per_destination: Counter[str] = Counter()  # connections per destination address: one GET each is the design
 
 
 def _response(code: int, reason: str) -> bytes:
@@ -50,9 +51,11 @@ class Peer(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        octets = transport.get_extra_info("sockname")[0].split(".")
+        address = transport.get_extra_info("sockname")[0]
+        octets = address.split(".")
         self.klass, self.variant = int(octets[1]), int(octets[3])
         stats["connections"] += 1
+        per_destination[address] += 1
 
     def data_received(self, data: bytes) -> None:
         if self.answered:
@@ -103,6 +106,8 @@ async def main(args: argparse.Namespace) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), args.max_seconds)
     server.close()
+    stats["destinations"] = len(per_destination)
+    stats["destinations_connected_twice_or_more"] = sum(1 for n in per_destination.values() if n > 1)
     Path(args.stats).write_text(json.dumps(dict(stats)), encoding="utf-8")
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
+import logging
 import random
 import resource
 import time
@@ -36,9 +38,37 @@ def benchmark_settings(concurrency: int, probes: list[str]) -> Settings:
     return Settings(**sections)
 
 
+class GcPauses:
+    """Time spent in the cyclic garbage collector (gc.callbacks), to tell GC pauses from other loop lag."""
+
+    def __init__(self) -> None:
+        self.total_s = 0.0
+        self.max_s = 0.0
+        self.collections = 0
+        self.collected = 0  # unreachable objects found (reference cycles)
+        self.full = 0  # collections of the oldest generation
+        self.full_s = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self.callback)
+
+    def callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            took = time.perf_counter() - self._start
+            self.total_s += took
+            self.max_s = max(self.max_s, took)
+            self.collections += 1
+            self.collected += info.get("collected", 0)
+            if info.get("generation") == 2:
+                self.full += 1
+                self.full_s += took
+
+
 async def observe(args: argparse.Namespace) -> dict[str, Any]:
     settings = benchmark_settings(args.concurrency, args.probes.split(","))
     store = open_store(Path(args.db))
+    pauses = GcPauses()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     summary = await run_cycle(store, settings, Path(args.data), CycleOptions(rng=random.Random(args.seed)))
@@ -48,6 +78,14 @@ async def observe(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "cycle_wall_s": wall,
         "cycle_cpu_s": after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime,
+        "gc": {
+            "collections": pauses.collections,
+            "total_s": pauses.total_s,
+            "max_s": pauses.max_s,
+            "full": pauses.full,
+            "full_s": pauses.full_s,
+            "collected": pauses.collected,
+        },
         "cycle_id": summary.cycle_id,
         "destinations": summary.destinations,
         "outcomes": summary.outcomes,
@@ -64,7 +102,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--result", required=True)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     result = asyncio.run(observe(args))
     Path(args.result).write_text(json.dumps(result), encoding="utf-8")

@@ -46,10 +46,20 @@ def observation(i: int, at: dt.datetime) -> Observation:
     address = f"198.51.{i // 250 % 100}.{i % 250 + 1}"
     url = f"http://{address}:8080/g{i}.php"
     target = ProbeTarget(i, f"TID-{i % 50}", "url", url, address, 8080, "http", url, f"/g{i}.php", (address,))
-    icmp = ProbeResult("icmp", "alive", at, 760.0, {"address": address, "sent": 4, "received": 4, "loss_pct": 0.0,
-                                                     "rtt_avg_ms": 20.0, "ttl": 52})
-    http = ProbeResult("http", "responding", at, 35.0, {"address": address, "status": 200, "reason": "OK",
-                                                         "server": "nginx", "body_bytes": 612})
+    icmp = ProbeResult(
+        "icmp",
+        "alive",
+        at,
+        760.0,
+        {"address": address, "sent": 4, "received": 4, "loss_pct": 0.0, "rtt_avg_ms": 20.0, "ttl": 52},
+    )
+    http = ProbeResult(
+        "http",
+        "responding",
+        at,
+        35.0,
+        {"address": address, "status": 200, "reason": "OK", "server": "nginx", "body_bytes": 612},
+    )
     return Observation(target, at, None, {"icmp": icmp, "http": http}, f"{url}|||8080")
 
 
@@ -89,8 +99,12 @@ def drop_schema(schema: str | None) -> None:
 
 def start_hub(url: str, workdir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "C2WATCH_HOME": str(workdir)}
-    proc = subprocess.Popen([sys.executable, "-m", "c2watch", "hub", "serve", "--db", url, "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "c2watch", "hub", "serve", "--db", url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(600):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
@@ -140,9 +154,11 @@ def main() -> None:
         bodies = [json.dumps({"objects": envelope(producer, n, args.size)}).encode() for n in range(args.envelopes)]
         count = sum(len(json.loads(b)["objects"]) for b in bodies)
         elapsed = asyncio.run(post_all(api, token, bodies))
-        print(f"{args.backend}: ingest {count} objects ({args.envelopes * args.size} observations) in "
-              f"{elapsed:.1f} s = {count / elapsed:,.0f} objects/s, {args.envelopes * args.size / elapsed:,.0f} "
-              "observations/s")
+        print(
+            f"{args.backend}: ingest {count} objects ({args.envelopes * args.size} observations) in "
+            f"{elapsed:.1f} s = {count / elapsed:,.0f} objects/s, {args.envelopes * args.size / elapsed:,.0f} "
+            "observations/s"
+        )
         total, n = count, args.envelopes
         while total < args.pull_objects:
             extra = [json.dumps({"objects": envelope(producer, n + k, args.size)}).encode() for k in range(10)]
@@ -151,8 +167,10 @@ def main() -> None:
             n += 10
         if args.pull_objects:
             seconds, report = asyncio.run(pull(api, token, workdir))
-            print(f"{args.backend}: pull of {report.pulled_objects} objects by a second agent in {seconds:.1f} s = "
-                  f"{report.pulled_objects / seconds:,.0f} objects/s; {report.indexed} observations indexed")
+            print(
+                f"{args.backend}: pull of {report.pulled_objects} objects by a second agent in {seconds:.1f} s = "
+                f"{report.pulled_objects / seconds:,.0f} objects/s; {report.indexed} observations indexed"
+            )
     finally:
         hub.terminate()
         hub.wait(30)

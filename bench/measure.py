@@ -13,7 +13,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -25,14 +25,46 @@ class Usage:
     maxrss_mb: float
     exit_code: int
     timed_out: bool = False
+    busy: dict[int, float] = field(default_factory=dict)  # per CPU: busy seconds of the machine meanwhile
 
     @property
     def cpu_s(self) -> float:
         return self.user_s + self.sys_s
 
 
+def cpu_busy() -> dict[int, float]:
+    """Seconds each CPU has been busy (not idle or iowait) since boot, from /proc/stat: the whole machine,
+    other sessions included, which is how a run's foreign load is told (busy time minus our processes')."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    busy: dict[int, float] = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *fields = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            values = [int(v) for v in fields]
+            busy[int(name[3:])] = (sum(values[:8]) - values[3] - values[4]) / ticks
+    return busy
+
+
+def wait_quiet(cpus: list[int], limit_s: float, threshold: float = 0.15) -> float:
+    """Wait (at most ``limit_s``) until each of ``cpus`` is busy less than ``threshold`` over one second;
+    returns the busy share seen last (the worst of ``cpus``)."""
+    end = time.monotonic() + limit_s
+    while True:
+        before = cpu_busy()
+        time.sleep(1.0)
+        after = cpu_busy()
+        worst = max((after[c] - before[c] for c in cpus), default=0.0)
+        if worst < threshold or time.monotonic() >= end:
+            return worst
+
+
+NICE = 0  # set by the benchmark: the same niceness for every measured tool and simulator
+
+
 def pinned(cpu: int | None, command: list[str]) -> list[str]:
-    return command if cpu is None else ["taskset", "-c", str(cpu), *command]
+    """``command`` pinned to ``cpu`` (taskset) at niceness ``NICE``; both exec, so the pid stays the same."""
+    command = command if cpu is None else ["taskset", "-c", str(cpu), *command]
+    return ["nice", "-n", str(NICE), *command] if NICE else command
 
 
 def _usage(start: float, status: int, rusage: object, timed_out: bool) -> Usage:
@@ -46,26 +78,93 @@ def _usage(start: float, status: int, rusage: object, timed_out: bool) -> Usage:
     )
 
 
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM of ``pid``: the peak resident set of its current program (reset at exec, unlike ru_maxrss, which
+    keeps the high-water mark a forked child inherited from its parent)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class _PeakWatcher(threading.Thread):
+    """Polls the VmHWM of processes until stopped; the last value seen is their peak (it only grows)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.peaks = dict.fromkeys(pids, 0.0)
+        self._stop_event = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.1):
+            self.sample()
+
+    def sample(self) -> None:
+        for pid in self.peaks:
+            value = peak_rss_mb(pid)
+            if value is not None:
+                self.peaks[pid] = max(self.peaks[pid], value)
+
+    def stop(self) -> dict[int, float]:
+        self._stop_event.set()
+        self.join()
+        return self.peaks
+
+
 def run(command: list[str], cpu: int | None, deadline_s: float, log: Path) -> Usage:
     """Run ``command`` pinned to ``cpu`` until it exits (killed after ``deadline_s``); stdout+stderr to ``log``."""
+    return run_many([command], cpu, deadline_s, log)
+
+
+def run_many(commands: list[list[str]], cpu: int | None, deadline_s: float, log: Path) -> Usage:
+    """Run ``commands`` at once, each pinned to ``cpu``, as one measured tree: wall until the last ends, CPU
+    summed, peak RSS the largest; outputs to ``log``."""
     with log.open("wb") as out:
+        busy_before = cpu_busy()
         start = time.perf_counter()
-        proc = subprocess.Popen(pinned(cpu, command), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        procs = [
+            subprocess.Popen(pinned(cpu, c), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            for c in commands
+        ]
+        watcher = _PeakWatcher([p.pid for p in procs])
         killed = threading.Event()
 
         def kill() -> None:
             killed.set()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            for proc in procs:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
 
         timer = threading.Timer(deadline_s, kill)
         timer.start()
+        usages = []
         try:
-            _pid, status, rusage = os.wait4(proc.pid, 0)
+            for proc in procs:
+                while True:  # sample VmHWM right before reaping: a zombie has no memory to show
+                    watcher.sample()
+                    pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+                    if pid:
+                        break
+                    time.sleep(0.01)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                usages.append(_usage(start, status, rusage, killed.is_set()))
         finally:
             timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        return _usage(start, status, rusage, killed.is_set())
+            peaks = watcher.stop()
+        usage = Usage(
+            wall_s=time.perf_counter() - start,
+            user_s=sum(u.user_s for u in usages),
+            sys_s=sum(u.sys_s for u in usages),
+            maxrss_mb=max(peaks.values(), default=0.0) or max(u.maxrss_mb for u in usages),
+            exit_code=next((u.exit_code for u in usages if u.exit_code), 0),
+            timed_out=killed.is_set(),
+        )
+        usage.busy = {cpu: seconds - busy_before.get(cpu, 0.0) for cpu, seconds in cpu_busy().items()}
+        return usage
 
 
 class Service:
@@ -79,6 +178,7 @@ class Service:
         self.proc = subprocess.Popen(
             pinned(cpu, command), stdout=subprocess.PIPE, stderr=self._out, start_new_session=True
         )
+        self._peak = _PeakWatcher([self.proc.pid])
 
     def wait_ready(self, timeout_s: float = 20.0, line: bytes = b"ready") -> None:
         """Wait until the process prints ``line``."""
@@ -100,6 +200,8 @@ class Service:
         raise RuntimeError(f"{self.name} did not start; see {self.log}")
 
     def stop(self, timeout_s: float = 10.0) -> Usage:
+        self._peak.sample()
+        peak = self._peak.stop()[self.proc.pid]
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGTERM)
@@ -122,4 +224,6 @@ class Service:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self._out.close()
-        return _usage(self.start, status, rusage, killed)
+        usage = _usage(self.start, status, rusage, killed)
+        usage.maxrss_mb = peak or usage.maxrss_mb
+        return usage

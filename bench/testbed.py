@@ -141,6 +141,12 @@ def expected(address: str) -> Expected:
     return Expected(received, ttl, rtt, status, reason, error, outcome, icmp_outcome)
 
 
+def reaches_server(address: str) -> bool:
+    """True when a GET to ``address`` reaches the HTTP simulator (not dropped, not refused by nft)."""
+    name = class_of(address).name
+    return name != "silent" and not (name == "reset" and variant(address) % 2 == 0)
+
+
 # -- the floor: the best possible wall time for a target order and a concurrency -----------------------------
 
 
@@ -174,7 +180,9 @@ def http_duration(address: str, connect_timeout: float = HTTP_CONNECT_TIMEOUT_S)
     return 0.0
 
 
-def durations(order: Iterable[str], icmp: str = "paced", http: bool = True, connect_timeout: float = 3.0) -> list[float]:
+def durations(
+    order: Iterable[str], icmp: str = "paced", http: bool = True, connect_timeout: float = 3.0
+) -> list[float]:
     """Ideal per-destination durations: ``icmp`` is ``paced``, ``sequential`` or ``none``."""
     out = []
     for address in order:

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from testbed import ECHO_COUNT, HTTP_CONNECT_TIMEOUT_S, HTTP_TOTAL_TIMEOUT_S, SLOW_S, class_of, expected
+from testbed import (
+    ECHO_COUNT,
+    HTTP_CONNECT_TIMEOUT_S,
+    HTTP_TOTAL_TIMEOUT_S,
+    SLOW_S,
+    class_of,
+    expected,
+    reaches_server,
+)
 
 RTT_P99_LIMIT_MS = 5.0
 EARLY_TOLERANCE_MS = 50.0  # a timeout may not end sooner than designed minus this
@@ -102,16 +110,24 @@ def check_bundle(path: Path, destinations: int, probes: int, responding: int, ve
         verdict.wrong("STIX bundle missing", f"no bundle at {path}")
         return
     kinds: Counter[str] = Counter()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not lines or not lines[0].startswith('{"type": "bundle"') or lines[-1] != "]}":
+    first = last = ""
+    with path.open(encoding="utf-8") as lines:  # streamed: a 100,000 bundle is some 300 MB
+        for number, line in enumerate(lines, start=1):
+            line = line.rstrip("\n")
+            if number == 1:
+                first = line
+                continue
+            if line == "]}":
+                last = line
+                continue
+            try:
+                kinds[json.loads(line.rstrip(","))["type"]] += 1
+            except (ValueError, KeyError):
+                verdict.wrong("STIX bundle invalid JSON", f"{path}:{number}: not one JSON object")
+                return
+    if not first.startswith('{"type": "bundle"') or last != "]}":
         verdict.wrong("STIX bundle framing", f"{path}: bad first or last line")
         return
-    for number, line in enumerate(lines[1:-1], start=2):
-        try:
-            kinds[json.loads(line.rstrip(","))["type"]] += 1
-        except (ValueError, KeyError):
-            verdict.wrong("STIX bundle invalid JSON", f"{path}:{number}: not one JSON object")
-            return
     verdict.stix = {"objects": sum(kinds.values()), "bytes": path.stat().st_size, **dict(kinds)}
     for kind, count in (
         ("observed-data", destinations),
@@ -120,6 +136,18 @@ def check_bundle(path: Path, destinations: int, probes: int, responding: int, ve
     ):
         if kinds[kind] != count:
             verdict.wrong(f"STIX {kind} count", f"{path}: {kinds[kind]} {kind}, expected {count}")
+
+
+def check_one_get(c2sim: dict[str, Any], targets: list[str], verdict: Verdict) -> None:
+    """Exactly one connection (one GET) per destination that reaches the HTTP simulator."""
+    expected_count = sum(1 for a in targets if reaches_server(a))
+    got = (c2sim.get("connections"), c2sim.get("destinations"), c2sim.get("destinations_connected_twice_or_more"))
+    if got != (expected_count, expected_count, 0):
+        verdict.wrong(
+            "HTTP requests per destination",
+            f"the simulator saw (connections, destinations, repeated) {got}, expected ({expected_count}, "
+            f"{expected_count}, 0)",
+        )
 
 
 def verify(db: Path, cycle_id: int, targets: list[str], probes: list[str], stix_path: str | None) -> Verdict:

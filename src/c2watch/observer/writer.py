@@ -65,10 +65,12 @@ class ObservationWriter:
         t = self.target
         need_objects = t.bundle is not None or t.outbox
         groups = [self._objects(obs) for obs in batch] if need_objects else []
-        outbox = [json.dumps([campaign_object(o.target.threat_id), *g]) for o, g in zip(batch, groups, strict=True)]
-        t.store.insert_observations(
-            [o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox if t.outbox else []
+        outbox = (
+            [json.dumps([campaign_object(o.target.threat_id), *g]) for o, g in zip(batch, groups, strict=True)]
+            if t.outbox  # only with a hub: serialising is a large share of a cycle's CPU
+            else []
         )
+        t.store.insert_observations([o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox)
         if t.bundle is not None:
             for obs, group in zip(batch, groups, strict=True):
                 t.bundle.add(obs.target.threat_id, group)

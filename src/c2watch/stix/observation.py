@@ -4,7 +4,6 @@ and a sighting of the campaign when the destination answered."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
@@ -67,13 +66,13 @@ def threat_reference(threat_id: str) -> dict[str, str]:
     return {"source_name": THREAT_ID_SOURCE, "external_id": threat_id}
 
 
-@functools.lru_cache(maxsize=1024)  # each address is looked at several times per observation
-def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    return ipaddress.ip_address(address)
+def _version(address: str) -> int:
+    """4 or 6 for an address the guard or the resolver produced (valid by then: only IPv6 has a colon)."""
+    return 6 if ":" in address else 4
 
 
 def _address_sco(address: str) -> dict[str, Any]:
-    kind = "ipv6-addr" if _ip(address).version == 6 else "ipv4-addr"
+    kind = "ipv6-addr" if _version(address) == 6 else "ipv4-addr"
     return {"type": kind, "spec_version": "2.1", "id": sco_id(kind, {"value": address}), "value": address}
 
 
@@ -83,7 +82,7 @@ def _scos(obs: Observation) -> tuple[list[dict[str, Any]], dict[str, str], str |
     host_is_name = target.host_is_name
     addresses = list(dict.fromkeys([*(obs.resolution.addresses if obs.resolution else ()), *target.addresses]))
     if not host_is_name and target.host not in addresses:
-        addresses.append(str(_ip(target.host)))
+        addresses.append(str(ipaddress.ip_address(target.host)))
     objects = [_address_sco(a) for a in addresses]
     ids = {a: o["id"] for a, o in zip(addresses, objects, strict=True)}
     domain_ref = None
@@ -126,7 +125,7 @@ def _traffic(obs: Observation, result: ProbeResult, dst_ref: str, probe_ext: dic
 
 
 def _ip_version(address: str) -> str:
-    return f"ipv{_ip(address).version}"
+    return f"ipv{_version(address)}"
 
 
 def _icmp_traffic(obs: Observation, result: ProbeResult, ids: dict[str, str]) -> dict[str, Any] | None:
