@@ -117,18 +117,19 @@ class _PeakWatcher(threading.Thread):
 
 def run(command: list[str], cpu: int | None, deadline_s: float, log: Path) -> Usage:
     """Run ``command`` pinned to ``cpu`` until it exits (killed after ``deadline_s``); stdout+stderr to ``log``."""
-    return run_many([command], cpu, deadline_s, log)
+    return run_many([command], cpu, deadline_s, [log])
 
 
-def run_many(commands: list[list[str]], cpu: int | None, deadline_s: float, log: Path) -> Usage:
+def run_many(commands: list[list[str]], cpu: int | None, deadline_s: float, logs: list[Path]) -> Usage:
     """Run ``commands`` at once, each pinned to ``cpu``, as one measured tree: wall until the last ends, CPU
-    summed, peak RSS the largest; outputs to ``log``."""
-    with log.open("wb") as out:
+    summed, peak RSS the largest; each one's output to its log."""
+    with contextlib.ExitStack() as stack:
+        outs = [stack.enter_context(log.open("wb")) for log in logs]
         busy_before = cpu_busy()
         start = time.perf_counter()
         procs = [
             subprocess.Popen(pinned(cpu, c), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            for c in commands
+            for c, out in zip(commands, outs, strict=True)
         ]
         watcher = _PeakWatcher([p.pid for p in procs])
         killed = threading.Event()

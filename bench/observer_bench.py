@@ -28,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -401,10 +403,13 @@ class Bench:
         services = self.start_simulators("fping", deadline + 30)
         quiet = self.wait_quiet()
         try:
-            usage = measure.run_many(commands, self.prober_cpu, deadline, run_dir / "fping.log")
+            logs = [run_dir / f"fping-{number}.log" for number in range(len(commands))]
+            usage = measure.run_many(commands, self.prober_cpu, deadline, logs)
         finally:
             testbed_stats = self.stop_simulators("fping", services)
-        replies = parse_fping((run_dir / "fping.log").read_text(encoding="utf-8", errors="replace"))
+        replies: dict[str, list[float | None]] = {}
+        for log in logs:
+            replies.update(parse_fping(log.read_text(encoding="utf-8", errors="replace")))
         differs: dict[str, int] = {}
         errors: list[float] = []
         for address in order:
@@ -432,6 +437,16 @@ class Bench:
 
     # -- the whole run ---------------------------------------------------------------------------------------
 
+    def attempt(self, key: str, run: Callable[[], dict[str, Any]]) -> None:
+        """Run one tool; a failure is reported as such and the other tools still run."""
+        try:
+            self.results[key] = run()
+        except Exception as exc:  # a broken tool must not lose the others' figures
+            traceback.print_exc()
+            self.results[key] = {"failed": True, "error": repr(exc)}
+            if key.startswith("c2watch"):
+                self.correct = False
+
     def run(self) -> None:
         args = self.args
         self.load_rules()
@@ -440,14 +455,16 @@ class Bench:
             template, info = self.store_template()
             self.results["store"] = info
         if "c2watch" in args.tools:
-            self.results["c2watch"] = self.run_c2watch("c2watch", template, ["icmp", "http"], args.concurrency)
+            self.attempt("c2watch", lambda: self.run_c2watch("c2watch", template, ["icmp", "http"], args.concurrency))
             order = self.results["c2watch"].get("order") or order
         if "c2watch-icmp" in args.tools:
-            self.results["c2watch-icmp"] = self.run_c2watch("c2watch-icmp", template, ["icmp"], args.icmp_concurrency)
+            self.attempt(
+                "c2watch-icmp", lambda: self.run_c2watch("c2watch-icmp", template, ["icmp"], args.icmp_concurrency)
+            )
         if "blackbox" in args.tools:
-            self.results["blackbox"] = self.run_blackbox(order)
+            self.attempt("blackbox", lambda: self.run_blackbox(order))
         if "fping" in args.tools:
-            self.results["fping"] = self.run_fping(order)
+            self.attempt("fping", lambda: self.run_fping(order))
 
 
 def blackbox_config() -> str:
@@ -491,7 +508,10 @@ def parse_fping(text: str) -> dict[str, list[float | None]]:
         address, sep, rest = line.partition(" : ")
         if not sep or not address.startswith("127."):
             continue
-        out[address.strip()] = [None if value == "-" else float(value) for value in rest.split()]
+        try:
+            out[address.strip()] = [None if value == "-" else float(value) for value in rest.split()]
+        except ValueError:
+            continue  # not a result line: counted as not reported
     return out
 
 
@@ -550,7 +570,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, correct: bool) -> 
             f"(plays Prometheus, pinned beside the simulators); its own floor (one echo per probe, 5 s connect "
             f"timeout) {b['own_floor_s']:.1f} s; differs from design: {b['differs_from_design'] or 'nothing'}"
         )
-    if "fping" in results:
+    if "fping" in results and not results["fping"].get("failed"):
         f = results["fping"]
         lines.append(
             f"fping ({f['processes']} process(es) of at most {FPING_CHUNK} destinations at once): "
