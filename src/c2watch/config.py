@@ -32,6 +32,7 @@ DEFAULT_USER_AGENT = (
 PROBE_KINDS = ("dns", "icmp", "http", "tls")
 
 PositiveFloat = Annotated[float, Field(gt=0)]
+AnswerProbe = Literal["http", "icmp", "tls"]
 
 
 class Section(BaseModel):
@@ -57,12 +58,15 @@ class ObserverSettings(Section):
 
 
 class ScheduleSettings(Section):
-    """Cycles every ``interval_minutes`` from ``anchor`` in ``zone``, each delayed by up to ``jitter_seconds``."""
+    """Cycles every ``interval_minutes`` from ``anchor`` in ``zone``. Each cycle starts ``stagger_seconds`` at most
+    after its slot (a fixed offset derived from the observer name, so observers never probe in the same second),
+    plus a random delay of up to ``jitter_seconds`` (so no fixed period is visible)."""
 
     interval_minutes: int = Field(240, ge=1, le=10080)
     anchor: str = Field("00:00:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")
     zone: str = "Asia/Tokyo"
-    jitter_seconds: float = Field(0.0, ge=0)
+    jitter_seconds: float = Field(600.0, ge=0)
+    stagger_seconds: float = Field(1800.0, ge=0)
 
     _zone = field_validator("zone")(_check_zone)
 
@@ -147,6 +151,39 @@ class HubSettings(Section):
     timeout: PositiveFloat = 30.0
 
 
+class VerdictSettings(Section):
+    """How the records of every observer become a verdict per destination (see docs/verdicts.md)."""
+
+    answer_probes: list[AnswerProbe] = Field(default_factory=lambda: list[AnswerProbe](["http"]), min_length=1)
+    alive_hours: PositiveFloat = 24.0
+    dead_days: PositiveFloat = 30.0
+    min_silent_cycles: int = Field(6, ge=1)
+    blocked_windows: int = Field(3, ge=1)
+    lookback_days: PositiveFloat = 2.0
+    merge_hours: float = Field(24.0, ge=0)
+    ttl_tolerance: int = Field(2, ge=0, le=255)
+
+
+class AlertSettings(Section):
+    """Webhooks that receive every new event as a JSON POST (retried with back-off until delivered)."""
+
+    webhooks: list[str] = Field(default_factory=list)
+    secret: str = ""
+    timeout: PositiveFloat = 10.0
+    retry_min_seconds: PositiveFloat = 30.0
+    retry_max_seconds: PositiveFloat = 1800.0
+
+    @field_validator("webhooks")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"webhook {url!r} is not an http:// or https:// URL")
+        if len(set(value)) != len(value):
+            raise ValueError("a webhook is listed twice")
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with :func:`load_settings`."""
 
@@ -164,6 +201,8 @@ class Settings(BaseSettings):
     safety: SafetySettings = SafetySettings()
     store: StoreSettings = StoreSettings()
     hub: HubSettings = HubSettings()
+    verdict: VerdictSettings = VerdictSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from c2watch.cli.init import init
 from c2watch.cli.lab import demo, lab
 from c2watch.cli.observe import observe
 from c2watch.cli.report import report
+from c2watch.cli.status import blocklist, events, status
 from c2watch.cli.sync import export, import_, sync
 from c2watch.cli.threats import threats
 from c2watch.cli.watchlist import watchlist
@@ -70,8 +71,11 @@ for command in (
     import_,
     report,
     dashboard,
+    status,
+    events,
 ):
     cli.add_command(command)
+export.add_command(blocklist)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""``c2watch agent``: cycles on the schedule until SIGTERM/SIGINT, with hub sync after each cycle if configured."""
+"""``c2watch agent``: cycles on the schedule until SIGTERM/SIGINT, with hub sync after each cycle if configured, and
+verdicts, events and webhooks brought up to date in the background after each cycle and sync."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import signal
 import click
 from prometheus_client import start_http_server
 
+from c2watch.alerts import AlertLoop, deliver
+from c2watch.analysis.events import RefreshReport, refresh
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
 from c2watch.logs import configure_logging
@@ -41,7 +44,25 @@ def agent(app: App, shard: str | None, metrics_port: int | None, metrics_host: s
     asyncio.run(_run_agent(app, Shard.parse(shard) if shard else None, metrics))
 
 
-def _sync_loop(store: Store, settings: Settings, metrics: AgentMetrics) -> SyncLoop | None:
+def _alert_loop(app: App) -> AlertLoop:
+    """Refresh verdicts and events (in a worker thread) and deliver webhooks, after each cycle and sync."""
+    settings, store = app.settings, app.store
+
+    async def do_refresh() -> RefreshReport:
+        return await asyncio.to_thread(refresh, store, settings, app.clock())
+
+    def report(result: object) -> None:
+        if isinstance(result, RefreshReport):
+            click.echo(f"verdicts: {result.as_dict()}")
+        elif isinstance(result, Exception):
+            click.echo(f"verdicts/alerts: {result}")
+
+    return AlertLoop(do_refresh, lambda: deliver(store, settings.alerts, app.clock), app.clock, on_report=report)
+
+
+def _sync_loop(
+    store: Store, settings: Settings, metrics: AgentMetrics, alerts: AlertLoop | None = None
+) -> SyncLoop | None:
     if not (settings.hub.url and settings.hub.token):
         return None
     producer = producer_of(settings)
@@ -54,6 +75,8 @@ def _sync_loop(store: Store, settings: Settings, metrics: AgentMetrics) -> SyncL
     def report(result: SyncReport | Exception) -> None:
         if isinstance(result, SyncReport):
             metrics.synced()
+            if alerts is not None:
+                alerts.kick()
         click.echo(f"sync: {result.as_dict() if isinstance(result, SyncReport) else result}")
 
     return SyncLoop(do_sync, on_report=report)
@@ -61,7 +84,8 @@ def _sync_loop(store: Store, settings: Settings, metrics: AgentMetrics) -> SyncL
 
 async def _run_agent(app: App, shard: Shard | None, metrics: AgentMetrics) -> None:
     settings, store = app.settings, app.store
-    syncer = _sync_loop(store, settings, metrics)
+    alerts = _alert_loop(app)
+    syncer = _sync_loop(store, settings, metrics, alerts)
 
     async def run_slot(slot: dt.datetime) -> None:
         summary = await run_cycle(
@@ -73,20 +97,23 @@ async def _run_agent(app: App, shard: Shard | None, metrics: AgentMetrics) -> No
         )
         metrics.cycle_done(summary)
         click.echo(f"cycle {summary.cycle_id} for slot {slot.isoformat()}: {summary.outcomes}")
+        alerts.kick()
         if syncer is not None:
             syncer.kick()
 
+    schedule = Schedule.from_settings(settings.schedule)
     runner = Agent(
-        Schedule.from_settings(settings.schedule),
+        schedule,
         run_slot,
         app.clock,
         last_slot=store.last_slot(producer_of(settings).system_identity),
+        offset=schedule.stagger(settings.observer.name),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.terminate, stop)
     click.echo(f"agent {settings.observer.name}: next slot {runner.schedule.next_slot_after(app.clock()).isoformat()}")
-    tasks = [runner.run(stop)] + ([syncer.run(stop)] if syncer else [])
+    tasks = [runner.run(stop), alerts.run(stop)] + ([syncer.run(stop)] if syncer else [])
     await asyncio.gather(*tasks)
     click.echo("agent stopped")

@@ -45,7 +45,7 @@ def sync(app: App, hub_url: str | None, token: str | None, as_json: bool) -> Non
 
 @click.group("export")
 def export() -> None:
-    """Write records for air-gapped exchange."""
+    """Write records for air-gapped exchange, or the deny-list advice."""
 
 
 @export.command("observations")

@@ -31,7 +31,10 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 @dataclass
 class Agent:
-    """Calls ``run_slot(slot)`` once per due slot; ``last_slot`` is the latest slot already observed."""
+    """Calls ``run_slot(slot)`` once per due slot; ``last_slot`` is the latest slot already observed.
+
+    A cycle starts ``offset`` (this observer's :meth:`Schedule.stagger`) plus a random jitter after its slot.
+    """
 
     schedule: Schedule
     run_slot: RunSlot
@@ -40,6 +43,7 @@ class Agent:
     rng: random.Random = field(default_factory=random.Random)
     last_slot: dt.datetime | None = None
     max_nap: float = 60.0
+    offset: dt.timedelta = dt.timedelta()
     _current: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def terminate(self, stop: asyncio.Event) -> None:
@@ -59,7 +63,7 @@ class Agent:
             now = self.clock()
             slot = self.due(now)
             if slot is not None and start_at is None:
-                start_at = max(now, slot + self.schedule.jitter(self.rng))
+                start_at = max(now, slot + self.offset + self.schedule.jitter(self.rng))
             if slot is not None and start_at is not None and now >= start_at:
                 await self._run(slot, stop)
                 self.last_slot, start_at = slot, None

@@ -17,12 +17,14 @@ from sqlalchemy.engine import Engine
 from c2watch.errors import StoreError
 from c2watch.models import Target, WatchlistEntry
 from c2watch.store import access as _access
+from c2watch.store import events as _events
 from c2watch.store import observations as _observations
 from c2watch.store import outbox as _outbox
 from c2watch.store import queries as _queries
 from c2watch.store import shared as _shared
 from c2watch.store import tables
 from c2watch.store import taxii as _taxii
+from c2watch.store import verdicts as _verdicts
 from c2watch.store import watchlist as _watchlist
 from c2watch.store.engine import create_engine, migrate, sqlite_url
 from c2watch.store.queries import Bucket, Scope
@@ -225,6 +227,106 @@ class Store:
     def set_sync_cursor(self, hub: str, collection: str, added_after: dt.datetime) -> None:
         with self.begin() as conn:
             _outbox.set_cursor(conn, hub, collection, added_after, self.clock())
+
+    # --- verdicts across observers, events, webhook delivery (c2watch.store.verdicts and .events) ---
+
+    def fold_summaries(self, now: dt.datetime) -> int:
+        """Fold the observations stored since the last call into the per-observer answer summaries; returns how
+        many. The aggregation is read without a write lock; the result is written in a short transaction that
+        moves the watermark by compare-and-set, so concurrent callers never fold a row twice."""
+        with self.begin() as conn:
+            top = _verdicts.safe_top(conn)
+        while True:
+            with self.begin() as conn:
+                mark = _verdicts.watermark(conn, now)
+            if mark >= top:
+                return 0
+            with self.connect() as conn:
+                plan = _verdicts.plan_fold(conn, mark, top)
+            with self.begin() as conn:
+                if _verdicts.apply_fold(conn, plan, now):
+                    return plan.observations
+
+    def answer_summaries(self, target_pks: Sequence[int] | None = None) -> list[_verdicts.Summary]:
+        with self.connect() as conn:
+            return _verdicts.summaries(conn, target_pks)
+
+    def blocking_streaks(
+        self,
+        since: dt.datetime,
+        now: dt.datetime,
+        probes: Sequence[str],
+        origin: int,
+        window_seconds: int,
+        threat: str | None = None,
+    ) -> list[_verdicts.Streak]:
+        with self.connect() as conn:
+            return _verdicts.blocking_streaks(conn, since, now, probes, origin, window_seconds, threat)
+
+    def verdict_changes(
+        self, since: dt.datetime, now: dt.datetime, ttl_tolerance: int, threat: str | None = None
+    ) -> list[_verdicts.Change]:
+        with self.connect() as conn:
+            return _verdicts.changes(conn, since, now, ttl_tolerance, threat)
+
+    def revival_candidates(
+        self, since: dt.datetime, now: dt.datetime, probes: Sequence[str], min_silent: int, threat: str | None = None
+    ) -> list[_verdicts.Revival]:
+        with self.connect() as conn:
+            return _verdicts.revival_candidates(conn, since, now, probes, min_silent, threat)
+
+    def last_answers_before(
+        self, target_pks: Sequence[int], before: dt.datetime, probes: Sequence[str]
+    ) -> dict[int, dt.datetime]:
+        if not target_pks:
+            return {}
+        with self.connect() as conn:
+            return _verdicts.last_answers_before(conn, target_pks, before, probes)
+
+    def save_verdicts(self, verdicts: Sequence[Any], now: dt.datetime) -> dict[int, dt.datetime]:
+        """Store :class:`c2watch.analysis.verdicts.Verdict` values; returns each one's ``since``."""
+        rows = [(v.target.id, v.status, v.last_answer_at, v.evidence()) for v in verdicts]
+        with self.begin() as conn:
+            return _events.save_verdicts(conn, rows, now)
+
+    def stored_verdicts(self, threat: str | None = None) -> list[_events.StoredVerdict]:
+        with self.connect() as conn:
+            return _events.stored_verdicts(conn, threat)
+
+    def record_events(self, candidates: Sequence[_events.EventCandidate], now: dt.datetime) -> list[int]:
+        with self.begin() as conn:
+            return _events.record_events(conn, candidates, now)
+
+    def list_events(
+        self,
+        since: dt.datetime | None = None,
+        threat: str | None = None,
+        kinds: Sequence[str] = (),
+        limit: int | None = None,
+        ids: Sequence[int] = (),
+    ) -> list[_events.StoredEvent]:
+        with self.connect() as conn:
+            return _events.list_events(conn, since, threat, kinds, limit, ids)
+
+    def events_after(self, event_id: int, limit: int = 100) -> list[_events.StoredEvent]:
+        with self.connect() as conn:
+            return _events.events_after(conn, event_id, limit)
+
+    def ensure_webhook_cursors(self, urls: Sequence[str], now: dt.datetime) -> None:
+        with self.begin() as conn:
+            _events.ensure_cursors(conn, urls, now)
+
+    def webhook_cursor(self, url: str) -> _events.Cursor | None:
+        with self.connect() as conn:
+            return _events.cursor(conn, url)
+
+    def webhook_delivered(self, url: str, event_id: int, now: dt.datetime) -> None:
+        with self.begin() as conn:
+            _events.webhook_delivered(conn, url, event_id, now)
+
+    def webhook_failed(self, url: str, error: str, next_attempt_at: dt.datetime, now: dt.datetime) -> None:
+        with self.begin() as conn:
+            _events.webhook_failed(conn, url, error, next_attempt_at, now)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,7 +10,10 @@ from sqlalchemy.engine import Dialect
 
 __all__ = [
     "UTCDateTime",
+    "analysis_state",
+    "answer_summaries",
     "cycles",
+    "events",
     "metadata",
     "observations",
     "observers",
@@ -23,6 +26,8 @@ __all__ = [
     "taxii_statuses",
     "threats",
     "tokens",
+    "verdicts",
+    "webhook_cursors",
 ]
 
 
@@ -223,5 +228,78 @@ sync_cursors = sa.Table(
     sa.Column("hub", sa.String(500), primary_key=True),
     sa.Column("collection", sa.String(64), primary_key=True),
     sa.Column("added_after", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- verdicts across observers, change events and their webhook delivery ---
+
+answer_summaries = sa.Table(
+    "answer_summaries",
+    metadata,
+    sa.Column("target_pk", sa.Integer, sa.ForeignKey("targets.id"), primary_key=True),
+    sa.Column("observer_pk", sa.Integer, sa.ForeignKey("observers.id"), primary_key=True),
+    sa.Column("observations", sa.Integer, nullable=False),
+    sa.Column("first_at", UTCDateTime, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Column("http_at", UTCDateTime),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("icmp_at", UTCDateTime),
+    sa.Column("icmp_ttl", sa.Integer),
+    sa.Column("tls_at", UTCDateTime),
+    sa.Column("silent_http", sa.Integer, nullable=False),
+    sa.Column("silent_icmp", sa.Integer, nullable=False),
+    sa.Column("silent_tls", sa.Integer, nullable=False),
+    sa.Column("after_http", sa.Integer, nullable=False),
+    sa.Column("after_icmp", sa.Integer, nullable=False),
+    sa.Column("after_tls", sa.Integer, nullable=False),
+)
+
+analysis_state = sa.Table(
+    "analysis_state",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+verdicts = sa.Table(
+    "verdicts",
+    metadata,
+    sa.Column("target_pk", sa.Integer, sa.ForeignKey("targets.id"), primary_key=True),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+    sa.Column("last_answer_at", UTCDateTime),
+    sa.Column("evidence", sa.JSON, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(32), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("target_pk", sa.Integer, sa.ForeignKey("targets.id"), nullable=False),
+    sa.Column("threat_id", sa.String(200), nullable=False),
+    sa.Column("observer_pk", sa.Integer, sa.ForeignKey("observers.id")),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("detected_at", UTCDateTime, nullable=False),
+    sa.Column("summary", sa.String(1000), nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Index("ix_events_at", "at"),
+    sa.Index("ix_events_target_kind", "target_pk", "kind", "at"),
+)
+
+webhook_cursors = sa.Table(
+    "webhook_cursors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.String(2000), nullable=False, unique=True),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("delivered", sa.Integer, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.Column("last_error", sa.String(500)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -1,0 +1,582 @@
+"""SQL behind the verdicts across observers.
+
+Two kinds of reads keep the work bounded on stores with millions of observations:
+
+- :func:`fold_summaries` keeps ``answer_summaries`` (one row per destination and observer: observations, first and
+  last, the last answer of each probe, the cycles since it) up to date *incrementally*: each call folds in only the
+  observations added since the previous call (by row id, so records pulled late with old times are folded too);
+- the window queries (:func:`blocking_streaks`, :func:`changes`, :func:`revival_candidates`) read only the recent
+  ``[since, now]`` range, through the ``(threat_id, observed_at)`` index.
+
+An *answer* is per probe: ``http`` (any HTTP status), ``icmp`` (an echo reply), ``tls`` (a certificate read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from c2watch.store.queries import epoch
+from c2watch.store.shared import insert_ignoring_duplicates
+from c2watch.store.tables import analysis_state, answer_summaries, observations, threats
+
+__all__ = [
+    "PROBES",
+    "Change",
+    "FoldPlan",
+    "Revival",
+    "Streak",
+    "Summary",
+    "answered",
+    "apply_fold",
+    "blocking_streaks",
+    "changes",
+    "last_answers_before",
+    "plan_fold",
+    "revival_candidates",
+    "safe_top",
+    "summaries",
+    "watermark",
+]
+
+o = observations
+s = answer_summaries
+
+PROBES = ("http", "icmp", "tls")
+WATERMARK = "answer_summaries"
+_CHUNK = 400
+_MAX_NAMED = 5000
+
+
+def answered(probe: str) -> sa.ColumnElement[bool]:
+    """Whether an observation holds an answer of ``probe``."""
+    if probe == "http":
+        return o.c.http_status.is_not(None)
+    if probe == "icmp":
+        return o.c.ping_received > 0
+    if probe == "tls":
+        return o.c.tls_cert_sha256.is_not(None)
+    raise ValueError(f"unknown probe {probe!r}")
+
+
+def answered_any(probes: Sequence[str]) -> sa.ColumnElement[bool]:
+    return sa.or_(*(answered(probe) for probe in probes))
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+# --- incremental per (destination, observer) summaries ---
+
+
+class Summary(NamedTuple):
+    """One observer's record of one destination: per probe its last answer (``http_at``, ``icmp_at``, ``tls_at``),
+    its observations since then (``silent_*``) and its observations since the destination's last answer of that
+    probe to any observer (``after_*``)."""
+
+    target_pk: int
+    observer_pk: int
+    observations: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    http_at: dt.datetime | None
+    http_status: int | None
+    icmp_at: dt.datetime | None
+    icmp_ttl: int | None
+    tls_at: dt.datetime | None
+    silent_http: int
+    silent_icmp: int
+    silent_tls: int
+    after_http: int
+    after_icmp: int
+    after_tls: int
+
+    def answer_at(self, probe: str) -> dt.datetime | None:
+        value: dt.datetime | None = getattr(self, f"{probe}_at")
+        return value
+
+    def silent(self, probe: str) -> int:
+        value: int = getattr(self, f"silent_{probe}")
+        return value
+
+    def after(self, probe: str) -> int:
+        value: int = getattr(self, f"after_{probe}")
+        return value
+
+
+def safe_top(conn: sa.Connection) -> int:
+    """The highest observation id below which every row is committed (run it in its own short transaction).
+
+    On PostgreSQL a writer may take id 100 and commit after another took id 101; a SHARE lock waits for the writers
+    in flight, so no row below the maximum can appear later. SQLite writers are serialised, so ids commit in order.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("LOCK TABLE observations IN SHARE MODE"))
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(o.c.id), 0))).scalar_one())
+
+
+def watermark(conn: sa.Connection, now: dt.datetime) -> int:
+    """The id of the last observation folded into the summaries (0 before the first fold)."""
+    insert_ignoring_duplicates(conn, analysis_state, [{"name": WATERMARK, "value": 0, "updated_at": now}])
+    return int(conn.execute(sa.select(analysis_state.c.value).where(analysis_state.c.name == WATERMARK)).scalar_one())
+
+
+def _destination_answers() -> sa.Subquery:
+    """Per destination, the last answer of each probe to any observer (as the summaries hold it)."""
+    lasts = [sa.func.max(s.c[f"{p}_at"]).label(f"{p}_at") for p in PROBES]
+    return sa.select(s.c.target_pk, *lasts).group_by(s.c.target_pk).subquery("d")
+
+
+def _count_after(at: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return sa.func.sum(sa.case((sa.or_(at.is_(None), o.c.observed_at > at), 1), else_=0))
+
+
+def _batch_query(mark: int, top: int) -> sa.Select[Any]:
+    """Per (destination, observer) of observations ``(mark, top]``: counts, times, the newest answer of each probe,
+    and how many came after the answers the summaries hold so far (the observer's own and the destination's)."""
+    d = _destination_answers()
+    joined = o.outerjoin(s, sa.and_(s.c.target_pk == o.c.target_pk, s.c.observer_pk == o.c.observer_pk)).outerjoin(
+        d, d.c.target_pk == o.c.target_pk
+    )
+    lasts = [sa.func.max(sa.case((answered(p), o.c.observed_at))).label(f"{p}_at") for p in PROBES]
+    own = [_count_after(s.c[f"{p}_at"]).label(f"silent_{p}") for p in PROBES]
+    dest = [_count_after(d.c[f"{p}_at"]).label(f"after_{p}") for p in PROBES]
+    return (
+        sa.select(
+            o.c.target_pk,
+            o.c.observer_pk,
+            sa.func.count().label("n"),
+            sa.func.min(o.c.observed_at).label("first_at"),
+            sa.func.max(o.c.observed_at).label("last_at"),
+            *lasts,
+            *own,
+            *dest,
+        )
+        .select_from(joined)
+        .where(o.c.id > mark, o.c.id <= top)
+        .group_by(o.c.target_pk, o.c.observer_pk)
+    )
+
+
+def _existing(conn: sa.Connection, target_pks: Sequence[int]) -> dict[tuple[int, int], Summary]:
+    """Every summary of the destinations named."""
+    found: dict[tuple[int, int], Summary] = {}
+    for chunk in _chunks(sorted(set(target_pks))):
+        query = sa.select(s).where(s.c.target_pk.in_(chunk))
+        found.update({(row.target_pk, row.observer_pk): Summary(*row) for row in conn.execute(query)})
+    return found
+
+
+def _later(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+Answers = dict[int, dict[str, dt.datetime | None]]
+
+
+def _destination_lasts(rows: Iterable[Any]) -> Answers:
+    """Per destination, the latest answer of each probe among ``rows`` (summaries or batch rows)."""
+    lasts: Answers = {}
+    for row in rows:
+        current = lasts.setdefault(row.target_pk, dict.fromkeys(PROBES))
+        for probe in PROBES:
+            current[probe] = _later(current[probe], getattr(row, f"{probe}_at"))
+    return lasts
+
+
+class FoldPlan(NamedTuple):
+    """What folding the observations ``(mark, upper]`` writes (read without holding any write lock)."""
+
+    mark: int
+    upper: int
+    observations: int
+    rows: list[dict[str, Any]]
+    existing: dict[tuple[int, int], Summary]
+    recount_own: dict[str, list[tuple[int, int]]]
+    recount_after: dict[str, list[tuple[int, int]]]
+
+
+def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan) -> dict[str, Any]:
+    """The summary after folding one batch row into ``old``; counts that must be redone are queued in ``plan``."""
+    pair = (row.target_pk, row.observer_pk)
+    merged: dict[str, Any] = {
+        "target_pk": row.target_pk,
+        "observer_pk": row.observer_pk,
+        "observations": (old.observations if old else 0) + int(row.n),
+        "first_at": min(old.first_at, row.first_at) if old else row.first_at,
+        "last_at": max(old.last_at, row.last_at) if old else row.last_at,
+        "http_status": old.http_status if old else None,
+        "icmp_ttl": old.icmp_ttl if old else None,
+    }
+    for probe in PROBES:
+        before, batch = (old.answer_at(probe) if old else None), getattr(row, f"{probe}_at")
+        merged[f"{probe}_at"] = _later(before, batch)
+        if batch is not None and (before is None or batch > before):
+            plan.recount_own[probe].append(pair)
+            merged[f"silent_{probe}"] = 0
+        else:
+            merged[f"silent_{probe}"] = (old.silent(probe) if old else 0) + int(getattr(row, f"silent_{probe}"))
+        merged[f"after_{probe}"] = (
+            0 if moved[probe] else (old.after(probe) if old else 0) + int(getattr(row, f"after_{probe}"))
+        )
+    return merged
+
+
+def plan_fold(conn: sa.Connection, mark: int, upper: int) -> FoldPlan:
+    """Aggregate the observations ``(mark, upper]`` and merge them with the summaries as they are now."""
+    batch = conn.execute(_batch_query(mark, upper)).all()
+    existing = _existing(conn, [row.target_pk for row in batch])
+    plan = FoldPlan(
+        mark, upper, sum(int(r.n) for r in batch), [], existing, {p: [] for p in PROBES}, {p: [] for p in PROBES}
+    )
+    before, new = _destination_lasts(existing.values()), _destination_lasts(batch)
+    moved: dict[int, dict[str, bool]] = {}
+    for target_pk, lasts in new.items():
+        old = before.get(target_pk, dict.fromkeys(PROBES))
+        moved[target_pk] = {p: lasts[p] is not None and _later(old[p], lasts[p]) != old[p] for p in PROBES}
+    for row in batch:
+        plan.rows.append(_merge(row, existing.get((row.target_pk, row.observer_pk)), moved[row.target_pk], plan))
+    pairs = sorted({*existing, *((row.target_pk, row.observer_pk) for row in batch)})
+    for probe in PROBES:  # every observer of a destination whose last answer moved counts again from it
+        plan.recount_after[probe].extend(pair for pair in pairs if moved.get(pair[0], {}).get(probe))
+    return plan
+
+
+def _write(conn: sa.Connection, rows: list[dict[str, Any]], existing: dict[tuple[int, int], Summary]) -> None:
+    """Insert the new summaries, update the others (executemany; the SET columns come from the parameters)."""
+    new, old = [], []
+    for row in rows:
+        pair = (row["target_pk"], row["observer_pk"])
+        if pair in existing:
+            values = {k: v for k, v in row.items() if k not in ("target_pk", "observer_pk")}
+            old.append({**values, "t": pair[0], "ob": pair[1]})
+        else:
+            new.append(row)
+    if new:
+        conn.execute(s.insert(), new)
+    if old:
+        conn.execute(_update_pair(), old)
+
+
+def _update_pair() -> sa.Update:
+    return s.update().where(s.c.target_pk == sa.bindparam("t"), s.c.observer_pk == sa.bindparam("ob"))
+
+
+def _same_pair() -> sa.ColumnElement[bool]:
+    return sa.and_(o.c.observer_pk == s.c.observer_pk, o.c.target_pk == s.c.target_pk)
+
+
+def _recount_own(conn: sa.Connection, probe: str, pairs: Sequence[tuple[int, int]], top: int) -> None:
+    """Cycles since the observer's (new) last answer of ``probe``, and the status or TTL of that answer.
+
+    Correlated subqueries seek each pair in the (observer, target, time) index whatever the planner's statistics say;
+    ``id + 0`` keeps SQLite from scanning the primary key instead."""
+    at = s.c[f"{probe}_at"]
+    silent = sa.select(sa.func.count()).where(_same_pair(), o.c.observed_at > at, o.c.id + 0 <= top).scalar_subquery()
+    column = {"http": (o.c.http_status, "http_status"), "icmp": (o.c.ping_ttl, "icmp_ttl")}.get(probe)
+    columns: list[Any] = [silent]
+    if column is not None:
+        columns.append(sa.select(column[0]).where(_same_pair(), o.c.observed_at == at).scalar_subquery())
+    updates = []
+    for chunk in _chunks(pairs):
+        query = sa.select(s.c.target_pk, s.c.observer_pk, *columns).where(
+            sa.tuple_(s.c.target_pk, s.c.observer_pk).in_(chunk)
+        )
+        for row in conn.execute(query):
+            update = {"t": row[0], "ob": row[1], f"silent_{probe}": int(row[2])}
+            if column is not None:
+                update[column[1]] = row[3]
+            updates.append(update)
+    if updates:
+        conn.execute(_update_pair(), updates)
+
+
+def _recount_after(conn: sa.Connection, probe: str, pairs: Sequence[tuple[int, int]], top: int) -> None:
+    """Each observer's observations since its destination's (new) last answer of ``probe`` to any observer."""
+    updates = []
+    for chunk in _chunks(pairs):
+        targets = sorted({target for target, _ in chunk})
+        lasts = (
+            sa.select(s.c.target_pk, sa.func.max(s.c[f"{probe}_at"]).label("at"))
+            .where(s.c.target_pk.in_(targets))
+            .group_by(s.c.target_pk)
+            .subquery("d")
+        )
+        after = (
+            sa.select(sa.func.count())
+            .where(_same_pair(), o.c.observed_at > lasts.c.at, o.c.id + 0 <= top)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(s.c.target_pk, s.c.observer_pk, after)
+            .select_from(s.join(lasts, lasts.c.target_pk == s.c.target_pk))
+            .where(sa.tuple_(s.c.target_pk, s.c.observer_pk).in_(chunk))
+        )
+        updates += [{"t": row[0], "ob": row[1], f"after_{probe}": int(row[2])} for row in conn.execute(query)]
+    if updates:
+        conn.execute(_update_pair(), updates)
+
+
+def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> bool:
+    """Write a plan if the watermark is still where the plan started (else another process folded first: False)."""
+    moved = conn.execute(
+        analysis_state.update()
+        .where(analysis_state.c.name == WATERMARK, analysis_state.c.value == plan.mark)
+        .values(value=plan.upper, updated_at=now)
+    )
+    if not moved.rowcount:
+        return False
+    _write(conn, plan.rows, plan.existing)
+    for probe in PROBES:
+        if plan.recount_own[probe]:
+            _recount_own(conn, probe, plan.recount_own[probe], plan.upper)
+        if plan.recount_after[probe]:
+            _recount_after(conn, probe, plan.recount_after[probe], plan.upper)
+    return True
+
+
+def summaries(conn: sa.Connection, target_pks: Sequence[int] | None = None) -> list[Summary]:
+    """Every summary (or those of ``target_pks``), by destination and observer."""
+    query = sa.select(s).order_by(s.c.target_pk, s.c.observer_pk)
+    if target_pks is None:
+        return [Summary(*row) for row in conn.execute(query)]
+    found: list[Summary] = []
+    for chunk in _chunks(list(target_pks)):
+        found += [Summary(*row) for row in conn.execute(query.where(s.c.target_pk.in_(chunk)))]
+    return found
+
+
+# --- the recent window ---
+
+
+def _recent(conn: sa.Connection, since: dt.datetime, now: dt.datetime, threat: str | None) -> list[Any]:
+    """Observations in ``(since, now]``, naming the threats so that the (threat_id, observed_at) index serves (up to
+    ``_MAX_NAMED`` threats; beyond that a list of names costs more than it saves)."""
+    names = [threat] if threat is not None else list(conn.execute(sa.select(threats.c.threat_id)).scalars())
+    named = [o.c.threat_id.in_(names)] if len(names) <= _MAX_NAMED else []
+    return [*named, o.c.observed_at > since, o.c.observed_at <= now]
+
+
+def _window_number(origin: int, window_seconds: int) -> sa.Label[Any]:
+    """The window an observation falls in: whole ``window_seconds`` since ``origin`` (epoch seconds). The two
+    numbers are written into the SQL (they are ours, not input) so that GROUP BY matches the selected expression."""
+    start: sa.ColumnClause[int] = sa.literal_column(str(int(origin)), sa.BigInteger())
+    width: sa.ColumnClause[int] = sa.literal_column(str(int(window_seconds)), sa.BigInteger())
+    return ((epoch(o.c.observed_at) - start) // width).label("w")
+
+
+class Streak(NamedTuple):
+    """Windows in which ``observer_pk`` got no answer from a destination that answered another observer, counted
+    since its last answer; only windows in which the observer got an answer from some other destination count."""
+
+    target_pk: int
+    observer_pk: int
+    windows: int
+    first_window: int
+    last_window: int
+
+
+def blocking_streaks(
+    conn: sa.Connection,
+    since: dt.datetime,
+    now: dt.datetime,
+    probes: Sequence[str],
+    origin: int,
+    window_seconds: int,
+    threat: str | None = None,
+) -> list[Streak]:
+    """Per (destination, observer) with at least one contested window in ``(since, now]`` (windows numbered from
+    ``origin``, in epoch seconds). One grouping of the recent rows per (destination, observer, window), then window
+    functions over it (no self-joins: PostgreSQL would nest loops over them)."""
+    number = _window_number(origin, window_seconds)
+    answer = sa.func.max(sa.case((answered_any(probes), 1), else_=0)).label("ans")
+    tow = (
+        sa.select(o.c.target_pk, o.c.observer_pk, number, answer)
+        .where(*_recent(conn, since, now, threat))
+        .group_by(o.c.target_pk, o.c.observer_pk, number)
+        .subquery("tow")
+    )
+    columns: list[Any] = [
+        tow.c.target_pk,
+        tow.c.observer_pk,
+        tow.c.w,
+        tow.c.ans,
+        sa.func.sum(tow.c.ans).over(partition_by=(tow.c.target_pk, tow.c.w)).label("answered"),
+        sa.func.max(sa.case((tow.c.ans == 1, tow.c.w)))
+        .over(partition_by=(tow.c.target_pk, tow.c.observer_pk))
+        .label("last_w"),
+    ]
+    source: Any = tow
+    if threat is None:
+        columns.append(sa.func.max(tow.c.ans).over(partition_by=(tow.c.observer_pk, tow.c.w)).label("healthy"))
+    else:  # an observer's health is judged on every destination, not one threat's
+        ow = _observer_health(conn, since, now, probes, origin, window_seconds).subquery("ow")
+        source = tow.join(ow, sa.and_(ow.c.observer_pk == tow.c.observer_pk, ow.c.w == tow.c.w))
+        columns.append(ow.c.healthy)
+    marked = sa.select(*columns).select_from(source).subquery("marked")
+    m = marked.c
+    query = (
+        sa.select(m.target_pk, m.observer_pk, sa.func.count(), sa.func.min(m.w), sa.func.max(m.w))
+        .where(m.ans == 0, m.answered > 0, m.healthy == 1, sa.or_(m.last_w.is_(None), m.w > m.last_w))
+        .group_by(m.target_pk, m.observer_pk)
+    )
+    return [Streak(*(int(value) for value in row)) for row in conn.execute(query)]
+
+
+def _observer_health(
+    conn: sa.Connection, since: dt.datetime, now: dt.datetime, probes: Sequence[str], origin: int, window_seconds: int
+) -> sa.Select[Any]:
+    number = _window_number(origin, window_seconds)
+    healthy = sa.func.max(sa.case((answered_any(probes), 1), else_=0)).label("healthy")
+    return (
+        sa.select(o.c.observer_pk, number, healthy)
+        .where(*_recent(conn, since, now, None))
+        .group_by(o.c.observer_pk, number)
+    )
+
+
+class Change(NamedTuple):
+    """Two consecutive observations of one destination by one observer that differ in ``kind``."""
+
+    kind: str
+    target_pk: int
+    observer_pk: int
+    previous_at: dt.datetime
+    at: dt.datetime
+    before: str
+    after: str
+    http_status: int | None
+
+
+def _changes_of(
+    conn: sa.Connection,
+    kind: str,
+    value: sa.ColumnElement[Any],
+    recent: list[Any],
+    partition: Sequence[sa.ColumnElement[Any]],
+    tolerance: int | None = None,
+) -> list[Change]:
+    order = (o.c.observed_at, o.c.id)
+    numbered = (
+        sa.select(
+            o.c.target_pk,
+            o.c.observer_pk,
+            o.c.observed_at,
+            o.c.http_status,
+            value.label("value"),
+            sa.func.lag(value).over(partition_by=partition, order_by=order).label("prev"),
+            sa.func.lag(o.c.observed_at, type_=o.c.observed_at.type)
+            .over(partition_by=partition, order_by=order)
+            .label("prev_at"),
+        )
+        .where(*recent, value.is_not(None))
+        .subquery()
+    )
+    differs = (
+        numbered.c.prev != numbered.c.value
+        if tolerance is None
+        else sa.func.abs(numbered.c.value - numbered.c.prev) > tolerance
+    )
+    query = (
+        sa.select(numbered)
+        .where(numbered.c.prev.is_not(None), differs)
+        .order_by(numbered.c.target_pk, numbered.c.observed_at)
+    )
+    return [
+        Change(kind, r.target_pk, r.observer_pk, r.prev_at, r.observed_at, str(r.prev), str(r.value), r.http_status)
+        for r in conn.execute(query)
+    ]
+
+
+def changes(
+    conn: sa.Connection, since: dt.datetime, now: dt.datetime, ttl_tolerance: int, threat: str | None = None
+) -> list[Change]:
+    """Status-code, body, certificate and TTL changes in ``(since, now]``, per observer (window functions)."""
+    recent = _recent(conn, since, now, threat)
+    series = (o.c.target_pk, o.c.observer_pk)
+    found = _changes_of(conn, "status-changed", o.c.http_status, recent, series)
+    body_recent = [*recent, o.c.http_status.is_not(None)]  # bodies are compared within one status code
+    found += _changes_of(conn, "body-changed", o.c.http_body_sha256, body_recent, (*series, o.c.http_status))
+    found += _changes_of(conn, "certificate-changed", o.c.tls_cert_sha256, recent, series)
+    found += _changes_of(conn, "ttl-changed", o.c.ping_ttl, recent, series, ttl_tolerance)
+    return found
+
+
+class Revival(NamedTuple):
+    """An answer after ``silent`` observations without one (counted inside the window); ``previous_at`` is the
+    answer before it inside the window, if any."""
+
+    target_pk: int
+    observer_pk: int
+    at: dt.datetime
+    http_status: int | None
+    previous_at: dt.datetime | None
+    silent: int
+
+
+def revival_candidates(
+    conn: sa.Connection,
+    since: dt.datetime,
+    now: dt.datetime,
+    probes: Sequence[str],
+    min_silent: int,
+    threat: str | None = None,
+) -> list[Revival]:
+    """Answers in ``(since, now]`` preceded, across every observer, by at least ``min_silent`` observations without
+    an answer (the gap in time is the caller's to judge)."""
+    ordering = (o.c.observed_at, o.c.id)
+    numbered = (
+        sa.select(
+            o.c.target_pk,
+            o.c.observer_pk,
+            o.c.observed_at,
+            o.c.http_status,
+            sa.case((answered_any(probes), 1), else_=0).label("ans"),
+            sa.func.row_number().over(partition_by=o.c.target_pk, order_by=ordering).label("rn"),
+        )
+        .where(*_recent(conn, since, now, threat))
+        .subquery()
+    )
+    lag_at = sa.func.lag(numbered.c.observed_at, type_=o.c.observed_at.type).over(
+        partition_by=numbered.c.target_pk, order_by=numbered.c.rn
+    )
+    lag_rn = sa.func.lag(numbered.c.rn).over(partition_by=numbered.c.target_pk, order_by=numbered.c.rn)
+    answers = (
+        sa.select(numbered, lag_at.label("prev_at"), lag_rn.label("prev_rn")).where(numbered.c.ans == 1).subquery()
+    )
+    silent = answers.c.rn - sa.func.coalesce(answers.c.prev_rn, 0) - 1
+    query = (
+        sa.select(
+            answers.c.target_pk,
+            answers.c.observer_pk,
+            answers.c.observed_at,
+            answers.c.http_status,
+            answers.c.prev_at,
+            silent,
+        )
+        .where(silent >= min_silent)
+        .order_by(answers.c.target_pk, answers.c.observed_at)
+    )
+    return [Revival(*row) for row in conn.execute(query)]
+
+
+def last_answers_before(
+    conn: sa.Connection, target_pks: Sequence[int], before: dt.datetime, probes: Sequence[str]
+) -> dict[int, dt.datetime]:
+    """The last answer before ``before`` of each of ``target_pks`` that has one (the (target, time) index serves)."""
+    found: dict[int, dt.datetime] = {}
+    for chunk in _chunks(list(target_pks)):
+        query = (
+            sa.select(o.c.target_pk, sa.func.max(o.c.observed_at))
+            .where(o.c.target_pk.in_(chunk), o.c.observed_at <= before, answered_any(probes))
+            .group_by(o.c.target_pk)
+        )
+        found.update({row[0]: row[1] for row in conn.execute(query)})
+    return found
