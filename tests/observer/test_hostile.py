@@ -30,6 +30,7 @@ HOSTILE = [
     ("tls-stall", "https"),
     ("redirect-private", "http"),
     ("non-ascii-reason", "http"),
+    ("invalid-utf8", "http"),
     ("status:200", "https"),
     ("slow:0.3", "http"),
 ]
@@ -121,6 +122,14 @@ def test_redirect_is_recorded_not_followed(cycle_result: tuple) -> None:  # type
 def test_non_ascii_reason_phrase_is_kept(cycle_result: tuple) -> None:  # type: ignore[type-arg]
     http = http_of(cycle_result[0], "non-ascii-reason")
     assert http["status"] == 200 and "OK" in str(http["reason"]) and not str(http["reason"]).isascii()
+
+
+def test_bytes_that_are_not_utf8_are_stored_escaped(cycle_result: tuple) -> None:  # type: ignore[type-arg]
+    http = http_of(cycle_result[0], "invalid-utf8")
+    assert (http["status"], http["reason"], http["server"]) == (200, "\\xff\\xfe OK", "x\\xc3(y")
+    port = cycle_result[0][address("invalid-utf8")].target.port
+    row = cycle_result[1]["stored"][f"http://{address('invalid-utf8')}:{port}/gate.php"]
+    assert (row["http_reason"], row["http_server"]) == ("\\xff\\xfe OK", "x\\xc3(y")
 
 
 def test_https_records_certificate_and_handshake(cycle_result: tuple) -> None:  # type: ignore[type-arg]

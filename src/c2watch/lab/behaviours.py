@@ -43,6 +43,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "tls-stall": ("tls-stall", "accept TCP and never answer (not even a TLS ServerHello)"),
     "redirect-private": ("redirect-private", "answer 302 with Location: http://10.0.0.1/ (never contacted)"),
     "non-ascii-reason": ("non-ascii-reason", "answer 200 with a UTF-8, non-ASCII reason phrase"),
+    "invalid-utf8": ("invalid-utf8", "answer 200 with a reason phrase and a Server header that are not UTF-8"),
     "rate": ("rate:P:BEHAVIOUR", "per time slot: BEHAVIOUR with probability P, else silent (deterministic)"),
 }
 

@@ -35,6 +35,8 @@ _BOMB_BLOCK = 16 << 20
 MANY_HEADERS_COUNT = 10_000
 HUGE_HEADER_SIZE = 1 << 20
 NON_ASCII_STATUS_LINE = b"HTTP/1.1 200 \xe6\x97\xa5\xe6\x9c\xac OK"
+#: A reason phrase and a Server header that are not UTF-8 (a decoder that keeps them as surrogates breaks storage).
+INVALID_UTF8_HEAD = b"HTTP/1.1 200 \xff\xfe OK\r\nServer: x\xc3\x28y"
 #: A private address that only ever appears as a header value: nothing connects to it.
 PRIVATE_LOCATION = "http://10.0.0.1/"
 _CHUNK = 64 * 1024
@@ -138,6 +140,11 @@ async def non_ascii_reason(ex: Exchange, _: Behaviour) -> None:
     await _send(ex, NON_ASCII_STATUS_LINE + whole[whole.index(b"\r\n") :])
 
 
+async def invalid_utf8(ex: Exchange, _: Behaviour) -> None:
+    whole = response_bytes(200, "OK", ex.now, with_body=ex.request.wants_body)
+    await _send(ex, INVALID_UTF8_HEAD + whole[whole.index(b"\r\n") :])
+
+
 HOSTILE_HANDLERS: dict[str, Handler] = {
     "endless-body": endless_body,
     "gzip-bomb": send_gzip_bomb,
@@ -147,4 +154,5 @@ HOSTILE_HANDLERS: dict[str, Handler] = {
     "garbage": garbage,
     "redirect-private": redirect_private,
     "non-ascii-reason": non_ascii_reason,
+    "invalid-utf8": invalid_utf8,
 }

@@ -104,8 +104,12 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[int,
     return total, digest.hexdigest()
 
 
-def _reason(response: aiohttp.ClientResponse) -> str | None:
-    return response.reason if response.reason is None else str(response.reason)
+def wire_text(value: str | None) -> str | None:
+    """Text from the wire as storable text: aiohttp keeps bytes that are not UTF-8 as lone surrogates (which no
+    database, JSON encoder or file accepts); they become ``\\xNN`` escapes, so the bytes sent stay readable."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> dict[str, Any]:
@@ -123,10 +127,10 @@ async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohtt
         fields: dict[str, Any] = {
             "address": address,
             "status": response.status,
-            "reason": _reason(response),
-            "server": response.headers.get("Server"),
-            "content_type": response.headers.get("Content-Type"),
-            "location": response.headers.get("Location"),
+            "reason": wire_text(response.reason),
+            "server": wire_text(response.headers.get("Server")),
+            "content_type": wire_text(response.headers.get("Content-Type")),
+            "location": wire_text(response.headers.get("Location")),
             "cert_sha256": cert.get("sha256"),
         }
         fields["body_bytes"], fields["body_sha256"] = await _read_capped(response, settings.max_body_bytes)

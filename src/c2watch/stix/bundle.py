@@ -6,7 +6,6 @@ The file is written as ``<name>.partial`` and renamed when the cycle ends: a fil
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,12 +13,12 @@ from types import TracebackType
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from c2watch.stix.observation import Producer, campaign_object
 from c2watch.stix.vocab import extension_definitions
 
 __all__ = ["BundleWriter", "bundle_path"]
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # json.dumps' result, built once
 
 
 def bundle_path(data_dir: Path, observer: str, slot_at: dt.datetime, zone: str) -> Path:
@@ -36,21 +35,22 @@ class BundleWriter:
         self.partial = path.with_name(path.name + ".partial")
         self.producer = producer
         self._campaigns: set[str] = set()
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
         self._count = 0
 
     def __enter__(self) -> BundleWriter:
         self.partial.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.partial.open("w", encoding="utf-8")
-        self._file.write(f'{{"type": "bundle", "id": "bundle--{uuid.uuid4()}", "objects": [\n')
+        self._file = self.partial.open("wb")
+        self._file.write(f'{{"type": "bundle", "id": "bundle--{uuid.uuid4()}", "objects": [\n'.encode())
         for obj in self.producer.identities() + extension_definitions(self.producer.org_identity):
             self._write(obj)
         return self
 
     def _write(self, obj: dict[str, Any]) -> None:
         assert self._file is not None
-        prefix = ",\n" if self._count else ""
-        self._file.write(prefix + _encode(obj))
+        if self._count:
+            self._file.write(b",\n")
+        self._file.write(orjson.dumps(obj))
         self._count += 1
 
     def add(self, threat_id: str, objects: Iterable[dict[str, Any]]) -> None:
@@ -65,7 +65,7 @@ class BundleWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._file is not None
-        self._file.write("\n]}\n")
+        self._file.write(b"\n]}\n")
         self._file.close()
         if exc_type is None:
             self.partial.replace(self.path)
