@@ -62,6 +62,7 @@ async def prepare(
         assert resolver is not None
         resolution = await resolver.resolve(chosen.host)
         candidates = resolution.addresses
-    allowed = tuple(a for a in candidates if guard.refusal(a) is None)
-    refused = tuple(reason for a in candidates if (reason := guard.refusal(a)) is not None)
+    verdicts = [(a, guard.refusal(a)) for a in candidates]
+    allowed = tuple(a for a, reason in verdicts if reason is None)
+    refused = tuple(reason for _, reason in verdicts if reason is not None)
     return replace(chosen, addresses=allowed, refused=refused), resolution

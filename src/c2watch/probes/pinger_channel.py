@@ -262,3 +262,4 @@ class EchoChannel:
 def _resolve(job: EchoJob) -> None:
     if not job.future.done():
         job.future.set_result(job.results())
+    job.echoes.clear()  # each echo points back to its job: no reference cycle is left to the garbage collector
