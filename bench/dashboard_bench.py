@@ -30,6 +30,7 @@ from c2watch.analysis import monthly_report, overview
 from c2watch.config import Settings
 from c2watch.models import WatchlistEntry
 from c2watch.store import Store, open_store, sqlite_url
+from c2watch.store.partitions import ensure_partitions
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
 
@@ -155,8 +156,8 @@ def load_postgres(store: Store, data: Iterator[tuple[Any, ...]]) -> None:
                     copy.write("".join("\t".join(map(_pg_text, row)) + "\n" for row in batch))
             for name, definition in constraints:
                 cursor.execute(f'ALTER TABLE observations ADD CONSTRAINT "{name}" {definition}')
-            for _, definition in indexes:
-                cursor.execute(definition)
+            for _, definition in indexes:  # ON ONLY (partitioned table) would leave the partitions unindexed
+                cursor.execute(definition.replace(" ON ONLY ", " ON "))
             cursor.execute("ANALYZE observations")
         raw.commit()
     finally:
@@ -171,11 +172,13 @@ def build(store: Store, backend: str, total: int) -> tuple[str, str]:
     """Fill ``store`` with about ``total`` observations; returns the threat and month the view is timed on."""
     targets, observers = prepare(store)
     slots = max(total // (len(targets) * len(observers)), 1)
+    last = START + dt.timedelta(hours=4 * (slots - 1))
+    with store.begin() as conn:
+        ensure_partitions(conn, START, last)  # PostgreSQL: the months of the data (else all in the default one)
     began = time.perf_counter()
     (load_sqlite if backend == "sqlite" else load_postgres)(store, rows(targets, observers, slots))
     count = len(targets) * len(observers) * slots
     print(f"  loaded {count:,} observations in {time.perf_counter() - began:.0f} s")
-    last = START + dt.timedelta(hours=4 * (slots - 1))
     month = (last + dt.timedelta(hours=9)).replace(day=1) - dt.timedelta(days=1)  # the last complete month (JST)
     return "T07", month.strftime("%Y-%m")
 

@@ -162,6 +162,7 @@ class VerdictSettings(Section):
     lookback_days: PositiveFloat = 2.0
     merge_hours: float = Field(24.0, ge=0)
     ttl_tolerance: int = Field(2, ge=0, le=255)
+    hub_refresh_minutes: float = Field(5.0, ge=0)
 
 
 class AlertSettings(Section):
@@ -184,6 +185,17 @@ class AlertSettings(Section):
         return value
 
 
+class RetentionSettings(Section):
+    """Raw observations older than ``keep_days`` are rolled up into per-day summaries and removed (reports and the
+    dashboard read both); STIX cycle files older than ``stix_keep_days`` are kept, compressed or deleted."""
+
+    keep_days: int = Field(400, ge=1, le=36500)
+    stix_files: Literal["keep", "compress", "delete"] = "keep"
+    stix_keep_days: int = Field(30, ge=0, le=36500)
+    partitions_ahead: int = Field(3, ge=1, le=36)
+    daily: bool = True
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with :func:`load_settings`."""
 
@@ -203,6 +215,7 @@ class Settings(BaseSettings):
     hub: HubSettings = HubSettings()
     verdict: VerdictSettings = VerdictSettings()
     alerts: AlertSettings = AlertSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,5 @@
-"""Upgrades from the first released schema to the current one, with data in place, on SQLite and PostgreSQL."""
+"""Upgrades from the first released schema to the current one, with data in place, on SQLite and PostgreSQL
+(where 0004 turns ``observations`` into a table partitioned by month)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from c2watch.store import Store
+from c2watch.analysis import monthly_report
+from c2watch.store import Store, partitions
 from c2watch.store.engine import create_engine, current_revision, head_revision, migrate
+from c2watch.store.retention import RetentionPolicy, run_retention
 
 FIRST = "0001"
 NOW = dt.datetime(2021, 3, 1, 3, 0)
+JANUARY = dt.datetime(2021, 1, 15, 12, 0)
 
 
 def seed_first_schema(engine: sa.Engine) -> None:
@@ -47,6 +51,24 @@ def seed_first_schema(engine: sa.Engine) -> None:
             ),
             {"now": NOW},
         )
+        conn.execute(
+            sa.text(
+                "INSERT INTO observations (cycle_pk, observer_pk, target_pk, threat_id, observed_at, "
+                "simulated, outcome, probed_kind, probed_value) "
+                "VALUES (1, 1, 1, 'A', :then, false, 'silent', 'ip', '198.51.100.7')"
+            ),
+            {"then": JANUARY},
+        )
+
+
+def partition_rows(engine: sa.Engine) -> dict[str, int]:
+    """PostgreSQL: rows per partition of ``observations`` (the partitions that hold any)."""
+    with engine.connect() as conn:
+        found = {
+            p.name: conn.execute(sa.text(f"SELECT count(*) FROM {p.name}")).scalar_one()
+            for p in partitions.list_partitions(conn)
+        }
+    return {name: count for name, count in found.items() if count}
 
 
 def test_upgrade_from_first_schema_keeps_data(store_url: str) -> None:
@@ -57,9 +79,55 @@ def test_upgrade_from_first_schema_keeps_data(store_url: str) -> None:
     migrate(engine)
     assert current_revision(engine) == head_revision()
     store = Store(engine)
-    [row] = store.observations()
+    old, row = store.observations()
     assert (row["threat_id"], row["http_status"], row["http_reason"]) == ("A", 200, "OK")
-    assert row["observed_at"] == NOW.replace(tzinfo=dt.UTC)
+    assert row["observed_at"] == NOW.replace(tzinfo=dt.UTC) and old["observed_at"] == JANUARY.replace(tzinfo=dt.UTC)
     assert [t.ip for t in store.targets()] == ["198.51.100.7"]
     assert store.outbox_depth() == 0  # tables of later migrations exist and work
+    if engine.dialect.name == "postgresql":  # each row in the partition of its month, none refused
+        assert partition_rows(engine) == {"observations_p202101": 1, "observations_p202103": 1}
     engine.dispose()
+
+
+def test_upgraded_store_takes_rows_and_rolls_them_up(store_url: str) -> None:
+    engine = create_engine(store_url)
+    migrate(engine, FIRST)
+    seed_first_schema(engine)
+    migrate(engine)
+    store = Store(engine)
+    first = {k: v for k, v in store.observations()[0].items() if k != "id"}
+    store.insert_observations([{**first, "observed_at": NOW.replace(tzinfo=dt.UTC, day=2)}])
+    ids = [row["id"] for row in store.observations()]
+    assert len(set(ids)) == 3 and ids[-1] > max(ids[:-1])  # the id sequence goes on
+    table1 = monthly_report(store, "Asia/Tokyo").as_dict()
+    assert table1["threats"][0]["months"]["2021-03"] == {"observations": 2, "answered": 1, "rate": 50.0}
+    report = run_retention(
+        store, RetentionPolicy(keep_days=1, zone="Asia/Tokyo"), dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
+    )
+    assert report.complete and report.observations_rolled_up == (3 if engine.dialect.name == "postgresql" else 2)
+    assert monthly_report(store, "Asia/Tokyo").as_dict() == table1
+    engine.dispose()
+
+
+def test_0004_downgrades_and_upgrades_again_with_data(store_url: str) -> None:
+    engine = create_engine(store_url)
+    migrate(engine, FIRST)
+    seed_first_schema(engine)
+    migrate(engine)
+    migrate_down(engine, "0003")
+    assert current_revision(engine) == "0003"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM observations")).scalar_one() == 2
+        assert not partitions.is_partitioned(conn)
+    migrate(engine)
+    assert len(Store(engine).observations()) == 2
+    engine.dispose()
+
+
+def migrate_down(engine: sa.Engine, revision: str) -> None:
+    from alembic import command
+
+    from c2watch.store.engine import _alembic_config
+
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), revision)

@@ -1,5 +1,8 @@
 """One destination's full history: its charts over every observation, its monthly response rates, its
 status-code phases per observer and its reactivations.
+
+Rolled-up days (see :mod:`c2watch.store.rollups`) count in the months and the phases exactly; reactivations are
+found among the raw observations only.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from typing import Any
 
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.monthly import Cell, buckets_of
-from c2watch.analysis.monthview import available_months
+from c2watch.analysis.monthview import available_months, chart_points
 from c2watch.analysis.reactivation import Reactivation, reactivations
 from c2watch.analysis.series import Trace, destination_label, traces
 from c2watch.analysis.transitions import StatusHistory, status_histories
@@ -79,7 +82,8 @@ def destination_history(
     history = DestinationHistory(target, clock)
     labels = {target.id: destination_label(target)}
     if with_traces:
-        history.traces = traces(store.points(scope), labels, store.observer_names(), clock)
+        points = chart_points(store.points(scope), store.rollup_runs(scope))  # rolled-up days as their runs
+        history.traces = traces(points, labels, store.observer_names(), clock)
     buckets = buckets_of(available_months(store, scope, zone), zone)
     counts = store.monthly_counts(scope, buckets, by_target=True)
     history.months = {c.bucket: Cell(c.observations, c.answered) for c in counts}

@@ -1,5 +1,8 @@
 """Monthly HTTP response rate per threat ID (the paper's Table 1): the share of a month's observations with any
 HTTP answer (``http_status`` set), months read in the configured zone. Months without observations show ``-``.
+
+Days whose raw rows retention has rolled up count through their daily rollups (the store adds them), so a month's
+cells stay the same after retention (docs/retention.md).
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
 """The month view of one threat ID: line charts of HTTP status and ping loss (one trace per destination and
 observer), a pie of every HTTP answer of the month, and a per-destination table.
+
+Days whose raw rows retention has rolled up count the same in the pie and the table (their status runs are kept
+exactly); on the charts they show each status run at its first and last observation, with the day's mean loss.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from heapq import merge
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -18,8 +23,20 @@ from c2watch.analysis.series import NO_ANSWER, Trace, destination_label, state_l
 from c2watch.models import Target
 from c2watch.store import Scope, Store
 from c2watch.store.queries import Point, Run
+from c2watch.store.rollup_reads import RolledRun, points_of
+from c2watch.store.rollups import merge_runs
 
-__all__ = ["DestinationMonth", "MonthView", "available_months", "month_view", "pie_of", "runs_of"]
+__all__ = [
+    "DestinationMonth",
+    "MonthView",
+    "all_runs",
+    "available_months",
+    "chart_points",
+    "month_view",
+    "pie_of",
+    "runs_of",
+    "state_counts",
+]
 
 
 @dataclass
@@ -120,6 +137,25 @@ def pie_of(counts: dict[int | None, int]) -> dict[str, int]:
     return slices
 
 
+def state_counts(runs: Iterable[Run | RolledRun]) -> Counter[int | None]:
+    """Observations per HTTP status (``None``: no answer) over ``runs`` (of raw rows or of rolled-up days)."""
+    counts: Counter[int | None] = Counter()
+    for run in runs:
+        counts[None if run.state == NO_ANSWER else run.state] += run.observations
+    return counts
+
+
+def chart_points(points: list[Point], rolled: list[RolledRun]) -> list[Point]:
+    """Raw ``points`` with the points of the ``rolled`` runs merged in (by destination, observer and time)."""
+    return list(merge(points, points_of(rolled), key=itemgetter(0, 1, 2))) if rolled else points
+
+
+def all_runs(points: list[Point], rolled: list[RolledRun]) -> list[Run]:
+    """The status runs of raw ``points`` and of ``rolled`` days, neighbours of one state joined."""
+    raw = runs_of(points)
+    return merge_runs(raw, [Run(*run.span()) for run in rolled]) if rolled else raw
+
+
 def _destinations(targets: list[Target], runs: list[Run]) -> list[DestinationMonth]:
     by_target: dict[int, list[Run]] = defaultdict(list)
     for run in runs:
@@ -152,8 +188,10 @@ def month_view(store: Store, zone: str, threat: str, month: Month | None = None,
     targets = store.targets(threat)
     labels = {t.id: destination_label(t) for t in targets}
     points = store.points(scope)  # one indexed query; the pie and the table are folded from the same points
+    rolled = store.rollup_runs(scope)  # and from the status runs of rolled-up days, if any
+    runs = all_runs(points, rolled)
     if with_traces:
-        view.traces = traces(points, labels, store.observer_names(), clock)
-    view.pie = pie_of(Counter(map(itemgetter(3), points)))
-    view.destinations = _destinations(targets, runs_of(points))
+        view.traces = traces(chart_points(points, rolled), labels, store.observer_names(), clock)
+    view.pie = pie_of(state_counts(runs))
+    view.destinations = _destinations(targets, runs)
     return view

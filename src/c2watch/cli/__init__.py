@@ -17,6 +17,7 @@ from c2watch.cli.init import init
 from c2watch.cli.lab import demo, lab
 from c2watch.cli.observe import observe
 from c2watch.cli.report import report
+from c2watch.cli.retention import retention
 from c2watch.cli.status import blocklist, events, status
 from c2watch.cli.sync import export, import_, sync
 from c2watch.cli.threats import threats
@@ -73,6 +74,7 @@ for command in (
     dashboard,
     status,
     events,
+    retention,
 ):
     cli.add_command(command)
 export.add_command(blocklist)

@@ -1,5 +1,6 @@
-"""``c2watch agent``: cycles on the schedule until SIGTERM/SIGINT, with hub sync after each cycle if configured, and
-verdicts, events and webhooks brought up to date in the background after each cycle and sync."""
+"""``c2watch agent``: cycles on the schedule until SIGTERM/SIGINT, with hub sync after each cycle if configured,
+verdicts, events and webhooks brought up to date in the background after each cycle and sync, and the store's daily
+upkeep (partitions ahead, retention)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from c2watch.observer.cycle import CycleOptions, producer_of, run_cycle
 from c2watch.observer.schedule import Schedule
 from c2watch.observer.shard import Shard
 from c2watch.store import Store
+from c2watch.store.upkeep import Upkeep
 from c2watch.taxii.sync import SyncReport, sync
 from c2watch.taxii.syncloop import SyncLoop
 
@@ -114,6 +116,8 @@ async def _run_agent(app: App, shard: Shard | None, metrics: AgentMetrics) -> No
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.terminate, stop)
     click.echo(f"agent {settings.observer.name}: next slot {runner.schedule.next_slot_after(app.clock()).isoformat()}")
-    tasks = [runner.run(stop), alerts.run(stop)] + ([syncer.run(stop)] if syncer else [])
+    upkeep = Upkeep(store, settings, app.clock, data_dir=app.home.path)  # partitions ahead, daily retention
+    await asyncio.to_thread(upkeep.partitions)
+    tasks = [runner.run(stop), alerts.run(stop), upkeep.run(stop)] + ([syncer.run(stop)] if syncer else [])
     await asyncio.gather(*tasks)
     click.echo("agent stopped")

@@ -17,10 +17,12 @@ from sqlalchemy.engine import Engine
 from c2watch.errors import StoreError
 from c2watch.models import Target, WatchlistEntry
 from c2watch.store import access as _access
+from c2watch.store import dashboard as _dashboard
 from c2watch.store import events as _events
 from c2watch.store import observations as _observations
 from c2watch.store import outbox as _outbox
 from c2watch.store import queries as _queries
+from c2watch.store import rollup_reads as _rollup_reads
 from c2watch.store import shared as _shared
 from c2watch.store import tables
 from c2watch.store import taxii as _taxii
@@ -113,7 +115,8 @@ class Store:
             return _observations.last_slot(conn, system_identity)
 
     def observations(self, threat: str | None = None) -> list[dict[str, Any]]:
-        """Every observation (optionally of one threat), oldest first, as plain dicts."""
+        """Every raw observation (optionally of one threat), oldest first, as plain dicts (days that retention has
+        rolled up are in ``daily_rollups``, read through the report queries)."""
         query = sa.select(tables.observations).order_by(tables.observations.c.observed_at, tables.observations.c.id)
         if threat is not None:
             query = query.where(tables.observations.c.threat_id == threat)
@@ -135,6 +138,12 @@ class Store:
     def points(self, scope: Scope) -> list[_queries.Point]:
         with self.connect() as conn:
             return _queries.points(conn, scope)
+
+    def rollup_runs(self, scope: Scope) -> list[_rollup_reads.RolledRun]:
+        """The status runs of rolled-up days in ``scope`` (by destination, observer and time), with their day's
+        mean ping loss (see :func:`c2watch.store.rollup_reads.points_of` for chart points)."""
+        with self.connect() as conn:
+            return _rollup_reads.rolled_runs(conn, *scope)
 
     def status_runs(self, scope: Scope) -> list[_queries.Run]:
         with self.connect() as conn:
@@ -307,6 +316,15 @@ class Store:
     ) -> list[_events.StoredEvent]:
         with self.connect() as conn:
             return _events.list_events(conn, since, threat, kinds, limit, ids)
+
+    def verdict_counts(self) -> list[_dashboard.VerdictCount]:
+        with self.connect() as conn:
+            return _dashboard.verdict_counts(conn)
+
+    def find_events(self, window: _dashboard.EventWindow) -> tuple[list[_events.StoredEvent], int]:
+        """The events of ``window`` (oldest first) and how many there are in all (ignoring its limit)."""
+        with self.connect() as conn:
+            return _dashboard.find_events(conn, window), _dashboard.count_events(conn, window)
 
     def events_after(self, event_id: int, limit: int = 100) -> list[_events.StoredEvent]:
         with self.connect() as conn:

@@ -2,6 +2,10 @@
 
 Each function takes a connection and plain values (UTC datetimes, threat IDs, row ids) and returns small typed rows;
 calendar months and zones are the caller's business: a month arrives as ``(label, start, end)`` in UTC.
+
+Counts, spans, windows and status runs add what the daily rollups hold (:mod:`c2watch.store.rollup_reads`) to what
+the raw rows give, so they stay the same after retention has replaced old rows by rollups. :func:`points` and
+:func:`revivals` read raw rows only (the month view adds the rollups' day points itself).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
+from c2watch.store import rollup_reads as rolled
+from c2watch.store.rollups import merge_runs
+from c2watch.store.sqlfuncs import epoch
 from c2watch.store.tables import observations, observers, threats
 
 __all__ = [
@@ -25,6 +30,7 @@ __all__ = [
     "Run",
     "Scope",
     "TargetWindow",
+    "epoch",
     "monthly_counts",
     "observer_names",
     "pairings",
@@ -39,23 +45,6 @@ o = observations
 
 #: A month (or any period) as ``(label, start, end)``: ``[start, end)`` in UTC.
 Bucket = tuple[str, dt.datetime, dt.datetime]
-
-
-class epoch(sa.sql.expression.FunctionElement[int]):
-    """Whole seconds since 1970-01-01 UTC of a stored (UTC) datetime column."""
-
-    type = sa.BigInteger()
-    inherit_cache = True
-
-
-@compiles(epoch, "sqlite")
-def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(epoch)
-def _epoch_default(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
 class Scope(NamedTuple):
@@ -117,10 +106,17 @@ def monthly_counts(
     """Observations and those with any HTTP answer (``http_status`` set), per threat (or destination) and bucket."""
     keys = [o.c.threat_id, *([o.c.target_pk] if by_target else [])]
     values = [sa.func.count().label("n"), sa.func.count(o.c.http_status).label("answered")]
-    return [
-        MonthlyCount(row.threat_id, row.target_pk if by_target else None, label, int(row.n), int(row.answered))
-        for label, row in _per_bucket(conn, scope, buckets, keys, values)
-    ]
+    cells: dict[tuple[str, str, int | None], list[int]] = {}
+    for label, row in _per_bucket(conn, scope, buckets, keys, values):
+        cells[(label, row.threat_id, row.target_pk if by_target else None)] = [int(row.n), int(row.answered)]
+    for label, threat, target_pk, n, answered in rolled.bucket_counts(
+        conn, scope.threat, scope.target_pk, buckets, by_target
+    ):
+        cell = cells.setdefault((label, threat, target_pk), [0, 0])
+        cell[0], cell[1] = cell[0] + n, cell[1] + answered
+    order = {label: index for index, (label, _start, _end) in enumerate(buckets)}
+    keyed = sorted(cells.items(), key=lambda item: (order[item[0][0]], item[0][1], item[0][2] or 0))
+    return [MonthlyCount(threat, target_pk, label, n, answered) for (label, threat, target_pk), (n, answered) in keyed]
 
 
 class Pairing(NamedTuple):
@@ -144,10 +140,15 @@ def pairings(conn: sa.Connection, scope: Scope, buckets: Sequence[Bucket]) -> li
         )
     ]
     measured = (o.c.http_outcome.is_not(None), o.c.ping_sent > 0, o.c.ping_received.is_not(None))
-    return [
-        Pairing(row.target_pk, label, int(row.c0), int(row.c1), int(row.c2), int(row.c3))
-        for label, row in _per_bucket(conn, scope, buckets, [o.c.target_pk], cells, *measured)
-    ]
+    found: dict[tuple[str, int], list[int]] = {}
+    for label, row in _per_bucket(conn, scope, buckets, [o.c.target_pk], cells, *measured):
+        found[(label, row.target_pk)] = [int(row.c0), int(row.c1), int(row.c2), int(row.c3)]
+    for label, target_pk, *counts in rolled.bucket_pairings(conn, scope.threat, scope.target_pk, buckets):
+        totals = found.setdefault((label, target_pk), [0, 0, 0, 0])
+        totals[:] = [a + b for a, b in zip(totals, counts, strict=True)]
+    order = {label: index for index, (label, _start, _end) in enumerate(buckets)}
+    keyed = sorted(found.items(), key=lambda item: (order[item[0][0]], item[0][1]))
+    return [Pairing(target_pk, label, *counts) for (label, target_pk), counts in keyed]
 
 
 #: A chart point: (target_pk, observer_pk, epoch seconds, http_status, ping_loss_pct).
@@ -185,7 +186,8 @@ class Run(NamedTuple):
 
 
 def status_runs(conn: sa.Connection, scope: Scope) -> list[Run]:
-    """Runs of equal HTTP status per destination and observer (gaps and islands with window functions)."""
+    """Runs of equal HTTP status per destination and observer (gaps and islands with window functions), with the
+    runs of rolled-up days joined in."""
     state = sa.func.coalesce(o.c.http_status, -1)
     series = (o.c.target_pk, o.c.observer_pk)
     previous = sa.func.lag(state).over(partition_by=series, order_by=(o.c.observed_at, o.c.id))
@@ -219,7 +221,9 @@ def status_runs(conn: sa.Connection, scope: Scope) -> list[Run]:
         .group_by(*keys)
         .order_by(*keys)
     )
-    return [Run(*row) for row in conn.execute(query).all()]
+    raw = [Run(*row) for row in conn.execute(query).all()]
+    rolled_runs = [Run(*run.span()) for run in rolled.rolled_runs(conn, *scope)]
+    return merge_runs(raw, rolled_runs) if rolled_runs else raw
 
 
 class Revival(NamedTuple):
@@ -279,7 +283,8 @@ class TargetWindow(NamedTuple):
 def target_windows(
     conn: sa.Connection, threats: Sequence[str], start: dt.datetime, end: dt.datetime
 ) -> list[TargetWindow]:
-    """Per destination of ``threats``: counts inside ``[start, end]`` (one indexed range scan per threat)."""
+    """Per destination of ``threats``: counts inside ``[start, end]`` (one indexed range scan per threat); rolled-up
+    days count when they start inside the window."""
     if not threats:
         return []
     answered_at = sa.case((o.c.http_status.is_not(None), o.c.observed_at))
@@ -294,16 +299,36 @@ def target_windows(
         .where(o.c.threat_id.in_(threats), o.c.observed_at >= start, o.c.observed_at <= end)
         .group_by(o.c.target_pk)
     )
-    return [TargetWindow(*row) for row in conn.execute(query).all()]
+    found = {row[0]: TargetWindow(*row) for row in conn.execute(query).all()}
+    for target_pk, n, answered, last_answer_at, last_seen_at in rolled.rolled_windows(conn, threats, start, end):
+        raw = found.get(target_pk)
+        if raw is None:
+            found[target_pk] = TargetWindow(target_pk, n, answered, last_answer_at, last_seen_at)
+            continue
+        answers = [at for at in (raw.last_answer_at, last_answer_at) if at is not None]
+        found[target_pk] = TargetWindow(
+            target_pk,
+            raw.observations + n,
+            raw.answered + answered,
+            max(answers) if answers else None,
+            max(raw.last_seen_at, last_seen_at),
+        )
+    return list(found.values())
 
 
 def span(conn: sa.Connection, scope: Scope) -> tuple[dt.datetime, dt.datetime] | None:
-    """The first and last observation of ``scope`` (each an index lookup), or ``None`` without any."""
+    """The first and last observation of ``scope`` (each an index lookup; rolled-up days included), or ``None``."""
     where = scope.where()
     first = sa.select(sa.func.min(o.c.observed_at)).where(*where).scalar_subquery()
     last = sa.select(sa.func.max(o.c.observed_at)).where(*where).scalar_subquery()
     row = conn.execute(sa.select(first, last)).one()
-    return None if row[0] is None else (row[0], row[1])
+    found = [] if row[0] is None else [(row[0], row[1])]
+    summarised = rolled.rolled_span(conn, *scope)
+    if summarised is not None:
+        found.append(summarised)
+    if not found:
+        return None
+    return min(f[0] for f in found), max(f[1] for f in found)
 
 
 def observer_names(conn: sa.Connection) -> dict[int, str]:

@@ -13,6 +13,7 @@ __all__ = [
     "analysis_state",
     "answer_summaries",
     "cycles",
+    "daily_rollups",
     "events",
     "metadata",
     "observations",
@@ -122,6 +123,8 @@ cycles = sa.Table(
     sa.Column("summary", sa.JSON),
 )
 
+# On PostgreSQL (migration 0004) this table is partitioned by month of observed_at (see c2watch.store.partitions):
+# its primary key there is (id, observed_at), and ix_observations_threat_time also carries the month view's columns.
 observations = sa.Table(
     "observations",
     metadata,
@@ -302,4 +305,43 @@ webhook_cursors = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime),
     sa.Column("last_error", sa.String(500)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- retention: per day, destination and observer, what the reports need once the raw rows are gone ---
+# (derived data, written only by retention: no foreign keys, and a primary key led by the day so that rolling up a
+# month appends to the indexes instead of touching every page of them)
+
+daily_rollups = sa.Table(
+    "daily_rollups",
+    metadata,
+    sa.Column("day_start", UTCDateTime, primary_key=True),
+    sa.Column("target_pk", sa.Integer, primary_key=True),
+    sa.Column("observer_pk", sa.Integer, primary_key=True),
+    sa.Column("zone", sa.String(64), nullable=False),
+    sa.Column("threat_id", sa.String(200), nullable=False),
+    sa.Column("observations", sa.Integer, nullable=False),
+    sa.Column("answered", sa.Integer, nullable=False),
+    sa.Column("first_at", UTCDateTime, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Column("last_answer_at", UTCDateTime),
+    sa.Column("runs", sa.Text, nullable=False),
+    sa.Column("ping_sent", sa.Integer, nullable=False),
+    sa.Column("ping_received", sa.Integer, nullable=False),
+    sa.Column("ping_replied", sa.Integer, nullable=False),
+    sa.Column("ping_loss_n", sa.Integer, nullable=False),
+    sa.Column("ping_loss_sum", sa.Float, nullable=False),
+    sa.Column("rtt_n", sa.Integer, nullable=False),
+    sa.Column("rtt_sum", sa.Float, nullable=False),
+    sa.Column("pair_both", sa.Integer, nullable=False),
+    sa.Column("pair_http_only", sa.Integer, nullable=False),
+    sa.Column("pair_ping_only", sa.Integer, nullable=False),
+    sa.Column("pair_neither", sa.Integer, nullable=False),
+    sa.Column("out_responding", sa.Integer, nullable=False),
+    sa.Column("out_ping_only", sa.Integer, nullable=False),
+    sa.Column("out_silent", sa.Integer, nullable=False),
+    sa.Column("out_dns_failed", sa.Integer, nullable=False),
+    sa.Column("out_refused_by_guard", sa.Integer, nullable=False),
+    sa.Column("out_error", sa.Integer, nullable=False),
+    sa.Column("out_other", sa.Integer, nullable=False),
+    sa.Index("ix_daily_rollups_threat_day", "threat_id", "day_start"),
 )

@@ -1,0 +1,28 @@
+"""SQL functions that read the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+
+__all__ = ["epoch"]
+
+
+class epoch(sa.sql.expression.FunctionElement[int]):
+    """Whole seconds since 1970-01-01 UTC of a stored (UTC) datetime column."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch, "sqlite")
+def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch)
+def _epoch_default(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"

@@ -1,0 +1,86 @@
+"""The store upkeep of the hub and the agent: the coming monthly partitions (PostgreSQL) when it starts and every day
+after, and a retention run every day when ``[retention] daily`` is on (the first one an hour after the start; the
+agent passes its data directory, so its STIX cycle files are kept, compressed or deleted too).
+
+>>> upkeep = Upkeep(store, settings)          # doctest: +SKIP
+>>> app = FastAPI(lifespan=upkeep.lifespan)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from c2watch.store.retention import RetentionPolicy, RetentionReport, create_ahead, run_retention
+
+if TYPE_CHECKING:
+    from c2watch.config import Settings
+    from c2watch.store import Store
+
+__all__ = ["Upkeep"]
+
+log = logging.getLogger(__name__)
+
+FIRST_RUN = dt.timedelta(hours=1)
+PERIOD = dt.timedelta(days=1)
+
+
+class Upkeep:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], dt.datetime] | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock or store.clock
+        self.data_dir = data_dir
+
+    def partitions(self) -> list[str]:
+        """Create the monthly partitions of the coming ``partitions_ahead`` months that are missing."""
+        created = create_ahead(self.store, self.clock(), self.settings.retention.partitions_ahead)
+        if created:
+            log.info("partitions created: %s", ", ".join(created), extra={"partitions": created})
+        return created
+
+    def daily(self) -> RetentionReport | None:
+        """The daily work: partitions, then retention if the hub runs it."""
+        self.partitions()
+        if not self.settings.retention.daily:
+            return None
+        policy = RetentionPolicy.from_settings(self.settings)
+        report = run_retention(self.store, policy, self.clock(), self.data_dir)
+        log.info("retention: %s observations rolled up", report.observations_rolled_up, extra=report.as_dict())
+        return report
+
+    async def run(self, stop: asyncio.Event, first: dt.timedelta = FIRST_RUN, period: dt.timedelta = PERIOD) -> None:
+        """Call :meth:`daily` after ``first``, then every ``period``, until ``stop`` is set."""
+        wait = first
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), wait.total_seconds())
+            except TimeoutError:
+                try:
+                    await asyncio.to_thread(self.daily)
+                except Exception:  # the hub goes on serving; the next day tries again
+                    log.exception("store upkeep failed")
+            wait = period
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        """Create the partitions before serving, then run the daily upkeep in the background."""
+        await asyncio.to_thread(self.partitions)
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
