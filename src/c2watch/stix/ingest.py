@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from c2watch.stix.vocab import DETAILS_EXTENSION, PROBE_EXTENSION, THREAT_ID_SOURCE
 
@@ -83,12 +83,18 @@ def _probe_columns(
     return columns
 
 
+def _short(value: Any, limit: int) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
 def _record(
     observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]], values: Mapping[str, str]
 ) -> SharedRecord | None:
     details = observed.get("extensions", {}).get(DETAILS_EXTENSION)
     threat_id = _threat_id(observed)
-    if not details or not threat_id or not details.get("target_key") or not details.get("observer_ref"):
+    if not details or not _short(threat_id, 200) or not _short(details.get("target_key"), 2400):
+        return None
+    if not _short(details.get("observer_ref"), 64) or not isinstance(observed.get("created_by_ref", ""), str):
         return None
     observer = objects.get(details["observer_ref"], {})
     org = objects.get(observed.get("created_by_ref", ""), {})
@@ -115,12 +121,16 @@ def _record(
 
 
 def records_from_objects(objects: Mapping[str, Mapping[str, Any]]) -> list[SharedRecord]:
-    """Every observation record among ``objects`` (id → object), skipping observed-data that is not ours."""
+    """Every observation record among ``objects`` (id → object), skipping observed-data that is not ours or that
+    cannot be read as ours (another producer's, or a malformed one: it is stored all the same, never indexed)."""
     records = []
     values = {oid: str(obj["value"]) for oid, obj in objects.items() if "value" in obj}
     for obj in objects.values():
         if obj.get("type") == "observed-data":
-            record = _record(obj, objects, values)
+            try:
+                record = _record(obj, objects, values)
+            except (AttributeError, KeyError, TypeError, ValueError):  # not shaped as ours: kept, not indexed
+                continue
             if record is not None:
                 records.append(record)
     return records

@@ -8,23 +8,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
 
+from c2watch.store.pgcopy import copy_data, copy_escape
 from c2watch.store.tables import taxii_objects, taxii_statuses
 
-__all__ = ["ObjectQuery", "StoredObject", "add_objects", "find_existing", "get_status", "query_objects", "save_status"]
+__all__ = [
+    "NewObjects",
+    "ObjectQuery",
+    "StoredObject",
+    "add_objects",
+    "find_existing",
+    "get_status",
+    "query_objects",
+    "save_status",
+]
 
 SCO_VERSION = "-"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredObject:
     pk: int
     object_id: str
     version: str
-    date_added: dt.datetime
+    added: dt.datetime  # naive UTC, as stored (made aware only when asked for: a page has thousands of objects)
     body: str
+
+    @property
+    def date_added(self) -> dt.datetime:
+        return self.added.replace(tzinfo=dt.UTC)
 
     def manifest_version(self) -> str:
         return self.version if self.version != SCO_VERSION else _stamp(self.date_added)
@@ -64,78 +78,158 @@ def find_existing(conn: sa.Connection, collection: str, keys: Sequence[tuple[str
 _COLUMNS = ("collection", "object_id", "object_type", "version", "spec_version", "date_added", "org_pk", "body")
 
 
-def _copy_new_postgres(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
-    """COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING: psycopg parses
-    one short statement instead of a multi-row VALUES list with thousands of placeholders."""
-    columns = ", ".join(_COLUMNS)
+@dataclass(frozen=True)
+class NewObjects:
+    """Objects to add to one collection in one request: ``items`` are (object id, type, version, spec_version,
+    body) in envelope order; ``date_added`` is ``now`` plus one microsecond per item, so the order is kept. Ids,
+    types and versions must have passed :mod:`c2watch.taxii.validate` (they are copied to PostgreSQL unescaped)."""
+
+    collection: str
+    org_pk: int | None
+    now: dt.datetime
+    items: Sequence[tuple[str, str, str, str, str]]
+
+
+def _copy_new_postgres(conn: sa.Connection, new: NewObjects) -> set[tuple[str, str]]:
+    """COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING. The collection,
+    the organisation and the date added are the same for every row, so they are set by the INSERT, not copied."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute(
         "CREATE TEMP TABLE IF NOT EXISTS taxii_incoming "
-        "(collection text, object_id text, object_type text, version text, spec_version text, "
-        "date_added timestamp, org_pk integer, body text) ON COMMIT DELETE ROWS"
+        "(n integer, object_id text, object_type text, version text, spec_version text, body text) "
+        "ON COMMIT DELETE ROWS"
     )
-    with cursor.copy(f"COPY taxii_incoming ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            stamp = row["date_added"].astimezone(dt.UTC).replace(tzinfo=None)
-            copy.write_row([*(row[c] for c in _COLUMNS[:5]), stamp, row["org_pk"], row["body"]])
+    cursor.execute("DELETE FROM taxii_incoming")  # empty but after an earlier call in the same transaction
+    columns = ("n", "object_id", "object_type", "version", "spec_version", "body")
+    copy_data(cursor, "taxii_incoming", columns, _copy_lines(new.items))
     cursor.execute(
-        f"INSERT INTO taxii_objects ({columns}) SELECT {columns} FROM taxii_incoming "
+        f"INSERT INTO taxii_objects ({', '.join(_COLUMNS)}) "
+        "SELECT %(collection)s, object_id, object_type, version, spec_version, "
+        "%(now)s + n * interval '1 microsecond', %(org_pk)s, body FROM taxii_incoming "
+        "ON CONFLICT DO NOTHING RETURNING object_id, version",
+        {"collection": new.collection, "now": _naive_utc(new.now), "org_pk": new.org_pk},
+    )
+    return {(object_id, version) for object_id, version in cursor.fetchall()}
+
+
+def _copy_lines(items: Sequence[tuple[str, str, str, str, str]]) -> str:
+    """The rows in COPY's text format. Ids, types and versions passed validation (no tabs, newlines or
+    backslashes), so only the spec_version and the body are escaped."""
+    return "".join(
+        f"{n}\t{object_id}\t{kind}\t{version}\t{copy_escape(spec)}\t{copy_escape(body)}\n"
+        for n, (object_id, kind, version, spec, body) in enumerate(items)
+    )
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _insert_new_sqlite(conn: sa.Connection, new: NewObjects) -> set[tuple[str, str]]:
+    """One prepared INSERT … ON CONFLICT DO NOTHING RETURNING per object through the driver (SQLAlchemy's
+    multi-row form spends more on the parameters than SQLite on the rows)."""
+    stamp = taxii_objects.c.date_added.type.bind_processor(conn.dialect)
+    assert stamp is not None
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    statement = (
+        f"INSERT INTO taxii_objects ({', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT DO NOTHING RETURNING object_id, version"
     )
-    inserted = {(object_id, version) for object_id, version in cursor.fetchall()}
-    cursor.execute("DELETE FROM taxii_incoming")
+    inserted = set()
+    for n, (object_id, kind, version, spec, body) in enumerate(new.items):
+        added = stamp(new.now + dt.timedelta(microseconds=n))
+        row = cursor.execute(statement, (new.collection, object_id, kind, version, spec, added, new.org_pk, body))
+        found = row.fetchone()
+        if found is not None:
+            inserted.add((found[0], found[1]))
+    cursor.close()
     return inserted
 
 
-def add_objects(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
-    """Insert the rows whose (collection, id, version) is new; returns the (id, version) keys inserted."""
-    if not rows:
+def add_objects(conn: sa.Connection, new: NewObjects) -> set[tuple[str, str]]:
+    """Insert the objects whose (collection, id, version) is new; returns the (id, version) keys inserted."""
+    if not new.items:
         return set()
     if conn.dialect.name == "postgresql":
-        return _copy_new_postgres(conn, rows)
-    stmt = (
-        sqlite.insert(taxii_objects)
-        .on_conflict_do_nothing()
-        .returning(taxii_objects.c.object_id, taxii_objects.c.version)
+        return _copy_new_postgres(conn, new)
+    return _insert_new_sqlite(conn, new)
+
+
+def _candidates(conn: sa.Connection, query: ObjectQuery, after_pk: int) -> list[StoredObject]:
+    """Up to ``limit + 1`` rows after ``after_pk`` in the order they were added: keyset pagination on (date_added,
+    id), one range scan of the index on (collection, date_added, id) however deep the page."""
+    o = taxii_objects
+    stmt = sa.select(o.c.id, o.c.object_id, o.c.version, sa.type_coerce(o.c.date_added, sa.DateTime), o.c.body).where(
+        o.c.collection == query.collection
     )
-    return {(row.object_id, row.version) for row in conn.execute(stmt, list(rows))}
-
-
-def _version_filter(o: Any, versions: Sequence[str]) -> sa.ColumnElement[bool] | None:
-    """``match[version]``: ``last`` (default), ``first``, ``all`` or exact versions, per object."""
-    if "all" in versions:
-        return None
-    inner = taxii_objects.alias("i")
-    same = (inner.c.collection == o.c.collection) & (inner.c.object_id == o.c.object_id)
-    clauses: list[sa.ColumnElement[bool]] = []
-    wanted = [v for v in versions if v not in ("last", "first")]
-    if wanted:
-        clauses.append(o.c.version.in_(wanted))
-    if "last" in versions:
-        clauses.append(o.c.version == sa.select(sa.func.max(inner.c.version)).where(same).scalar_subquery())
-    if "first" in versions:
-        clauses.append(o.c.version == sa.select(sa.func.min(inner.c.version)).where(same).scalar_subquery())
-    return sa.or_(*clauses)
-
-
-def query_objects(conn: sa.Connection, query: ObjectQuery) -> tuple[list[StoredObject], bool]:
-    """One page of objects in insertion order, and whether more follow."""
-    o = taxii_objects.alias("o")
-    stmt = sa.select(o.c.id, o.c.object_id, o.c.version, o.c.date_added, o.c.body).where(
-        o.c.collection == query.collection, o.c.id > query.after_pk
-    )
+    if after_pk:
+        inner = taxii_objects.alias("anchor")
+        anchor = sa.select(inner.c.date_added).where(inner.c.id == after_pk).scalar_subquery()
+        stmt = stmt.where(sa.tuple_(o.c.date_added, o.c.id) > sa.tuple_(anchor, sa.literal(after_pk)))
     if query.added_after is not None:
         stmt = stmt.where(o.c.date_added > query.added_after)
     if query.ids:
         stmt = stmt.where(o.c.object_id.in_(list(query.ids)))
     if query.types:
         stmt = stmt.where(o.c.object_type.in_(list(query.types)))
-    version_clause = _version_filter(o, query.versions)
-    if version_clause is not None:
-        stmt = stmt.where(version_clause)
-    rows = conn.execute(stmt.order_by(o.c.id).limit(query.limit + 1)).all()
-    page = [StoredObject(r.id, r.object_id, r.version, r.date_added, r.body) for r in rows[: query.limit]]
-    return page, len(rows) > query.limit
+    exact = [v for v in query.versions if v not in ("last", "first", "all")]
+    if exact and len(exact) == len(query.versions):
+        stmt = stmt.where(o.c.version.in_(exact))
+    rows = conn.execute(stmt.order_by(o.c.date_added, o.c.id).limit(query.limit + 1))
+    return [StoredObject(*row) for row in rows.all()]
+
+
+_BOUNDS = (
+    "SELECT object_id, min(version), max(version) FROM taxii_objects "
+    "WHERE collection = :collection AND object_id {ids} GROUP BY object_id"
+)
+_BOUNDS_POSTGRES = sa.text(_BOUNDS.format(ids="= ANY(CAST(:ids AS text[]))"))
+_BOUNDS_SQLITE = sa.text(_BOUNDS.format(ids="IN (SELECT value FROM json_each(:ids))"))
+
+
+def _version_bounds(conn: sa.Connection, collection: str, ids: set[str]) -> dict[str, tuple[str, str]]:
+    """Object id → (first, last) version stored, for versioned objects: one statement with the ids as one array
+    (PostgreSQL) or one JSON list (SQLite), answered by the unique index."""
+    if not ids:
+        return {}
+    if conn.dialect.name == "postgresql":
+        result = conn.execute(_BOUNDS_POSTGRES, {"collection": collection, "ids": sorted(ids)})
+    else:
+        result = conn.execute(_BOUNDS_SQLITE, {"collection": collection, "ids": orjson.dumps(sorted(ids)).decode()})
+    return {object_id: (first, last) for object_id, first, last in result.all()}
+
+
+def _match_versions(conn: sa.Connection, query: ObjectQuery, rows: list[StoredObject]) -> list[StoredObject]:
+    """``match[version]``: ``last`` (default), ``first``, ``all`` or exact versions, per object. SCOs have one
+    version; for the others the first and last versions of the page's objects are looked up in one statement."""
+    wanted = set(query.versions)
+    if "all" in wanted or not wanted & {"first", "last"}:
+        return rows  # exact versions alone were matched by the query
+    bounds = _version_bounds(conn, query.collection, {r.object_id for r in rows if r.version != SCO_VERSION})
+    kept = []
+    for row in rows:
+        first, last = bounds.get(row.object_id, (row.version, row.version))
+        if (
+            row.version in wanted
+            or ("last" in wanted and row.version == last)
+            or ("first" in wanted and row.version == first)
+        ):
+            kept.append(row)
+    return kept
+
+
+def query_objects(conn: sa.Connection, query: ObjectQuery) -> tuple[list[StoredObject], bool]:
+    """One page of objects in the order they were added, and whether more follow. Versions that do not match are
+    dropped after the page is read, so a page may hold fewer than ``limit`` objects (``next`` continues after its
+    last one; the rows dropped after it are read again and dropped again)."""
+    after_pk = query.after_pk
+    while True:
+        rows = _candidates(conn, query, after_pk)
+        more = len(rows) > query.limit
+        page = _match_versions(conn, query, rows[: query.limit])
+        if page or not more:
+            return page, more
+        after_pk = rows[query.limit - 1].pk  # a whole page of older versions: read on
 
 
 def save_status(

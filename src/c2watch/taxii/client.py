@@ -3,13 +3,15 @@ Transport failures and 5xx answers become :class:`HubUnavailable`; a refused tok
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 
 from c2watch.errors import C2WatchError
+from c2watch.taxii.gcpause import gc_paused
 from c2watch.taxii.media import TAXII_MEDIA
 
 __all__ = ["HubClient", "HubRefused", "HubUnavailable", "Page"]
@@ -54,35 +56,50 @@ class HubClient:
         assert self._session is not None, "use 'async with HubClient(...)'"
         try:
             async with self._session.request(method, self.api_root + path, **kwargs) as response:
-                text = await response.text()
+                body = await response.read()
                 headers = dict(response.headers)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise HubUnavailable(f"hub {self.api_root} unreachable: {exc or type(exc).__name__}") from exc
         if status >= 500:
-            raise HubUnavailable(f"hub {self.api_root} answered {status}: {text[:200]}")
+            raise HubUnavailable(f"hub {self.api_root} answered {status}: {_text(body, 200)}")
         if status == 413:
             raise HubRefused("413")
         if status >= 400:
-            raise HubRefused(f"hub {self.api_root} refused {method} {path}: {status} {text[:300]}")
-        return json.loads(text), headers
+            raise HubRefused(f"hub {self.api_root} refused {method} {path}: {status} {_text(body, 300)}")
+        try:
+            with gc_paused():  # a page of thousands of objects: no collections while it is built
+                value = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise HubUnavailable(f"hub {self.api_root} answered {status} with no JSON: {_text(body, 200)}") from exc
+        if not isinstance(value, dict):
+            raise HubUnavailable(f"hub {self.api_root} answered {status} with JSON that is not an object")
+        return value, headers
 
     async def add_objects(self, collection: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
         """POST an envelope; returns the status resource."""
-        body = json.dumps({"objects": objects}, ensure_ascii=False).encode()
+        body = orjson.dumps({"objects": objects})
         status, _ = await self._request(
             "POST", f"collections/{collection}/objects/", data=body, headers={"Content-Type": TAXII_MEDIA}
         )
         return status
 
     async def get_objects(
-        self, collection: str, added_after: str | None = None, next_: str | None = None, limit: int = 1000
+        self,
+        collection: str,
+        added_after: str | None = None,
+        next_: str | None = None,
+        limit: int = 1000,
+        ids: Sequence[str] = (),
     ) -> Page:
+        """One page of objects (the last version of each), oldest first; ``ids`` asks for those objects only."""
         params: dict[str, str] = {"limit": str(limit)}
         if added_after:
             params["added_after"] = added_after
         if next_:
             params["next"] = next_
+        if ids:
+            params["match[id]"] = ",".join(ids)
         envelope, headers = await self._request("GET", f"collections/{collection}/objects/", params=params)
         return Page(
             envelope.get("objects", []),
@@ -90,3 +107,7 @@ class HubClient:
             envelope.get("next"),
             headers.get("X-TAXII-Date-Added-Last"),
         )
+
+
+def _text(body: bytes, limit: int) -> str:
+    return body[:limit].decode("utf-8", errors="replace")

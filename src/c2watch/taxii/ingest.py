@@ -4,7 +4,6 @@ a success), index observations for the dashboard, and return the TAXII status re
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 from c2watch.stix.ingest import records_from_objects
 from c2watch.store.access import TokenInfo
 from c2watch.store.shared import index_records
-from c2watch.store.taxii import SCO_VERSION, add_objects, find_existing, save_status
+from c2watch.store.taxii import SCO_VERSION, NewObjects, add_objects, find_existing, save_status
 from c2watch.taxii.collections import OBSERVATIONS, CollectionDef
 from c2watch.taxii.errors import TaxiiError
 from c2watch.taxii.validate import check_object, object_version
@@ -61,32 +60,25 @@ Valid = dict[tuple[str, str], tuple[dict[str, Any], str]]
 
 
 def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
-    """Valid objects by (id, version) with their canonical JSON; refusals go to ``outcome.failures``."""
+    """Valid objects by (id, version) with their canonical JSON, in one pass over the envelope; refusals go to
+    ``outcome.failures``."""
     valid: Valid = {}
+    org_identity, failures, dumps = token.org_identity, outcome.failures, orjson.dumps
     for obj in objects:
-        reason = check_object(obj, token.org_identity)
+        reason = check_object(obj, org_identity)
         if reason is not None:
-            outcome.failures.append(_entry(obj, message=reason))
+            failures.append(_entry(obj, message=reason))
             continue
-        key = (obj["id"], object_version(obj))
-        valid[key] = (obj, orjson.dumps(obj).decode())
+        valid[(obj["id"], object_version(obj))] = (obj, dumps(obj).decode())
     return valid
 
 
-def _rows(collection: CollectionDef, token: TokenInfo, valid: Valid, now: dt.datetime) -> list[dict[str, Any]]:
-    return [
-        {
-            "collection": collection.id,
-            "object_id": object_id,
-            "object_type": obj["type"],
-            "version": version,
-            "spec_version": str(obj.get("spec_version", "2.1")),
-            "date_added": now + dt.timedelta(microseconds=i),
-            "org_pk": token.org_pk,
-            "body": body,
-        }
-        for i, ((object_id, version), (obj, body)) in enumerate(valid.items())
+def _new_objects(collection: CollectionDef, token: TokenInfo, valid: Valid, now: dt.datetime) -> NewObjects:
+    items = [
+        (object_id, obj["type"], version, str(obj.get("spec_version", "2.1")), body)
+        for (object_id, version), (obj, body) in valid.items()
     ]
+    return NewObjects(collection.id, token.org_pk, now, items)
 
 
 def _judge_repeats(
@@ -99,7 +91,7 @@ def _judge_repeats(
     for key in repeats:
         obj, body = valid[key]
         stored = existing.get(key)
-        if stored is None or stored == body or json.loads(stored) == obj:
+        if stored is None or stored == body or orjson.loads(stored) == obj:
             outcome.successes.append(_entry(obj, key[1]))
         else:
             outcome.failures.append(_entry(obj, key[1], "a different object with this id and version exists"))
@@ -111,7 +103,7 @@ def store_envelope(
     """Store what is valid and new; everything in one transaction (the caller's)."""
     outcome = Outcome(str(uuid.uuid4()), len(objects))
     valid = _sort(objects, token, outcome)
-    inserted = add_objects(conn, _rows(collection, token, valid, now))
+    inserted = add_objects(conn, _new_objects(collection, token, valid, now))
     outcome.successes.extend(_entry(valid[key][0], key[1]) for key in valid if key in inserted)
     _judge_repeats(conn, collection, valid, [key for key in valid if key not in inserted], outcome)
     if collection is OBSERVATIONS and inserted:

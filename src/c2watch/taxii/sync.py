@@ -9,23 +9,21 @@ concurrent writers may commit out of order) and indexes what it finds; indexing 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from c2watch.errors import WatchlistError
-from c2watch.stix.ingest import parse_time
 from c2watch.stix.observation import Producer
 from c2watch.store import Store
 from c2watch.taxii.client import HubClient, HubRefused
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
+from c2watch.taxii.pull import pull_observations
 
 __all__ = ["SyncReport", "pull_observations", "push_outbox", "sync"]
 
 log = logging.getLogger(__name__)
-OVERLAP = dt.timedelta(minutes=5)
 
 
 @dataclass
@@ -68,29 +66,6 @@ async def push_outbox(store: Store, hub: HubClient, producer: Producer, batch: i
         store.outbox_ack([group_id for group_id, _ in groups])
         report.pushed_groups += len(groups)
         report.push_failures.extend(status.get("failures", []))
-
-
-async def pull_observations(store: Store, hub: HubClient, report: SyncReport) -> None:
-    """Read new objects of the observations collection and index the records in them."""
-    cursor = store.sync_cursor(hub.api_root, OBSERVATIONS.id)
-    since = (cursor - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if cursor else None
-    context: dict[str, dict[str, Any]] = {}
-    next_: str | None = None
-    latest = cursor
-    while True:
-        page = await hub.get_objects(OBSERVATIONS.id, added_after=since, next_=next_)
-        current = {obj["id"]: obj for obj in page.objects if isinstance(obj, dict) and "id" in obj}
-        report.pulled_objects += len(current)
-        report.indexed += store.index_shared({**context, **current})
-        context = current  # a group split across two pages still finds its objects
-        if page.date_added_last:
-            stamp = parse_time(page.date_added_last)
-            latest = stamp if latest is None or stamp > latest else latest
-        if not page.more or not page.next:
-            break
-        next_ = page.next
-    if latest is not None:
-        store.set_sync_cursor(hub.api_root, OBSERVATIONS.id, latest)
 
 
 def pull_hub_watchlist(store: Store, api_root: str, token: str, report: SyncReport) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from c2watch.store.taxii import SCO_VERSION
@@ -33,23 +34,30 @@ SCO_TYPES = frozenset(
         "x509-certificate",
     }
 )
-_TYPE = re.compile(r"^[a-z][a-z0-9-]{1,248}[a-z0-9]$")
+_TYPE = re.compile(r"[a-z][a-z0-9-]{1,248}[a-z0-9]\Z")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
-def _timestamp(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value.endswith("Z"):
+@lru_cache(maxsize=4096)
+def _canonical(value: str) -> str | None:
+    """An RFC 3339 UTC timestamp ending in Z in one canonical form (microseconds), or ``None`` if it is not one.
+    Cached: the objects of an envelope share a handful of timestamps."""
+    if not value.endswith("Z"):
         return None
     try:
-        return dt.datetime.fromisoformat(value[:-1] + "+00:00")
+        stamp = dt.datetime.fromisoformat(value[:-1] + "+00:00")
     except ValueError:
         return None
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _timestamp(value: Any) -> str | None:
+    return _canonical(value) if isinstance(value, str) and len(value) <= 40 else None  # nothing long is cached
 
 
 def object_version(obj: dict[str, Any]) -> str:
     """``modified`` (else ``created``) in one canonical form, so versions compare as text; SCOs have none."""
-    stamp = _timestamp(obj.get("modified") or obj.get("created"))
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if stamp else SCO_VERSION
+    return _timestamp(obj.get("modified") or obj.get("created")) or SCO_VERSION
 
 
 def _check_shape(obj: Any) -> str | None:
