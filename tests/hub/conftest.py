@@ -27,14 +27,14 @@ class RunningHub:
 class ThreadServer:
     """uvicorn on 127.0.0.1, port chosen by the kernel; started and stopped without sleeping."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: object, lifespan: str = "off") -> None:
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app,
                 host="127.0.0.1",
                 port=0,
                 log_level="warning",  # type: ignore[arg-type]
-                lifespan="off",
+                lifespan=lifespan,  # type: ignore[arg-type]
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from c2watch.alerts import AlertLoop, deliver
+from c2watch.alerts import AlertLoop, DeliveryReport, deliver
 from c2watch.analysis.events import refresh
 from c2watch.config import Settings
 from c2watch.store import Store, open_store
@@ -207,3 +207,39 @@ async def test_alert_loop_refreshes_on_kick_and_retries_until_the_receiver_is_ba
     stop.set()
     await asyncio.wait_for(task, 5)
     assert loop.refreshes == 1 and [r["kind"] for r in receiver.received] == ["status-changed"]
+
+
+async def test_alert_loop_gathers_the_kicks_of_its_gather_time_into_one_refresh() -> None:
+    refreshed = asyncio.Event()
+    calls: list[int] = []
+
+    async def do_refresh() -> object:
+        calls.append(len(calls))
+        refreshed.set()
+        return None
+
+    async def nothing_to_deliver() -> DeliveryReport:
+        return DeliveryReport()
+
+    def clock() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    loop = AlertLoop(do_refresh, nothing_to_deliver, clock, gather=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    for _ in range(3):  # three pushes in a row: one refresh after the gather time, not one each
+        loop.kick()
+        await asyncio.sleep(0)
+    await asyncio.wait_for(refreshed.wait(), 5)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert calls == [0] and loop.refreshes == 1
+
+    idle = AlertLoop(do_refresh, nothing_to_deliver, clock, gather=3600)
+    stop = asyncio.Event()
+    task = asyncio.create_task(idle.run(stop))
+    idle.kick()
+    await asyncio.sleep(0)
+    stop.set()  # stopped inside the gather time: no refresh
+    await asyncio.wait_for(task, 5)
+    assert idle.refreshes == 0

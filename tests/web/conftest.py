@@ -1,7 +1,9 @@
-"""The dashboard served by uvicorn on 127.0.0.1 (port 0) over a seeded store, and a tiny HTTP client."""
+"""The dashboard served by uvicorn on 127.0.0.1 (port 0) over a seeded store with stored verdicts and events, and a
+tiny HTTP client."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import urllib.error
@@ -16,11 +18,12 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from c2watch.analysis.events import refresh
 from c2watch.config import Settings
 from c2watch.store import Store, open_store, sqlite_url
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
-from tests.analysis.seed import standard
+from tests.analysis.seed import JAN, JST, MAR, add_threat, seed, standard
 from tests.conftest import postgres_base_url
 
 
@@ -81,10 +84,34 @@ def backend_store(backend: str, directory: Path) -> Iterator[Store]:
         admin.dispose()
 
 
+#: When the served store's verdicts were computed: just after the last slot of the standard data set.
+JUDGED_AT = dt.datetime(2021, 2, 28, 12, tzinfo=dt.UTC)
+#: Default rules, but changes looked for over the whole data set (so one refresh records every event).
+JUDGE_SETTINGS = Settings(verdict={"lookback_days": 90})  # type: ignore[arg-type]
+
+
+def _z(index: int, observer: int, at: dt.datetime) -> tuple[int | None, float | None]:
+    """Threat Z: z0 answers obs-0 but never obs-1 (from Feb 20); z1 answers until Jan 10, then is silent."""
+    if index == 0:
+        return (200 if observer == 0 else None), None
+    return (200 if at < dt.datetime(2021, 1, 10, tzinfo=JST) else None), None
+
+
+def judged(store: Store, ids: dict[str, list[int]]) -> dict[str, list[int]]:
+    """The standard data set plus threat Z, judged at :data:`JUDGED_AT`: X d0, d1 alive, d2 never-seen; Y
+    dormant; Z z0 blocked-for-observer (obs-1), z1 dead. Events: X d1 reactivated (Jan 20), X d0 200 → 404 (Feb 1)
+    and 404 → 500 (Feb 15), Z z1 dead (Feb 8), Z z0 blocking of obs-1 suspected (Feb 28)."""
+    z = add_threat(store, "Z", 2)
+    seed(store, "Z", z[:1], ids["observers"], dt.datetime(2021, 2, 20, tzinfo=JST), MAR, _z)
+    seed(store, "Z", z[1:], ids["observers"], JAN, MAR, lambda _i, o, at: _z(1, o, at))
+    refresh(store, JUDGE_SETTINGS, JUDGED_AT)
+    return {**ids, "Z": z}
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The standard data set behind a running dashboard, on every backend (read-only: shared by a module)."""
+    """The judged data set behind a running dashboard, on every backend (read-only: shared by a module)."""
     with backend_store(request.param, tmp_path_factory.mktemp("served")) as store:
-        ids = standard(store)
+        ids = judged(store, standard(store))
         with ServedApp(create_app(store, Settings())) as app:
             yield Served(app.url, ids)

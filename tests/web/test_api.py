@@ -9,9 +9,12 @@ from tests.web.conftest import Served
 
 def test_overview_and_monthly(served: Served) -> None:
     overview = served.get("/api/overview").json()
-    assert [(t["threat_id"], t["alive"], t["dormant"], t["dead"]) for t in overview["threats"]] == [
-        ("X", 2, 0, 1),
-        ("Y", 0, 1, 0),
+    assert overview["statuses"] == ["alive", "blocked-for-observer", "dormant", "dead", "never-seen"]
+    assert overview["verdicts_computed_at"] == "2021-02-28T12:00:00+00:00"
+    assert [(t["threat_id"], t["destinations"], t["verdicts"], t["not_computed"]) for t in overview["threats"]] == [
+        ("X", 3, {"alive": 2, "blocked-for-observer": 0, "dormant": 0, "dead": 0, "never-seen": 1}, 0),
+        ("Y", 1, {"alive": 0, "blocked-for-observer": 0, "dormant": 1, "dead": 0, "never-seen": 0}, 0),
+        ("Z", 2, {"alive": 0, "blocked-for-observer": 1, "dormant": 0, "dead": 1, "never-seen": 0}, 0),
     ]
     monthly = served.get("/api/report/monthly").json()
     assert monthly["months"] == ["2021-01", "2021-02"]
@@ -69,6 +72,20 @@ def test_destination(served: Served) -> None:
         ("/destinations/999999", 404),
         ("/destinations/-1", 404),
         ("/destinations/1e9", 400),
+        ("/threats/X?verdict=zombie", 400),
+        ("/threats/X?month=2021-02&verdict=alive,zombie", 400),
+        ("/api/threats/X/month/2021-02?verdict=zombie", 400),
+        ("/api/verdicts?verdict=zombie", 400),
+        ("/api/verdicts?threat=NOPE", 404),
+        ("/api/destinations/999999/verdict", 404),
+        ("/api/destinations/abc/verdict", 400),
+        ("/api/events?kind=explosion", 400),
+        ("/api/events?since=yesterday", 400),
+        ("/api/events?month=2021-13", 400),
+        ("/api/events?threat=NOPE", 404),
+        ("/api/events?destination=999999", 404),
+        ("/api/events?limit=0", 400),
+        ("/api/events?verdict=zombie", 400),
         ("/static/evil.js", 404),
         ("/static/..%2F..%2Fapp.py", 404),
     ],
@@ -90,6 +107,8 @@ def test_pages_and_security_headers(served: Served) -> None:
         "/threats/X",
         "/threats/X?month=2021-01&lang=ja",
         f"/destinations/{served.ids['X'][0]}",
+        f"/destinations/{served.ids['Z'][0]}?lang=ja",
+        "/threats/Z?verdict=dead&lang=ja",
     ):
         reply = served.get(path)
         assert reply.status == 200, path

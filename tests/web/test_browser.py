@@ -1,5 +1,6 @@
 """The dashboard in a real headless Chromium (Debian's /usr/bin/chromium, no browser download, no outbound
-connections): charts drawn with the right traces, the month picker, Japanese labels, no console errors.
+connections): charts drawn with the right traces, the month picker, the verdict column and filter (with and
+without JavaScript), the events timeline, Japanese labels, no console errors.
 Screenshots go to test-output/.
 """
 
@@ -109,9 +110,73 @@ def test_japanese_labels_and_destination_history(page: Any, served: Served) -> N
 
 def test_overview_and_error_page(page: Any, served: Served, errors: list[str]) -> None:
     page.goto(served.url)
-    assert page.locator("#threats tbody tr").count() == 2
+    assert page.locator("#threats tbody tr").count() == 3
+    assert page.locator("#verdicts-computed").is_visible()
     shot(page, "overview")
     response = page.goto(served.url + "threats/X?month=2021-13")
     assert response.status == 400 and "01-12" in page.locator("#error-message").inner_text()
     assert errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
     errors.clear()
+
+
+def statuses(page: Any) -> list[str]:
+    return [row.get_attribute("data-status") for row in page.locator("#destinations tbody tr").all()]
+
+
+def test_verdict_column_filter_and_timeline(page: Any, served: Served, request: Any) -> None:
+    page.goto(served.url + "threats/X?month=2021-02")
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    assert statuses(page) == ["alive", "alive", "never-seen"]
+    assert page.locator("#destinations tbody tr .verdict").all_inner_texts() == ["Alive", "Alive", "Never seen"]
+    assert page.locator("#events tbody tr").count() == 2
+    assert "200 → 404" in page.locator("#events tbody tr").first.inner_text()
+    page.check("#verdict-filter input[value=never-seen]")
+    with page.expect_navigation():
+        page.click("#view-form button[type=submit]")
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    assert "month=2021-02" in page.url and "verdict=never-seen" in page.url
+    assert statuses(page) == ["never-seen"]
+    http = chart(page, "chart-http")
+    assert len(http) == 2 and all(name.startswith("http://127.0.88.3:8080/") for name, _ in http)
+    pie = page.evaluate("document.getElementById('chart-pie').data[0]")
+    assert pie["labels"] == ["no response"] and pie["values"] == [2 * 168]
+    assert page.locator("#events tbody tr").all_inner_texts() == ["No events."]
+    shot(page, f"month-filtered-{request.node.callspec.id}")
+    with page.expect_navigation():  # the month picker keeps the filter
+        page.select_option("#month-picker", "2021-01")
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    assert "verdict=never-seen" in page.url and statuses(page) == ["never-seen"]
+    assert page.locator("#verdict-filter input[value=never-seen]").is_checked()
+
+
+def test_filter_works_without_javascript(browser: Any, served: Served) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(served.url + "threats/Z?month=2021-02&lang=ja")
+        assert statuses(page) == ["blocked-for-observer", "dead"]
+        page.check("#verdict-filter input[value=dead]")
+        with page.expect_navigation():
+            page.click("#view-form button[type=submit]")
+        assert "verdict=dead" in page.url and "lang=ja" in page.url
+        assert statuses(page) == ["dead"]
+        assert page.locator("#events tbody tr td:nth-child(2)").all_inner_texts() == ["停止"]
+    finally:
+        context.close()
+
+
+def test_destination_evidence_and_events_in_japanese(page: Any, served: Served) -> None:
+    page.goto(served.url + "?lang=ja")
+    with page.expect_navigation():
+        page.click("#threats tr[data-threat=Z] td[data-status=blocked-for-observer] a")
+    assert statuses(page) == ["blocked-for-observer"]
+    page.wait_for_selector("#month-view[data-rendered=true]")
+    with page.expect_navigation():
+        page.click("#destinations tbody tr:first-child a")
+    page.wait_for_selector("#history-view[data-rendered=true]")
+    assert page.locator("#verdict .verdict").inner_text() == "観測者遮断の疑い"
+    assert page.locator("#verdict-blocked").inner_text() == "obs-1"
+    assert page.locator("#verdict-observers tr.suspected td:first-child").inner_text() == "obs-1"
+    assert page.locator("#events tbody tr td:nth-child(2)").all_inner_texts() == ["遮断の疑い"]
+    assert "lang=ja" in page.url
+    shot(page, "destination-verdict-ja")

@@ -1,10 +1,12 @@
-"""The agent's alert loop: after a cycle or a sync (``kick``), refresh verdicts and events in a worker thread, then
-deliver webhooks; while a webhook waits out its back-off the loop wakes at its retry time. It never blocks a cycle
-or a sync, and a failure in it is logged, not raised."""
+"""The alert loop of the agent and the hub: after a cycle, a sync or an ingest (``kick``), refresh verdicts and events
+in a worker thread, then deliver webhooks; while a webhook waits out its back-off the loop wakes at its retry time.
+It never blocks a cycle, a sync or a request, and a failure in it is logged, not raised. With ``gather`` the refresh
+waits that long after a kick, so that the kicks meanwhile make one refresh (a hub receives many pushes)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +27,7 @@ class AlertLoop:
     deliver: Callable[[], Awaitable[DeliveryReport]]
     clock: Callable[[], dt.datetime]
     on_report: Callable[[object], None] | None = None
+    gather: float = 0.0  # seconds from a kick to its refresh
     _kicked: asyncio.Event = field(default_factory=asyncio.Event)
     refreshes: int = 0
 
@@ -64,9 +67,18 @@ class AlertLoop:
                 task.cancel()
             if stop.is_set():
                 return
+            if self._kicked.is_set() and not await self._gathered(stop):
+                return
             kicked = self._kicked.is_set()
             self._kicked.clear()
             report = await self.once(refresh=kicked)
             retry_in = None
             if report is not None and report.next_attempt_at is not None:
                 retry_in = max(0.0, (report.next_attempt_at - self.clock()).total_seconds())
+
+    async def _gathered(self, stop: asyncio.Event) -> bool:
+        """Wait ``gather`` seconds (the kicks meanwhile join this refresh); False when stopped meanwhile."""
+        if self.gather > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.gather)
+        return not stop.is_set()

@@ -15,7 +15,7 @@ from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.monthly import MonthlyReport, monthly_report
 from c2watch.analysis.months import Month, MonthError, MonthOutOfRangeError
 from c2watch.analysis.monthview import MonthView, month_view
-from c2watch.analysis.overview import Overview, overview, verdict
+from c2watch.analysis.overview import Overview, overview
 from c2watch.analysis.reactivation import Reactivation, reactivations
 from c2watch.analysis.transitions import StatusHistory, status_histories
 
@@ -40,5 +40,4 @@ __all__ = [
     "phi",
     "reactivations",
     "status_histories",
-    "verdict",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from c2watch.analysis.events import refresh
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
 from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, load_scenario, serve, to_watchlist_csv, utc_now
@@ -121,4 +122,6 @@ async def _demo(app: App, settings: Settings, scenario: Scenario, start: dt.date
         await running.sync()
         live = await run_cycle(app.store, settings, app.home.path, CycleOptions(), clock)
     click.echo(f"live cycle {live.cycle_id}: {live.outcomes}")
+    verdicts = refresh(app.store, settings, now)
+    click.echo(f"verdicts: {verdicts.counts()}; {len(verdicts.new_events)} events")
     click.echo(f"STIX bundles under {app.home.path / 'observations'}; store {app.home.store_url(settings)}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from c2watch.cli.context import App, pass_app
+from c2watch.cli.refresh import NO_REFRESH, echo_refreshed, refresh_and_deliver
 from c2watch.errors import ConfigError
 from c2watch.observer.cycle import producer_of
 from c2watch.stix.exchange import check_bundle, export_bundle, parse_since, read_bundle
@@ -20,9 +21,13 @@ from c2watch.taxii.sync import sync as run_sync
 @click.option("--hub", "hub_url", help="Hub API root URL (default: [hub] url).")
 @click.option("--token", help="Organisation observer token (default: [hub] token).")
 @click.option("--json", "as_json", is_flag=True)
+@NO_REFRESH
 @pass_app
-def sync(app: App, hub_url: str | None, token: str | None, as_json: bool) -> None:
+def sync(app: App, hub_url: str | None, token: str | None, as_json: bool, no_refresh: bool) -> None:
     """Push the outbox to the hub, then pull the other observers' records.
+
+    Then, as the agent does after a sync, recompute the verdicts and events with every observer's records and send
+    new events to the [alerts] webhooks (a webhook that is down is retried by the next delivery, never an error).
 
     Example: c2watch sync --hub https://hub.example/api/ --token c2w_...
     """
@@ -33,14 +38,17 @@ def sync(app: App, hub_url: str | None, token: str | None, as_json: bool) -> Non
     report = asyncio.run(
         run_sync(app.store, url, secret, producer_of(settings), settings.hub.sync_batch, settings.hub.timeout)
     )
-    if as_json:
-        app.print_json(report.as_dict())
-    else:
+    if not as_json:
         click.echo(
             f"pushed {report.pushed_groups} observations ({len(report.push_failures)} refused), "
             f"pulled {report.pulled_objects} objects, {report.indexed} new observations; "
             f"outbox {report.outbox_left}"
         )
+    refreshed = None if no_refresh else refresh_and_deliver(app)
+    if as_json:
+        app.print_json({**report.as_dict(), "refresh": refreshed.as_dict() if refreshed else None})
+    elif refreshed is not None:
+        echo_refreshed(refreshed)
 
 
 @click.group("export")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from c2watch.metrics import HubMetrics
 from c2watch.store import Store
@@ -17,13 +18,14 @@ from c2watch.store.taxii import ObjectQuery, StoredObject
 from c2watch.taxii.auth import require_write
 from c2watch.taxii.collections import COLLECTIONS, CollectionDef, find_collection
 from c2watch.taxii.errors import TaxiiError
-from c2watch.taxii.ingest import parse_envelope
+from c2watch.taxii.gcpause import gc_paused
+from c2watch.taxii.ingest import Outcome, parse_envelope
 from c2watch.taxii.media import TAXII_MEDIA, check_accept, check_content_type
 
 __all__ = ["API_ROOT", "taxii_router"]
 
 API_ROOT = "/api/"
-MAX_PAGE = 1000
+MAX_PAGE = 10_000
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -172,8 +174,10 @@ def taxii_router(
     max_content_length: int,
     clock: Callable[[], dt.datetime],
     metrics: HubMetrics | None = None,
+    on_ingest: Callable[[str], None] | None = None,
 ) -> APIRouter:
-    """The TAXII 2.1 API: discovery at /taxii2/, one API root at /api/."""
+    """The TAXII 2.1 API: discovery at /taxii2/, one API root at /api/. ``on_ingest(alias)`` is called after a POST
+    stored something."""
     router = APIRouter(dependencies=[Depends(check_accept)])
     Caller = Annotated[TokenInfo, Depends(auth)]
 
@@ -253,12 +257,14 @@ def taxii_router(
         """§5.5 Add Objects: the status resource, complete at once."""
         target = collection_or_404(collection_id)
         require_write(caller, target.writers, target.alias)
-        objects = parse_envelope(await _read_body(request, max_content_length))
+        body = await _read_body(request, max_content_length)
         now = clock()
-        outcome = store.taxii_add(target, caller, objects, now)
+        outcome = await run_in_threadpool(_ingest, store, target, caller, body, now)
         if metrics is not None:
             metrics.ingested.labels(target.alias, "success").inc(len(outcome.successes))
             metrics.ingested.labels(target.alias, "failure").inc(len(outcome.failures))
+        if on_ingest is not None and outcome.successes:
+            on_ingest(target.alias)
         row = {
             "id": outcome.status_id,
             "request_timestamp": now,
@@ -288,6 +294,13 @@ def taxii_router(
         return _paged(page, more, "versions", [o.manifest_version() for o in page])
 
     return router
+
+
+def _ingest(store: Store, target: CollectionDef, caller: TokenInfo, body: bytes, now: dt.datetime) -> Outcome:
+    """Parse and store an envelope (in a worker thread: the event loop goes on serving other requests)."""
+    with gc_paused():
+        outcome: Outcome = store.taxii_add(target, caller, parse_envelope(body), now)
+    return outcome
 
 
 def _envelope(store: Store, query: ObjectQuery, missing_is_404: bool = False) -> Response:

@@ -18,14 +18,13 @@ from c2watch.analysis import (
     status_histories,
 )
 from c2watch.analysis.monthly import threat_rows
+from c2watch.analysis.verdictview import filter_month, month_pie, parse_statuses, threat_verdicts
 from c2watch.store import Scope
 from c2watch.web.context import Dashboard
 from c2watch.web.errors import guarded_route, json_error
+from c2watch.web.params import MonthParam, Threat, VerdictParam
 
-__all__ = ["api_router"]
-
-Threat = Query(None, description="Only this threat ID.")
-MonthParam = Query(None, description="Only this month, YYYY-MM in the configured zone.")
+__all__ = ["api_router", "scope_of"]
 
 
 def scope_of(dash: Dashboard, threat: str | None, month: str | None) -> Scope:
@@ -43,7 +42,7 @@ def api_router(dash: Dashboard) -> APIRouter:
 
     @router.get("/overview", name="dashboard.api.overview")
     def api_overview() -> JSONResponse:
-        """Threat IDs with destinations, the 30-day response rate and provisional verdict counts."""
+        """Threat IDs with destinations, the 30-day response rate and the stored verdict counts per status."""
         return JSONResponse(overview(dash.store).as_dict())
 
     @router.get("/report/monthly", name="dashboard.api.monthly")
@@ -79,9 +78,19 @@ def api_router(dash: Dashboard) -> APIRouter:
         return JSONResponse({"zone": dash.zone, "reactivations": [r.as_dict(dash.clock) for r in found]})
 
     @router.get("/threats/{threat_id:path}/month/{month}", name="dashboard.api.month")
-    def api_month(threat_id: str, month: str) -> JSONResponse:
-        """The month view's data: traces per destination and observer, the pie, the per-destination table."""
-        return JSONResponse(month_view(dash.store, dash.zone, threat_id, Month.parse(month)).as_dict())
+    def api_month(threat_id: str, month: str, verdict: list[str] = VerdictParam) -> JSONResponse:
+        """The month view's data: traces per destination and observer, the pie, the per-destination table; with
+        ``verdict``, only the destinations whose stored verdict is one of those (the pie from their traces)."""
+        chosen = parse_statuses(verdict)
+        view = month_view(dash.store, dash.zone, threat_id, Month.parse(month))
+        if chosen:
+            verdicts = threat_verdicts(dash.store, threat_id)
+
+            def keep(target_pk: int) -> bool:
+                return verdicts.keeps(target_pk, chosen)
+
+            view = filter_month(view, keep, month_pie(dash.store, scope_of(dash, threat_id, month), keep))
+        return JSONResponse(view.as_dict())
 
     @router.get("/destinations/{target_pk}", name="dashboard.api.destination")
     def api_destination(target_pk: int) -> JSONResponse:

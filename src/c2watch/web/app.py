@@ -18,6 +18,7 @@ from c2watch.web.api import api_router
 from c2watch.web.assets import assets_router
 from c2watch.web.context import Dashboard, make_templates
 from c2watch.web.pages import page_router
+from c2watch.web.verdictapi import verdict_api_router
 
 __all__ = ["CSP", "AuthDependency", "create_app", "dashboard_router", "security_headers"]
 
@@ -46,6 +47,7 @@ def dashboard_router(store: Store, settings: Settings, *, auth: AuthDependency |
     router = APIRouter(dependencies=[Depends(auth)] if auth is not None else [])
     router.include_router(page_router(dash))
     router.include_router(api_router(dash))
+    router.include_router(verdict_api_router(dash))
     return router
 
 
