@@ -14,7 +14,7 @@ from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.monthly import Cell, buckets_of
 from c2watch.analysis.monthview import available_months, chart_points
 from c2watch.analysis.reactivation import Reactivation, reactivations
-from c2watch.analysis.series import Trace, destination_label, traces
+from c2watch.analysis.series import Trace, destination_label, target_fields, traces
 from c2watch.analysis.transitions import StatusHistory, status_histories
 from c2watch.errors import C2WatchError
 from c2watch.models import Target
@@ -45,14 +45,7 @@ class DestinationHistory:
     def as_dict(self) -> dict[str, Any]:
         t = self.target
         return {
-            "target_pk": t.id,
-            "threat_id": t.threat_id,
-            "destination": self.destination,
-            "ip": t.ip,
-            "domain": t.domain,
-            "url": t.url,
-            "port": t.port,
-            "active": t.active,
+            **target_fields(t),
             "reported_on": t.reported_on.isoformat() if t.reported_on else None,
             "zone": self.clock.zone,
             "months": {

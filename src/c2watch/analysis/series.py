@@ -12,7 +12,7 @@ from c2watch.analysis.localtime import LocalClock
 from c2watch.models import Target
 from c2watch.store.queries import Point
 
-__all__ = ["NO_ANSWER", "Trace", "destination_label", "state_label", "traces"]
+__all__ = ["NO_ANSWER", "Trace", "destination_label", "state_label", "target_fields", "traces"]
 
 #: The state of an observation without any HTTP answer (in status runs and on the status chart's y axis: 0).
 NO_ANSWER = -1
@@ -24,6 +24,20 @@ def destination_label(target: Target) -> str:
         return target.url
     host = target.domain or target.ip or target.key
     return f"{host}:{target.port}" if target.port else host
+
+
+def target_fields(target: Target) -> dict[str, Any]:
+    """What the JSON answers say of a destination, the same everywhere."""
+    return {
+        "target_pk": target.id,
+        "threat_id": target.threat_id,
+        "destination": destination_label(target),
+        "ip": target.ip,
+        "domain": target.domain,
+        "url": target.url,
+        "port": target.port,
+        "active": target.active,
+    }
 
 
 def state_label(state: int | None) -> str:

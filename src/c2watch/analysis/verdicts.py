@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from c2watch.analysis.localtime import LocalClock
-from c2watch.analysis.series import destination_label
+from c2watch.analysis.series import destination_label, target_fields
 from c2watch.config import Settings
 from c2watch.models import Target
 from c2watch.store import Store
@@ -222,14 +222,7 @@ class Verdict:
         show = clock.iso if clock else _iso
         t = self.target
         return {
-            "target_pk": t.id,
-            "threat_id": t.threat_id,
-            "destination": self.destination,
-            "ip": t.ip,
-            "domain": t.domain,
-            "url": t.url,
-            "port": t.port,
-            "active": t.active,
+            **target_fields(t),
             "status": self.status,
             "since": show(self.since),
             "computed_at": show(self.computed_at),
