@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from c2watch.analysis import monthly_report, reactivations, status_histories
 from c2watch.analysis.trial import TABLE1, TABLE1_MONTHS, load_trial, run_trial, trial_settings
+from c2watch.lab import Scenario
 from c2watch.store import Scope, Store, open_store
 
 SCENARIO = Path(__file__).parents[2] / "examples" / "table1" / "scenario.toml"
@@ -18,8 +20,10 @@ SCENARIO = Path(__file__).parents[2] / "examples" / "table1" / "scenario.toml"
 @pytest.fixture(scope="module")
 def trial_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     data = tmp_path_factory.mktemp("table1")
-    trial = load_trial(SCENARIO)
-    assert len(trial.scenario) == 47
+    loaded = load_trial(SCENARIO)
+    assert len(loaded.scenario) == 47
+    free_ports = Scenario([replace(d, port=0) for d in loaded.scenario], seed=loaded.scenario.seed)
+    trial = replace(loaded, scenario=free_ports)  # port 0: parallel test runs on one machine do not collide
     store = open_store(data / "c2watch.db")
     cycles = asyncio.run(run_trial(store, trial_settings(trial), data, trial))
     assert cycles == (31 + 28 + 31 + 30 + 31) * 6
