@@ -59,7 +59,7 @@ class ObserverSettings(Section):
 
 class ScheduleSettings(Section):
     """Cycles every ``interval_minutes`` from ``anchor`` in ``zone``. Each cycle starts ``stagger_seconds`` at most
-    after its slot (a fixed offset derived from the observer name, so observers never probe in the same second),
+    after its slot (a fixed offset derived from the observer name, so observers do not arrive together),
     plus a random delay of up to ``jitter_seconds`` (so no fixed period is visible)."""
 
     interval_minutes: int = Field(240, ge=1, le=10080)

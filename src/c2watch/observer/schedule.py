@@ -4,7 +4,7 @@ Slots are computed in absolute time from the anchor on 2000-01-01 in the zone, s
 that jumps (suspend, NTP) maps to the right slot.
 
 Anti-fingerprinting: a cycle starts :meth:`Schedule.stagger` after its slot (a stable offset derived from the
-observer's name, so two observers never probe in the same second) plus :meth:`Schedule.jitter` (random, so no fixed
+observer's name, so observers do not arrive together) plus :meth:`Schedule.jitter` (random, so no fixed
 period is visible). Together they stay inside the first half of the slot.
 """
 
