@@ -106,7 +106,10 @@ async def observe_target(target: Target, settings: Settings, ctx: ProbeContext) 
     allow_domains = tuple(settings.safety.allow_domains)
     probe_target, resolution = await prepare(target, ctx.guard, ctx.resolver, allow_domains)
     kinds = [kind for kind in settings.cycle.probes if kind in PROBES]
-    results = await asyncio.gather(*(PROBES[kind](probe_target, settings, ctx) for kind in kinds))
+    if len(kinds) == 1:  # no task of its own for a lone probe
+        results = [await PROBES[kinds[0]](probe_target, settings, ctx)]
+    else:
+        results = await asyncio.gather(*(PROBES[kind](probe_target, settings, ctx) for kind in kinds))
     return Observation(probe_target, observed_at, resolution, dict(zip(kinds, results, strict=True)), target.key)
 
 
