@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from measure import timed
 
 from c2watch.analysis import monthly_report, overview
 from c2watch.config import Settings
@@ -181,16 +181,6 @@ def build(store: Store, backend: str, total: int) -> tuple[str, str]:
     print(f"  loaded {count:,} observations in {time.perf_counter() - began:.0f} s")
     month = (last + dt.timedelta(hours=9)).replace(day=1) - dt.timedelta(days=1)  # the last complete month (JST)
     return "T07", month.strftime("%Y-%m")
-
-
-def timed(action: Any, repeat: int) -> tuple[float, float]:
-    """(first, median of the rest) in milliseconds."""
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - began) * 1000)
-    return times[0], statistics.median(times[1:] or times)
 
 
 def measure(store: Store, threat: str, month: str) -> None:

@@ -51,8 +51,8 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def observation(i: int, at: dt.datetime) -> Observation:
-    address = f"198.51.{i // 250 % 100}.{i % 250 + 1}"
-    url = f"http://{address}:8080/g{i}.php"
+    address = f"2001:db8::{i:x}"  # documentation range (RFC 3849), one address per destination; never contacted
+    url = f"http://[{address}]:8080/g{i}.php"
     target = ProbeTarget(i, f"TID-{i % 50}", "url", url, address, 8080, "http", url, f"/g{i}.php", (address,))
     icmp = ProbeResult(
         "icmp",

@@ -1,4 +1,5 @@
-"""Processes pinned to a CPU, measured from outside: wall time, user+sys CPU and peak RSS from os.wait4.
+"""Processes pinned to a CPU, measured from outside: wall time, user+sys CPU and peak RSS from os.wait4; and
+:func:`timed`, repeated calls timed from inside.
 
 wait4 reports the child's own usage plus that of the descendants it waited for, so a tool's process tree is
 covered; ``ru_maxrss`` is the largest resident set of any process in it. Every process gets a deadline.
@@ -10,11 +11,14 @@ import contextlib
 import os
 import select
 import signal
+import statistics
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -228,3 +232,13 @@ class Service:
         usage = _usage(self.start, status, rusage, killed)
         usage.maxrss_mb = peak or usage.maxrss_mb
         return usage
+
+
+def timed(action: Callable[[], Any], repeat: int = 7) -> tuple[float, float]:
+    """Call ``action`` ``repeat`` times: (the first, the median of the others) in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - began) * 1000)
+    return times[0], statistics.median(times[1:] or times)

@@ -23,14 +23,13 @@ import argparse
 import datetime as dt
 import math
 import os
-import statistics
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import sqlalchemy as sa
+from measure import timed
 from sqlalchemy.engine import make_url
 
 from c2watch.analysis import Month, month_view
@@ -158,16 +157,6 @@ def _pg_fill() -> str:
         .replace(":first", "%(first)s")
         .replace(":last", "%(last)s")
     )
-
-
-def timed(action: Callable[[], Any], repeat: int = 7) -> tuple[float, float]:
-    """(first, median of the rest) in milliseconds."""
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - began) * 1000)
-    return times[0], statistics.median(times[1:] or times)
 
 
 def month_queries(store: Store, threat: str, month: Month) -> None:

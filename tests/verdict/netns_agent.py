@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from c2watch.alerts import AlertLoop, deliver
+from c2watch.alerts import store_alert_loop
 from c2watch.analysis.blocklist import advise, render
 from c2watch.analysis.events import list_events, refresh
 from c2watch.analysis.verdicts import VerdictRules
@@ -131,10 +131,7 @@ async def observer(home_path: str) -> None:
     def clock() -> dt.datetime:
         return now["at"]
 
-    async def do_refresh() -> object:
-        return await asyncio.to_thread(refresh, store, settings, clock())
-
-    alerts = AlertLoop(do_refresh, lambda: deliver(store, settings.alerts, clock), clock)
+    alerts = store_alert_loop(store, settings, clock)
     answer({"ready": True, "offset_s": offset.total_seconds()})
 
     async def handle(command: dict[str, Any]) -> dict[str, Any]:

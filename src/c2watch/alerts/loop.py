@@ -12,9 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from c2watch.alerts.webhooks import DeliveryReport
+from c2watch.alerts.webhooks import DeliveryReport, deliver
+from c2watch.analysis.events import refresh
+from c2watch.config import Settings
+from c2watch.store import Store
 
-__all__ = ["AlertLoop"]
+__all__ = ["AlertLoop", "store_alert_loop"]
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +85,19 @@ class AlertLoop:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.gather)
         return not stop.is_set()
+
+
+def store_alert_loop(
+    store: Store,
+    settings: Settings,
+    clock: Callable[[], dt.datetime],
+    on_report: Callable[[object], None] | None = None,
+    gather: float = 0.0,
+) -> AlertLoop:
+    """The loop over ``store``: its verdicts and events refreshed in a worker thread, then its ``[alerts]`` webhooks
+    given the new events."""
+
+    async def do_refresh() -> object:
+        return await asyncio.to_thread(refresh, store, settings, clock())
+
+    return AlertLoop(do_refresh, lambda: deliver(store, settings.alerts, clock), clock, on_report, gather)

@@ -11,8 +11,8 @@ import signal
 import click
 from prometheus_client import start_http_server
 
-from c2watch.alerts import AlertLoop, deliver
-from c2watch.analysis.events import RefreshReport, refresh
+from c2watch.alerts import AlertLoop, store_alert_loop
+from c2watch.analysis.events import RefreshReport
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
 from c2watch.logs import configure_logging
@@ -48,10 +48,6 @@ def agent(app: App, shard: str | None, metrics_port: int | None, metrics_host: s
 
 def _alert_loop(app: App) -> AlertLoop:
     """Refresh verdicts and events (in a worker thread) and deliver webhooks, after each cycle and sync."""
-    settings, store = app.settings, app.store
-
-    async def do_refresh() -> RefreshReport:
-        return await asyncio.to_thread(refresh, store, settings, app.clock())
 
     def report(result: object) -> None:
         if isinstance(result, RefreshReport):
@@ -59,7 +55,7 @@ def _alert_loop(app: App) -> AlertLoop:
         elif isinstance(result, Exception):
             click.echo(f"verdicts/alerts: {result}")
 
-    return AlertLoop(do_refresh, lambda: deliver(store, settings.alerts, app.clock), app.clock, on_report=report)
+    return store_alert_loop(app.store, app.settings, app.clock, on_report=report)
 
 
 def _sync_loop(

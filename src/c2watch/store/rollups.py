@@ -22,10 +22,8 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
-from c2watch.store.sqlfuncs import epoch
+from c2watch.store.sqlfuncs import epoch, string_agg
 from c2watch.store.tables import UTCDateTime, daily_rollups
 
 __all__ = ["NO_ANSWER", "OUTCOME_COLUMNS", "Source", "merge_runs", "pg_day_start", "roll_up", "roll_up_counting"]
@@ -54,23 +52,6 @@ class Source(NamedTuple):
     table: sa.Table
     where: Sequence[sa.ColumnElement[bool]]
     day: sa.ColumnElement[Any]
-
-
-class string_agg(sa.sql.expression.FunctionElement[str]):
-    """The texts of a group joined by a separator (PostgreSQL ``string_agg``, SQLite ``group_concat``)."""
-
-    type = sa.Text()
-    inherit_cache = True
-
-
-@compiles(string_agg, "sqlite")
-def _string_agg_sqlite(element: string_agg, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(string_agg)
-def _string_agg_default(element: string_agg, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"string_agg({compiler.process(element.clauses, **kw)})"
 
 
 def pg_day_start(column: sa.ColumnElement[Any], zone: str) -> sa.ColumnElement[Any]:

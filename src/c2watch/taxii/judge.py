@@ -10,8 +10,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from c2watch.alerts import AlertLoop, deliver
-from c2watch.analysis.events import RefreshReport, refresh
+from c2watch.alerts import AlertLoop, store_alert_loop
+from c2watch.analysis.events import RefreshReport
 from c2watch.config import Settings
 from c2watch.store import Store
 from c2watch.taxii.collections import OBSERVATIONS
@@ -28,13 +28,7 @@ class HubJudge:
         minutes = settings.verdict.hub_refresh_minutes
         self.loop: AlertLoop | None = None
         if minutes > 0:
-
-            async def do_refresh() -> RefreshReport:
-                return await asyncio.to_thread(refresh, store, settings, clock())
-
-            self.loop = AlertLoop(
-                do_refresh, lambda: deliver(store, settings.alerts, clock), clock, _log, gather=minutes * 60
-            )
+            self.loop = store_alert_loop(store, settings, clock, on_report=_log, gather=minutes * 60)
 
     def on_ingest(self, alias: str) -> None:
         if self.loop is not None and alias == OBSERVATIONS.alias:
