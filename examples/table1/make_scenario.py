@@ -17,8 +17,8 @@ from typing import Any
 
 import tomli_w
 
-from c2watch.analysis.trial import TABLE1, TABLE1_MONTHS
 from c2watch.lab import rate_answers
+from c2watch.lab.trial import TABLE1, TABLE1_MONTHS
 
 JST = dt.timezone(dt.timedelta(hours=9))
 SEED = 2021

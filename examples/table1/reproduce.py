@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from c2watch.analysis import monthly_report
-from c2watch.analysis.trial import TABLE1, TABLE1_MONTHS, load_trial, run_trial, trial_settings
 from c2watch.home import Home
+from c2watch.lab.trial import TABLE1, TABLE1_MONTHS, load_trial, run_trial, trial_settings
 
 HERE = Path(__file__).parent
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from c2watch.analysis import monthly_report, reactivations, status_histories
-from c2watch.analysis.trial import TABLE1, TABLE1_MONTHS, load_trial, run_trial, trial_settings
 from c2watch.lab import Scenario
+from c2watch.lab.trial import TABLE1, TABLE1_MONTHS, load_trial, run_trial, trial_settings
 from c2watch.store import Scope, Store, open_store
 
 SCENARIO = Path(__file__).parents[2] / "examples" / "table1" / "scenario.toml"

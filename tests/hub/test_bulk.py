@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from c2watch.stix.ingest import SharedRecord
+from c2watch.stix.validate import check_object
 from c2watch.stix.vocab import DETAILS_EXTENSION, PROBE_EXTENSION
 from c2watch.store import Store, open_store
 from c2watch.store.access import TokenInfo
@@ -21,7 +22,6 @@ from c2watch.taxii.app import create_hub_app
 from c2watch.taxii.client import HubClient
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
 from c2watch.taxii.sync import SyncReport, pull_observations
-from c2watch.taxii.validate import check_object
 from tests.hub.conftest import ORG_A, ThreadServer, make_tokens
 from tests.hub.factory import T0, envelope, producer
 

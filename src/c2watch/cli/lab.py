@@ -13,9 +13,9 @@ from c2watch.analysis.events import refresh
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
 from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, load_scenario, serve, to_watchlist_csv, utc_now
+from c2watch.lab.simulate import simulate_history, slots_between
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.observer.schedule import Schedule
-from c2watch.observer.simulate import simulate_history, slots_between
 from c2watch.watchlist.importer import import_watchlist
 from c2watch.web import create_app
 from c2watch.web.server import bind, url_of

@@ -12,6 +12,7 @@ from typing import Any
 
 from c2watch.errors import InputError
 from c2watch.stix.ingest import parse_time
+from c2watch.stix.validate import check_object
 
 __all__ = ["ImportResult", "check_bundle", "export_bundle", "read_bundle"]
 
@@ -54,8 +55,6 @@ class ImportResult:
 
 def check_bundle(objects: list[Any], org_identity: str) -> ImportResult:
     """Split ``objects`` into the accepted ones (by id) and failures with reasons, as the hub would."""
-    from c2watch.taxii.validate import check_object
-
     result = ImportResult()
     for obj in objects:
         reason = check_object(obj, org_identity)

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from c2watch.stix.validate import SCO_VERSION
 from c2watch.store.pgcopy import copy_data, copy_escape
 from c2watch.store.tables import taxii_objects, taxii_statuses
 
@@ -24,8 +25,6 @@ __all__ = [
     "query_objects",
     "save_status",
 ]
-
-SCO_VERSION = "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,7 @@ _COLUMNS = ("collection", "object_id", "object_type", "version", "spec_version",
 class NewObjects:
     """Objects to add to one collection in one request: ``items`` are (object id, type, version, spec_version,
     body) in envelope order; ``date_added`` is ``now`` plus one microsecond per item, so the order is kept. Ids,
-    types and versions must have passed :mod:`c2watch.taxii.validate` (they are copied to PostgreSQL unescaped)."""
+    types and versions must have passed :mod:`c2watch.stix.validate` (they are copied to PostgreSQL unescaped)."""
 
     collection: str
     org_pk: int | None

@@ -8,9 +8,10 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from c2watch.store.taxii import SCO_VERSION
+__all__ = ["SCO_TYPES", "SCO_VERSION", "check_object", "object_version"]
 
-__all__ = ["SCO_TYPES", "check_object", "object_version"]
+SCO_VERSION = "-"
+"""The version of an object that has none (SCOs): stored as such, so every version compares as text."""
 
 SCO_TYPES = frozenset(
     {

@@ -22,9 +22,9 @@ from typing import Any
 from c2watch.config import Settings
 from c2watch.errors import InputError
 from c2watch.lab import FakeClock, Lab, Scenario, scenario_from_mapping, to_watchlist_csv
+from c2watch.lab.simulate import simulate_history, slots_between
 from c2watch.observer.cycle import CycleSummary
 from c2watch.observer.schedule import Schedule
-from c2watch.observer.simulate import simulate_history, slots_between
 from c2watch.store import Store
 from c2watch.watchlist.importer import import_watchlist
 
