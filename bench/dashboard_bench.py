@@ -62,12 +62,12 @@ def prepare(store: Store) -> tuple[list[tuple[int, str, str]], list[int]]:
         for t in range(THREATS)
         for d in range(DESTINATIONS)
     ]
-    store.apply_watchlist(entries, "bench", now)
+    store.watchlist.apply(entries, "bench", now)
     observers = [
-        store.ensure_observer(f"obs-{i}", f"Org {i}", f"identity--o{i}", f"identity--s{i}", now)
+        store.observations.ensure_observer(f"obs-{i}", f"Org {i}", f"identity--o{i}", f"identity--s{i}", now)
         for i in range(OBSERVERS)
     ]
-    return [(t.id, t.threat_id, t.url or "") for t in store.targets()], observers
+    return [(t.id, t.threat_id, t.url or "") for t in store.watchlist.targets()], observers
 
 
 def rows(targets: list[tuple[int, str, str]], observers: list[int], slots: int) -> Iterator[tuple[Any, ...]]:

@@ -39,6 +39,7 @@ from c2watch.probes.base import ProbeResult, ProbeTarget
 from c2watch.stix.observation import Producer, campaign_object, observation_objects
 from c2watch.stix.vocab import identity_ids, timestamp
 from c2watch.store import Store, open_store
+from c2watch.taxii.backend import StoreBackend
 from c2watch.taxii.client import HubClient
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.gcpause import gc_paused
@@ -161,7 +162,7 @@ def stored_objects(store: Store) -> int:
 
 def fill(args: argparse.Namespace, store: Store, api: str, token: str, producer: Producer, first: int) -> None:
     """Add envelopes until the hub's observations collection holds --pull-objects objects."""
-    info = store.verify_token(token)
+    info = store.access.verify_token(token)
     assert info is not None
     number, posted, start = first, 0, time.perf_counter()
     while (held := stored_objects(store)) < args.pull_objects:
@@ -173,7 +174,7 @@ def fill(args: argparse.Namespace, store: Store, api: str, token: str, producer:
                 bodies.append(orjson.dumps({"objects": objects}))
             else:
                 with gc_paused():
-                    store.taxii_add(OBSERVATIONS, info, objects, store.clock())
+                    StoreBackend(store).add_objects(OBSERVATIONS, info, objects, store.clock())
         if bodies:
             asyncio.run(post_all(api, token, bodies))
     seconds = time.perf_counter() - start
@@ -222,7 +223,7 @@ def measure_pull(
         cpu, own = cpu_seconds(hub.pid), time.process_time()
         seconds, report = asyncio.run(pull(api, token, agent, args.page_size))
         cpu, own = cpu_seconds(hub.pid) - cpu, time.process_time() - own
-        indexed = len(agent.observations())
+        indexed = len(agent.observations.rows())
         print(
             f"{args.backend} hub -> {backend} agent: pull of {report.pulled_objects:,} objects in "
             f"{seconds:.1f} s = {report.pulled_objects / seconds:,.0f} objects/s; {report.indexed:,} observations "
@@ -248,8 +249,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="c2watch-hub-bench-"))
     url, schema = store_url(args.backend, workdir)
     store = open_store(url)
-    store.add_organization(ORG)
-    token, _ = store.create_token(ORG, "bench", "observer")
+    store.access.add_organization(ORG)
+    token, _ = store.access.create_token(ORG, "bench", "observer")
     producer = Producer(*identity_ids(ORG, "bench-01"), ORG, "bench-01", "bench")
     port = free_port()
     hub = start_hub(url, workdir, port)

@@ -220,7 +220,7 @@ class Bench:
         store = open_store(path)
         entries = [WatchlistEntry(threat_id="BENCH-C2", ip=a, port=testbed.HTTP_PORT) for a in self.targets]
         start = time.perf_counter()
-        report = store.apply_watchlist(entries, "bench-watchlist", dt.datetime.now(dt.UTC))
+        report = store.watchlist.apply(entries, "bench-watchlist", dt.datetime.now(dt.UTC))
         took = time.perf_counter() - start
         store.close()
         assert len(report.added) == len(self.targets)

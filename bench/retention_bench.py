@@ -101,9 +101,9 @@ def prepare(store: Store, threats: int, start: dt.datetime) -> None:
         for t in range(threats)
         for d in range(DESTINATIONS)
     ]
-    store.apply_watchlist(entries, "bench", start)
+    store.watchlist.apply(entries, "bench", start)
     for i in range(OBSERVERS):
-        store.ensure_observer(f"obs-{i}", f"Org {i}", f"identity--o{i}", f"identity--s{i}", start)
+        store.observations.ensure_observer(f"obs-{i}", f"Org {i}", f"identity--o{i}", f"identity--s{i}", start)
 
 
 def fill(store: Store, start: dt.datetime, slots: int) -> int:
@@ -163,12 +163,12 @@ def month_queries(store: Store, threat: str, month: Month) -> None:
     """Exactly the store calls ``month_view`` makes."""
     start, end = month.bounds(ZONE)
     scope = Scope(threat=threat, start=start, end=end)
-    store.threats()
-    store.span(Scope(threat=threat))
-    store.targets(threat)
-    store.points(scope)
-    store.rollup_runs(scope)
-    store.observer_names()
+    store.watchlist.threats()
+    store.reports.span(Scope(threat=threat))
+    store.watchlist.targets(threat)
+    store.reports.points(scope)
+    store.reports.rollup_runs(scope)
+    store.reports.observer_names()
 
 
 def measure_month(store: Store, threat: str, month: Month, label: str) -> None:

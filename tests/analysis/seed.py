@@ -29,13 +29,13 @@ def add_threat(store: Store, threat: str, destinations: int, reported_on: dt.dat
         )
         for i in range(destinations)
     ]
-    store.apply_watchlist(entries, f"seed-{threat}", NOW)
-    return [t.id for t in store.targets(threat)]
+    store.watchlist.apply(entries, f"seed-{threat}", NOW)
+    return [t.id for t in store.watchlist.targets(threat)]
 
 
 def add_observers(store: Store, count: int) -> list[int]:
     return [
-        store.ensure_observer(f"obs-{i}", f"Org {i}", f"identity--org-{i}", f"identity--sys-{i}", NOW)
+        store.observations.ensure_observer(f"obs-{i}", f"Org {i}", f"identity--org-{i}", f"identity--sys-{i}", NOW)
         for i in range(count)
     ]
 
@@ -84,7 +84,7 @@ def seed(
                 rows.append(row(threat, target_pk, observer_pk, at, status, loss))
         at += step
     for offset in range(0, len(rows), 5000):
-        store.insert_observations(rows[offset : offset + 5000])
+        store.observations.insert(rows[offset : offset + 5000])
     return len(rows)
 
 

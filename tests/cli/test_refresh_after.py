@@ -19,7 +19,7 @@ from c2watch.lab.clock import FakeClock
 from c2watch.lab.scenario import Destination
 from c2watch.stix.observation import Producer
 from c2watch.store import open_store
-from c2watch.taxii.app import create_hub_app
+from c2watch.wiring.hub import create_hub_app
 from tests.cli.conftest import Invoke, as_json
 from tests.hub.conftest import ORG_A, ORG_B, RunningHub, ThreadServer, make_tokens
 from tests.hub.factory import group, producer
@@ -81,7 +81,7 @@ async def observing(invoke: Invoke, home: Path, lab: Lab, clock: FakeClock) -> O
 def stored_verdicts(store_url: str) -> list[str]:
     store = open_store(store_url)
     try:
-        return [row.status for row in store.stored_verdicts()]
+        return [row.status for row in store.verdicts.stored()]
     finally:
         store.close()
 
@@ -121,10 +121,10 @@ async def test_observe_succeeds_when_the_webhook_is_down(invoke: Invoke, home: P
     assert f"warning: webhook {down} did not take the events (ClientConnectorError" in result.stderr
     store = open_store(store_url)
     try:
-        cursor = store.webhook_cursor(down)
+        cursor = store.events.webhook_cursor(down)
         assert cursor is not None and cursor.failures == 1 and cursor.delivered == 0
         assert cursor.next_attempt_at is not None  # retried by the next delivery: the event waits for it
-        assert [e.kind for e in store.events_after(cursor.last_event_id)] == ["status-changed"]
+        assert [e.kind for e in store.events.after(cursor.last_event_id)] == ["status-changed"]
     finally:
         store.close()
 

@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 
 from c2watch.store import Store
-from c2watch.taxii.app import create_hub_app
+from c2watch.wiring.hub import create_hub_app
 
 
 @dataclass
@@ -58,8 +58,8 @@ ORG_A, ORG_B = "Org A CSIRT", "Org B SOC"
 
 
 def make_tokens(store: Store) -> dict[str, str]:
-    store.add_organization(ORG_A)
-    store.add_organization(ORG_B)
+    store.access.add_organization(ORG_A)
+    store.access.add_organization(ORG_B)
     tokens = {}
     for org, role in (
         (ORG_A, "observer"),
@@ -69,7 +69,7 @@ def make_tokens(store: Store) -> dict[str, str]:
         (ORG_A, "admin"),
     ):
         key = f"{'a' if org == ORG_A else 'b'}-{role}"
-        tokens[key], _ = store.create_token(org, key, role)
+        tokens[key], _ = store.access.create_token(org, key, role)
     return tokens
 
 

@@ -18,17 +18,18 @@ from c2watch.store import Store, open_store
 from c2watch.store.access import TokenInfo
 from c2watch.store.shared import index_records
 from c2watch.store.taxii import ObjectQuery, StoredObject
-from c2watch.taxii.app import create_hub_app
+from c2watch.taxii.backend import StoreBackend
 from c2watch.taxii.client import HubClient
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
 from c2watch.taxii.sync import SyncReport, pull_observations
+from c2watch.wiring.hub import create_hub_app
 from tests.hub.conftest import ORG_A, ThreadServer, make_tokens
 from tests.hub.factory import T0, envelope, producer
 
 
 def observer_token(store: Store) -> tuple[str, TokenInfo]:
     tokens = make_tokens(store)
-    info = store.verify_token(tokens["a-observer"])
+    info = store.access.verify_token(tokens["a-observer"])
     assert info is not None
     return tokens["a-reader"], info
 
@@ -36,7 +37,7 @@ def observer_token(store: Store) -> tuple[str, TokenInfo]:
 def all_pages(store: Store, query: ObjectQuery) -> list[list[StoredObject]]:
     pages = []
     while True:
-        page, more = store.taxii_objects(query)
+        page, more = store.taxii.objects(query)
         pages.append(page)
         if not more:
             return pages
@@ -46,12 +47,12 @@ def all_pages(store: Store, query: ObjectQuery) -> list[list[StoredObject]]:
 def test_envelope_is_stored_and_indexed_once(store: Store) -> None:
     _, token = observer_token(store)
     objects = envelope(producer(ORG_A), 40)
-    first = store.taxii_add(OBSERVATIONS, token, objects, T0)
+    first = StoreBackend(store).add_objects(OBSERVATIONS, token, objects, T0)
     assert (len(first.successes), first.failures, first.indexed) == (len(objects), [], 40)
-    again = store.taxii_add(OBSERVATIONS, token, objects, T0 + dt.timedelta(minutes=1))
+    again = StoreBackend(store).add_objects(OBSERVATIONS, token, objects, T0 + dt.timedelta(minutes=1))
     assert (len(again.successes), again.failures, again.indexed) == (len(objects), [], 0)
-    assert len(store.observations()) == 40
-    status = store.taxii_status(first.status_id, token.org_pk)
+    assert len(store.observations.rows()) == 40
+    status = store.taxii.status(first.status_id, token.org_pk)
     assert status is not None and status["successes"] == first.successes and status["failures"] == []
 
 
@@ -61,11 +62,11 @@ def test_pages_follow_date_added_and_serve_only_the_last_version(store: Store) -
     identity = p.identities()[1]
     later = envelope(p, 3)
     earlier = envelope(producer(ORG_A, "observer-02"), 2)
-    store.taxii_add(OBSERVATIONS, token, later, T0 + dt.timedelta(hours=1))
-    store.taxii_add(OBSERVATIONS, token, earlier, T0)  # stored second, but added earlier
+    StoreBackend(store).add_objects(OBSERVATIONS, token, later, T0 + dt.timedelta(hours=1))
+    StoreBackend(store).add_objects(OBSERVATIONS, token, earlier, T0)  # stored second, but added earlier
     versions = [{**identity, "modified": f"2026-02-0{day}T00:00:00.000Z"} for day in range(1, 6)]
     for day, version in enumerate(versions, start=1):
-        store.taxii_add(OBSERVATIONS, token, [version], T0 + dt.timedelta(hours=1 + day))
+        StoreBackend(store).add_objects(OBSERVATIONS, token, [version], T0 + dt.timedelta(hours=1 + day))
     pages = all_pages(store, ObjectQuery(OBSERVATIONS.id, limit=1))
     served = [o for page in pages for o in page]
     assert [o.date_added for o in served] == sorted(o.date_added for o in served)
@@ -80,10 +81,12 @@ def test_pages_read_through_older_versions(store: Store) -> None:
     _, token = observer_token(store)
     identity = producer(ORG_A).identities()[1]
     for day in range(1, 8):
-        store.taxii_add(WATCHLIST, token, [{**identity, "modified": f"2026-03-0{day}T00:00:00.000Z"}], T0)
-    page, more = store.taxii_objects(ObjectQuery(WATCHLIST.id, limit=2))
+        StoreBackend(store).add_objects(
+            WATCHLIST, token, [{**identity, "modified": f"2026-03-0{day}T00:00:00.000Z"}], T0
+        )
+    page, more = store.taxii.objects(ObjectQuery(WATCHLIST.id, limit=2))
     assert [o.version for o in page] == ["2026-03-07T00:00:00.000000Z"] and not more
-    first, _ = store.taxii_objects(ObjectQuery(WATCHLIST.id, versions=["first"], limit=2))
+    first, _ = store.taxii.objects(ObjectQuery(WATCHLIST.id, versions=["first"], limit=2))
     assert [o.version for o in first] == ["2026-03-01T00:00:00.000000Z"]
 
 
@@ -112,7 +115,7 @@ def test_indexing_keeps_text_that_copy_must_escape(store: Store) -> None:
     )
     with store.begin() as conn:
         assert index_records(conn, [record, record], T0) == 1
-    [row] = store.observations()
+    [row] = store.observations.rows()
     assert row["http_reason"] == awkward and row["resolved"] == ["198.51.100.7", awkward]
     assert row["observed_at"] == T0 and row["simulated"] is False and row["ping_ttl"] is None
     assert row["http_elapsed_ms"] == 12.5 and row["details"] is None
@@ -143,7 +146,7 @@ def clocked_hub(store: Store) -> Iterator[tuple[str, str, TokenInfo, Clock]]:
 
 
 def by_stix_id(store: Store) -> dict[str, dict[str, Any]]:
-    return {row["stix_id"]: row for row in store.observations()}
+    return {row["stix_id"]: row for row in store.observations.rows()}
 
 
 async def pull(agent: Store, api: str, token: str, page_size: int) -> SyncReport:
@@ -158,10 +161,10 @@ async def test_pull_finds_objects_added_before_its_pages_and_its_window(
 ) -> None:
     api, reader, observer, clock = clocked_hub
     p = producer(ORG_A)
-    store.taxii_add(OBSERVATIONS, observer, envelope(p, 5, T0), clock.now)
+    StoreBackend(store).add_objects(OBSERVATIONS, observer, envelope(p, 5, T0), clock.now)
     later = T0 + dt.timedelta(hours=4)  # the same destinations again: their SCOs are repeats, not added again
     clock.now = later
-    store.taxii_add(OBSERVATIONS, observer, envelope(p, 5, later), clock.now)
+    StoreBackend(store).add_objects(OBSERVATIONS, observer, envelope(p, 5, later), clock.now)
     hub_rows = by_stix_id(store)
     full = open_store(tmp_path / "full.db")
     report = await pull(full, api, reader, page_size=7)  # groups split across pages, SCOs pages behind
@@ -170,11 +173,15 @@ async def test_pull_finds_objects_added_before_its_pages_and_its_window(
     assert {k: v["ping_address"] for k, v in pulled.items()} == {k: v["ping_address"] for k, v in hub_rows.items()}
     assert all(v["ping_address"] for v in pulled.values())
     incremental = open_store(tmp_path / "incremental.db")
-    incremental.set_sync_cursor(api, OBSERVATIONS.id, later - dt.timedelta(hours=1))  # only the second envelope
+    incremental.outbox.set_cursor(api, OBSERVATIONS.id, later - dt.timedelta(hours=1))  # only the second envelope
     report = await pull(incremental, api, reader, page_size=1000)
     assert report.indexed == 5
-    assert all(row["ping_address"] for row in incremental.observations())
-    assert set(incremental.observer_names().values()) == set(full.observer_names().values()) == {"observer-01"}
+    assert all(row["ping_address"] for row in incremental.observations.rows())
+    assert (
+        set(incremental.reports.observer_names().values())
+        == set(full.reports.observer_names().values())
+        == {"observer-01"}
+    )
 
 
 def test_malformed_records_are_stored_but_not_indexed_or_fitted(store: Store) -> None:
@@ -188,7 +195,7 @@ def test_malformed_records_are_stored_but_not_indexed_or_fitted(store: Store) ->
     for ref in observed[1]["object_refs"]:
         probe = traffic.get(ref, {}).get("extensions", {}).get(PROBE_EXTENSION, {})
         probe.update({"http_status_code": "two hundred", "reply_ttl": 2**40, "rtt_avg_ms": "fast"})
-    outcome = store.taxii_add(OBSERVATIONS, token, objects, T0)
+    outcome = StoreBackend(store).add_objects(OBSERVATIONS, token, objects, T0)
     assert (len(outcome.successes), outcome.failures, outcome.indexed) == (len(objects), [], 2)
     rows = by_stix_id(store)
     assert observed[0]["id"] not in rows

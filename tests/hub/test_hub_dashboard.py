@@ -25,7 +25,7 @@ def test_dashboard_needs_a_login_and_shows_every_observers_records(hub: RunningH
         page = browser.get("/dashboard/")
         assert page.status_code == 200 and "TID-1" in page.text
         assert "Content-Security-Policy" in page.headers
-        hub.store.revoke_token(hub.tokens["a-reader"].split("_")[1])
+        hub.store.access.revoke_token(hub.tokens["a-reader"].split("_")[1])
         assert browser.get("/dashboard/").status_code == 303  # revoking the token ends the session
 
 

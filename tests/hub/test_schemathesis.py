@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from c2watch.store import open_store
-from c2watch.taxii.app import create_hub_app
+from c2watch.taxii.backend import StoreBackend
+from c2watch.wiring.hub import create_hub_app
 from tests.hub.conftest import make_tokens
 from tests.hub.factory import envelope, producer
 
@@ -23,11 +24,11 @@ def _app():  # type: ignore[no-untyped-def]
     store = open_store(directory / "hub.db")
     tokens = make_tokens(store)
     org_a = "Org A CSIRT"
-    token = store.verify_token(tokens["a-observer"])
+    token = store.access.verify_token(tokens["a-observer"])
     assert token is not None
     from c2watch.taxii.collections import OBSERVATIONS
 
-    store.taxii_add(OBSERVATIONS, token, envelope(producer(org_a), 3), dt.datetime.now(dt.UTC))
+    StoreBackend(store).add_objects(OBSERVATIONS, token, envelope(producer(org_a), 3), dt.datetime.now(dt.UTC))
     return create_hub_app(store), tokens
 
 

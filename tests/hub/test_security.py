@@ -39,7 +39,7 @@ def post(
 
 
 def stored(hub: RunningHub) -> int:
-    page, _ = hub.store.taxii_objects(
+    page, _ = hub.store.taxii.objects(
         __import__("c2watch.store.taxii", fromlist=["ObjectQuery"]).ObjectQuery(OBSERVATIONS.id, versions=["all"])
     )
     return len(page)
@@ -74,7 +74,7 @@ def test_reader_posting_is_403_and_stores_nothing(hub: RunningHub) -> None:
 def test_revoked_token_is_401(hub: RunningHub) -> None:
     public_id = hub.tokens["a-observer"].split("_")[1]
     assert post(hub, "a-observer", envelope(producer(ORG_A), 1)).status_code == 202
-    hub.store.revoke_token(public_id)
+    hub.store.access.revoke_token(public_id)
     assert_taxii_error(post(hub, "a-observer", envelope(producer(ORG_A), 1)), 401)
 
 
@@ -85,7 +85,7 @@ def test_forged_created_by_ref_is_refused_others_kept(hub: RunningHub) -> None:
     sdo_ids = {o["id"] for o in forged if "created_by_ref" in o or o["type"] == "identity"}
     assert sdo_ids and sdo_ids <= refused
     assert all("created_by_ref" in f["message"] for f in status["failures"])
-    assert hub.store.observations() == []  # nothing indexed under a forged name
+    assert hub.store.observations.rows() == []  # nothing indexed under a forged name
 
 
 def test_invalid_objects_reported_valid_ones_stored(hub: RunningHub) -> None:
@@ -105,7 +105,7 @@ def test_oversized_body_is_413_and_nothing_stored(hub: RunningHub) -> None:
     big = envelope(producer(ORG_A), 2000)
     response = post(hub, "a-observer", big)
     assert_taxii_error(response, 413)
-    assert stored(hub) == 0 and hub.store.observations() == []
+    assert stored(hub) == 0 and hub.store.observations.rows() == []
 
 
 @pytest.mark.parametrize(

@@ -31,12 +31,12 @@ def agent_store(path: Path, org: str, observer: str, count: int, start: int = 0)
     store = open_store(path)
     p = producer(org, observer)
     groups = [json.dumps(group(p, i, T0 + dt.timedelta(hours=i))) for i in range(start, start + count)]
-    store.insert_observations([], groups)
+    store.observations.insert([], groups)
     return store
 
 
 def hub_observations(store: Store) -> list[str]:
-    return sorted(row["stix_id"] for row in store.observations())
+    return sorted(row["stix_id"] for row in store.observations.rows())
 
 
 async def test_push_then_pull_between_two_organisations(hub: RunningHub, tmp_path: Path) -> None:
@@ -48,10 +48,10 @@ async def test_push_then_pull_between_two_organisations(hub: RunningHub, tmp_pat
     again = await sync(a, hub.api_root, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
     assert again.pushed_groups == 0 and again.indexed == 20  # B's records, once
     assert len(hub_observations(hub.store)) == 50
-    observers = {row["observer_pk"] for row in a.observations()}
-    assert len(a.observations()) == 50 and len(observers) == 2
+    observers = {row["observer_pk"] for row in a.observations.rows()}
+    assert len(a.observations.rows()) == 50 and len(observers) == 2
     once_more = await sync(a, hub.api_root, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
-    assert once_more.indexed == 0 and len(a.observations()) == 50
+    assert once_more.indexed == 0 and len(a.observations.rows()) == 50
 
 
 async def test_hub_down_then_back_everything_arrives_once(hub: RunningHub, tmp_path: Path) -> None:
@@ -61,10 +61,10 @@ async def test_hub_down_then_back_everything_arrives_once(hub: RunningHub, tmp_p
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/api/"
     with pytest.raises(HubUnavailable):
         await sync(a, dead, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
-    a.insert_observations([], [json.dumps(group(producer(ORG_A, "tokyo-01"), 50))])  # the next cycle goes on
-    assert a.outbox_depth() == 11
+    a.observations.insert([], [json.dumps(group(producer(ORG_A, "tokyo-01"), 50))])  # the next cycle goes on
+    assert a.outbox.depth() == 11
     report = await sync(a, hub.api_root, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
-    assert report.pushed_groups == 11 and a.outbox_depth() == 0
+    assert report.pushed_groups == 11 and a.outbox.depth() == 0
     assert len(hub_observations(hub.store)) == 11
 
 
@@ -86,7 +86,7 @@ async def test_5xx_keeps_the_outbox(tmp_path: Path) -> None:
             await sync(a, f"http://127.0.0.1:{port}/api/", "c2w_x_y", producer(ORG_A, "tokyo-01"))
     finally:
         await runner.cleanup()
-    assert a.outbox_depth() == 3
+    assert a.outbox.depth() == 3
 
 
 async def test_sync_loop_backs_off_and_recovers() -> None:
@@ -173,13 +173,13 @@ async def test_hub_killed_mid_push_every_observation_arrives_exactly_once(
     agent = agent_store(tmp_path / "agent.db", ORG_A, "tokyo-01", 400)
     push = asyncio.create_task(sync(agent, url, token, producer(ORG_A, "tokyo-01"), batch=10))
     for _ in range(2000):  # wait until part of the outbox is acknowledged, then kill the hub
-        if agent.outbox_depth() <= 300 or push.done():
+        if agent.outbox.depth() <= 300 or push.done():
             break
         await asyncio.sleep(0.01)
     process.kill()
     with pytest.raises(HubUnavailable):
         await push
-    left = agent.outbox_depth()
+    left = agent.outbox.depth()
     assert 0 < left < 400
     agent.close()
     agent = open_store(tmp_path / "agent.db")  # the agent restarts too
@@ -191,6 +191,6 @@ async def test_hub_killed_mid_push_every_observation_arrives_exactly_once(
     assert len(ids) == 400 and len(set(ids)) == 400
     from c2watch.store.taxii import ObjectQuery
 
-    page, _ = hub_store.taxii_objects(ObjectQuery(OBSERVATIONS.id, types=["observed-data"], limit=1000))
+    page, _ = hub_store.taxii.objects(ObjectQuery(OBSERVATIONS.id, types=["observed-data"], limit=1000))
     assert len(page) == 400
     hub_store.close()

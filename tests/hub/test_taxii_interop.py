@@ -40,8 +40,8 @@ def test_add_objects_waits_for_completion_and_pages(hub: RunningHub) -> None:
     served = [obj for page in pages for obj in page.get("objects", [])]
     assert len(pages) == -(-len(objects) // 25)
     assert sorted(o["id"] for o in served) == sorted(o["id"] for o in objects)
-    assert hub.store.observations()  # indexed for the dashboard
-    assert len(hub.store.observations()) == 60
+    assert hub.store.observations.rows()  # indexed for the dashboard
+    assert len(hub.store.observations.rows()) == 60
 
 
 def test_manifest_versions_and_object_by_id(hub: RunningHub) -> None:
@@ -91,7 +91,7 @@ def test_identical_repost_is_success_and_stores_once(hub: RunningHub) -> None:
     assert again.success_count == len(objects) and again.failure_count == 0
     manifest = collection(hub, "a-reader").get_manifest()
     assert len(manifest["objects"]) == len(objects)
-    assert len(hub.store.observations()) == 4
+    assert len(hub.store.observations.rows()) == 4
 
 
 @pytest.mark.parametrize("added", [False, True])

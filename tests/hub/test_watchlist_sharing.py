@@ -53,14 +53,14 @@ async def test_agent_sync_brings_the_hub_watchlist_and_retires_withdrawn_entries
     agent = open_store(tmp_path / "agent.db")
     report = await sync(agent, hub.api_root, hub.tokens["b-observer"], producer(ORG_B, "osaka-01"))
     assert report.watchlist["added"] == 2
-    assert {(t.threat_id, t.url or t.ip) for t in agent.targets(active_only=True)} == {
+    assert {(t.threat_id, t.url or t.ip) for t in agent.watchlist.targets(active_only=True)} == {
         ("TID-HUB-1", "http://gate.bad.example/a.php"),
         ("TID-HUB-1", "203.0.113.9"),
     }
     publish(hub, revoke_second=True)  # the coordinator withdraws one indicator (a new, revoked version)
     again = await sync(agent, hub.api_root, hub.tokens["b-observer"], producer(ORG_B, "osaka-01"))
     assert again.watchlist["retired"] == 1
-    assert [t.url for t in agent.targets(active_only=True)] == ["http://gate.bad.example/a.php"]
+    assert [t.url for t in agent.watchlist.targets(active_only=True)] == ["http://gate.bad.example/a.php"]
 
 
 def test_watchlist_pull_command_against_our_hub(hub: RunningHub, home: Path) -> None:

@@ -39,12 +39,12 @@ async def test_interrupted_cycle_keeps_what_finished_and_next_cycle_runs(tmp_pat
         cycle.cancel()
         with pytest.raises(asyncio.CancelledError):
             await cycle
-        rows = store.observations()
+        rows = store.observations.rows()
         assert len(rows) == 6 and all(r["http_status"] == 200 for r in rows)
         quick = lab_settings(http={"total_timeout": 0.5})
         summary = await run_cycle(store, quick, tmp_path, CycleOptions(rng=random.Random(1)))
     assert summary.destinations == 8 and summary.outcomes == {"responding": 6, "ping-only": 2}
-    assert len(store.observations()) == 14
+    assert len(store.observations.rows()) == 14
     store.close()
 
 
@@ -63,7 +63,7 @@ async def test_domain_targets_are_resolved_through_the_configured_server(tmp_pat
         )
         summary = await run_cycle(store, settings, tmp_path)
     assert summary.outcomes == {"responding": 1, "dns-failed": 1}
-    rows = {r["probed_value"]: r for r in store.observations()}
+    rows = {r["probed_value"]: r for r in store.observations.rows()}
     assert rows["gate.c2.test"]["resolved"] == ["127.88.0.1"]
     assert rows["gate.c2.test"]["http_status"] == 200
     assert rows["private.c2.test"]["details"]["dns_error"] == "nxdomain"

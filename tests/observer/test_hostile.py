@@ -61,7 +61,7 @@ def cycle_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Ob
             elapsed = time.perf_counter() - start
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-        stored = {row["probed_value"]: row for row in store.observations()}
+        stored = {row["probed_value"]: row for row in store.observations.rows()}
         store.close()
         return by_address(seen), {"summary": summary, "elapsed": elapsed, "stored": stored}, peak
 

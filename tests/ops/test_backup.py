@@ -19,7 +19,7 @@ def test_backup_during_writes_then_restore(home: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["init"]).exit_code == 0
     store = open_store(home / "c2watch.db")
-    store.apply_watchlist([WatchlistEntry("TID-0", ip="198.51.100.1", port=80)], "base", NOW)
+    store.watchlist.apply([WatchlistEntry("TID-0", ip="198.51.100.1", port=80)], "base", NOW)
     stop = threading.Event()
     written: list[int] = []
 
@@ -27,7 +27,7 @@ def test_backup_during_writes_then_restore(home: Path, tmp_path: Path) -> None:
         n = 0
         while not stop.is_set() and n < 2000:
             n += 1
-            store.apply_watchlist([WatchlistEntry(f"TID-{n}", ip="198.51.100.2", port=80)], f"s{n}", NOW)
+            store.watchlist.apply([WatchlistEntry(f"TID-{n}", ip="198.51.100.2", port=80)], f"s{n}", NOW)
             written.append(n)
 
     thread = threading.Thread(target=writer)
@@ -39,15 +39,15 @@ def test_backup_during_writes_then_restore(home: Path, tmp_path: Path) -> None:
         thread.join()
     assert result.exit_code == 0, result.output
     copy = open_store(tmp_path / "copy.db")
-    threats = [t.threat_id for t in copy.threats()]
+    threats = [t.threat_id for t in copy.watchlist.threats()]
     assert "TID-0" in threats and len(threats) == len({*threats})  # complete transactions only
-    for row in copy.threats():
+    for row in copy.watchlist.threats():
         assert row.active_targets == 1  # each threat came with its target, in one transaction
     copy.close()
     store.close()
     assert runner.invoke(cli, ["restore", str(tmp_path / "copy.db")]).exit_code == 0
     restored = open_store(home / "c2watch.db")
-    assert len(restored.threats()) == len(threats)
+    assert len(restored.watchlist.threats()) == len(threats)
     assert (home / "c2watch.db.before-restore").exists()
     restored.close()
 

@@ -29,7 +29,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 async def test_agent_metrics_after_a_cycle(tmp_path: Path) -> None:
     scenario = Scenario([destination(1, "status:200"), destination(2, "closed"), destination(3, "reset")])
     store = open_store(tmp_path / "c2watch.db")
-    metrics = AgentMetrics(outbox_depth=lambda: float(store.outbox_depth()))
+    metrics = AgentMetrics(outbox_depth=lambda: float(store.outbox.depth()))
     async with Lab(scenario) as lab:
         import_lab(store, lab, scenario, tmp_path)
         summary = await run_cycle(store, lab_settings(), tmp_path, CycleOptions(on_result=metrics.observed))

@@ -33,7 +33,7 @@ def test_the_dashboard_only_reads(postgres_url: str) -> None:
 
     replica = open_store(read_only(postgres_url), upgrade=False)
     with pytest.raises(StoreError, match="read-only transaction"):
-        replica.add_organization("Org Z")
+        replica.access.add_organization("Org Z")
     paths = [
         "",
         "api/overview",

@@ -18,7 +18,7 @@ from c2watch.config import RetentionSettings, Settings
 from c2watch.store import Store, open_store, partitions
 from c2watch.store.tables import cycles
 from c2watch.store.upkeep import Upkeep
-from c2watch.taxii.app import create_hub_app
+from c2watch.wiring.hub import create_hub_app
 from tests.store.history import ZONE, year_of_history
 
 OLD_SLOT = dt.datetime(2020, 3, 1, tzinfo=dt.UTC)
@@ -35,9 +35,9 @@ def cycle_file(home: Path, store: Store, slot: dt.datetime, text: str) -> Path:
     path = home / "observations" / "obs-0" / f"{local:%Y}" / f"{local:%m}" / f"{local:%Y%m%dT%H%M%S%z}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    observer = store.ensure_observer("obs-0", "Org 0", "identity--org-0", "identity--sys-0", slot)
-    cycle = store.start_cycle(observer, slot, slot, simulated=True)
-    store.finish_cycle(cycle, slot, str(path), {})
+    observer = store.observations.ensure_observer("obs-0", "Org 0", "identity--org-0", "identity--sys-0", slot)
+    cycle = store.observations.start_cycle(observer, slot, slot, simulated=True)
+    store.observations.finish_cycle(cycle, slot, str(path), {})
     return path
 
 
@@ -99,10 +99,10 @@ async def test_the_hub_makes_partitions_ahead_when_it_starts(store: Store) -> No
 def test_the_hubs_daily_upkeep_runs_retention_when_asked(store: Store) -> None:
     year_of_history(store)
     table1 = monthly_report(store, ZONE).as_dict()
-    total = len(store.observations())
+    total = len(store.observations.rows())
     clock = lambda: dt.datetime(2021, 6, 1, tzinfo=dt.UTC)  # noqa: E731
     off = Settings(retention=RetentionSettings(keep_days=100, daily=False))
-    assert Upkeep(store, off, clock).daily() is None and len(store.observations()) == total
+    assert Upkeep(store, off, clock).daily() is None and len(store.observations.rows()) == total
     report = Upkeep(store, Settings(retention=RetentionSettings(keep_days=100)), clock).daily()
     assert report is not None and report.observations_rolled_up > 0 and report.complete
     assert monthly_report(store, ZONE).as_dict() == table1

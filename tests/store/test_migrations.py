@@ -79,11 +79,11 @@ def test_upgrade_from_first_schema_keeps_data(store_url: str) -> None:
     migrate(engine)
     assert current_revision(engine) == head_revision()
     store = Store(engine)
-    old, row = store.observations()
+    old, row = store.observations.rows()
     assert (row["threat_id"], row["http_status"], row["http_reason"]) == ("A", 200, "OK")
     assert row["observed_at"] == NOW.replace(tzinfo=dt.UTC) and old["observed_at"] == JANUARY.replace(tzinfo=dt.UTC)
-    assert [t.ip for t in store.targets()] == ["198.51.100.7"]
-    assert store.outbox_depth() == 0  # tables of later migrations exist and work
+    assert [t.ip for t in store.watchlist.targets()] == ["198.51.100.7"]
+    assert store.outbox.depth() == 0  # tables of later migrations exist and work
     if engine.dialect.name == "postgresql":  # each row in the partition of its month, none refused
         assert partition_rows(engine) == {"observations_p202101": 1, "observations_p202103": 1}
     engine.dispose()
@@ -95,9 +95,9 @@ def test_upgraded_store_takes_rows_and_rolls_them_up(store_url: str) -> None:
     seed_first_schema(engine)
     migrate(engine)
     store = Store(engine)
-    first = {k: v for k, v in store.observations()[0].items() if k != "id"}
-    store.insert_observations([{**first, "observed_at": NOW.replace(tzinfo=dt.UTC, day=2)}])
-    ids = [row["id"] for row in store.observations()]
+    first = {k: v for k, v in store.observations.rows()[0].items() if k != "id"}
+    store.observations.insert([{**first, "observed_at": NOW.replace(tzinfo=dt.UTC, day=2)}])
+    ids = [row["id"] for row in store.observations.rows()]
     assert len(set(ids)) == 3 and ids[-1] > max(ids[:-1])  # the id sequence goes on
     table1 = monthly_report(store, "Asia/Tokyo").as_dict()
     assert table1["threats"][0]["months"]["2021-03"] == {"observations": 2, "answered": 1, "rate": 50.0}
@@ -120,7 +120,7 @@ def test_0004_downgrades_and_upgrades_again_with_data(store_url: str) -> None:
         assert conn.execute(sa.text("SELECT count(*) FROM observations")).scalar_one() == 2
         assert not partitions.is_partitioned(conn)
     migrate(engine)
-    assert len(Store(engine).observations()) == 2
+    assert len(Store(engine).observations.rows()) == 2
     engine.dispose()
 
 

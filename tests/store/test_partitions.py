@@ -43,7 +43,7 @@ def counts(store: Store) -> dict[str, int]:
 
 def test_a_new_month_takes_its_rows_from_the_default_partition(pg: Store) -> None:
     rows = may_rows(pg)
-    pg.insert_observations(rows)
+    pg.observations.insert(rows)
     assert counts(pg)[partitions.DEFAULT] == 12  # no partition for May 2020: nothing refused
     with pg.begin() as conn:
         assert partitions.ensure_partitions(conn, MAY, MAY) == ["observations_p202005"]
@@ -52,7 +52,7 @@ def test_a_new_month_takes_its_rows_from_the_default_partition(pg: Store) -> Non
     assert (found["observations_p202005"], found[partitions.DEFAULT]) == (12, 0)
     with pg.begin() as conn:  # the unique key still holds across the partitioned table
         insert_ignoring_duplicates(conn, observations, rows[:3])
-    assert len(pg.observations()) == 12
+    assert len(pg.observations.rows()) == 12
 
 
 def test_retention_makes_the_coming_months(pg: Store) -> None:
@@ -63,7 +63,7 @@ def test_retention_makes_the_coming_months(pg: Store) -> None:
 
 
 def test_a_month_with_rows_not_yet_folded_is_kept(pg: Store) -> None:
-    pg.insert_observations(may_rows(pg))
+    pg.observations.insert(may_rows(pg))
     with pg.begin() as conn:
         partitions.ensure_partitions(conn, MAY, MAY)
     now = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
@@ -78,7 +78,7 @@ def test_a_month_with_rows_not_yet_folded_is_kept(pg: Store) -> None:
 
 
 def test_one_run_at_a_time(pg: Store) -> None:
-    pg.insert_observations(may_rows(pg))
+    pg.observations.insert(may_rows(pg))
     now = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
     with exclusive(pg) as alone:
         assert alone

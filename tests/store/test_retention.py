@@ -22,7 +22,7 @@ CUTOFF = dt.datetime(2020, 10, 11, 15, tzinfo=dt.UTC)  # 2020-10-12 00:00 in Tok
 
 
 def raw_times(store: Store) -> list[dt.datetime]:
-    return [r["observed_at"] for r in store.observations()]
+    return [r["observed_at"] for r in store.observations.rows()]
 
 
 def partition_months(store: Store, first: dt.datetime, last: dt.datetime) -> list[str]:
@@ -37,7 +37,7 @@ def test_a_year_rolled_up_leaves_every_report_the_same(store: Store) -> None:
     made = partition_months(store, START, dt.datetime(2020, 8, 1, tzinfo=dt.UTC)) if postgres else []
     before = snapshot(store, seeded["A"] + seeded["B"])
     assert len(before["table1"]["months"]) == 12
-    total = len(store.observations())
+    total = len(store.observations.rows())
 
     report = run_retention(store, POLICY, NOW)
 
@@ -55,9 +55,9 @@ def test_a_year_rolled_up_leaves_every_report_the_same(store: Store) -> None:
 
 def test_dry_run_changes_nothing_and_tells_what_a_run_does(store: Store) -> None:
     year_of_history(store)
-    total = len(store.observations())
+    total = len(store.observations.rows())
     dry = run_retention(store, POLICY, NOW, dry_run=True)
-    assert dry.dry_run and len(store.observations()) == total
+    assert dry.dry_run and len(store.observations.rows()) == total
     real = run_retention(store, POLICY, NOW)
     assert (dry.observations_rolled_up, dry.days_rolled_up) == (real.observations_rolled_up, real.days_rolled_up)
     assert real.observations_rolled_up > 0
@@ -130,8 +130,8 @@ def test_late_rows_for_rolled_up_days_are_counted_once(store: Store, tmp_path: P
     run_retention(store, POLICY, NOW)
 
     rows = _late_rows(store, seeded)
-    store.insert_observations(rows)
-    reference.insert_observations(_late_rows(reference, seeded))
+    store.observations.insert(rows)
+    reference.observations.insert(_late_rows(reference, seeded))
     expected = monthly_report(reference, ZONE).as_dict()
     march = month_view(reference, ZONE, "A", Month(2020, 3), with_traces=False).as_dict()
     assert monthly_report(store, ZONE).as_dict() == expected  # raw late rows + rollups
@@ -150,17 +150,17 @@ def test_late_rows_for_rolled_up_days_are_counted_once(store: Store, tmp_path: P
 
 def test_the_verdict_fold_goes_on_after_retention(store: Store) -> None:
     seeded = year_of_history(store)
-    total = len(store.observations())
-    assert store.fold_summaries(NOW) == total
+    total = len(store.observations.rows())
+    assert store.verdicts.fold_summaries(NOW) == total
     run_retention(store, POLICY, NOW)
-    summaries = store.answer_summaries()
+    summaries = store.verdicts.answer_summaries()
     assert sum(s.observations for s in summaries) == total  # the summaries keep what was folded
     new = [
         row("A", seeded["A"][0], seeded["observers"][0], END + dt.timedelta(hours=4 * i), 200, 0.0) for i in range(7)
     ]
-    store.insert_observations(new)
-    assert store.fold_summaries(NOW) == 7  # only the new rows, although old ones were removed
-    assert sum(s.observations for s in store.answer_summaries()) == total + 7
+    store.observations.insert(new)
+    assert store.verdicts.fold_summaries(NOW) == 7  # only the new rows, although old ones were removed
+    assert sum(s.observations for s in store.verdicts.answer_summaries()) == total + 7
 
 
 def test_month_view_charts_of_rolled_up_days(store: Store) -> None:

@@ -28,77 +28,77 @@ ENTRIES = [
 
 def test_open_migrates_to_head_and_is_idempotent(store: Store, store_url: str) -> None:
     assert current_revision(store.engine) == HEAD
-    store.apply_watchlist(ENTRIES, "list.csv", NOW)
+    store.watchlist.apply(ENTRIES, "list.csv", NOW)
     again = open_store(store_url)
-    assert len(again.targets()) == 3
+    assert len(again.watchlist.targets()) == 3
     assert current_revision(again.engine) == HEAD
     again.close()
 
 
 def test_import_adds_threats_and_targets(store: Store) -> None:
-    report = store.apply_watchlist(ENTRIES, "list.csv", NOW)
+    report = store.watchlist.apply(ENTRIES, "list.csv", NOW)
     assert len(report.added) == 3 and report.threats_added == ["TID-A", "TID-B"]
-    threats = {row.threat_id: row for row in store.threats()}
+    threats = {row.threat_id: row for row in store.watchlist.threats()}
     assert threats["TID-A"].reported_on == dt.date(2020, 9, 30)
     assert threats["TID-A"].active_targets == 2
-    assert [t.domain for t in store.targets("TID-B")] == ["gate.bad.example"]
+    assert [t.domain for t in store.watchlist.targets("TID-B")] == ["gate.bad.example"]
 
 
 def test_reimport_changes_nothing(store: Store) -> None:
-    store.apply_watchlist(ENTRIES, "list.csv", NOW)
-    before = store.targets()
-    report = store.apply_watchlist(ENTRIES, "list.csv", LATER)
+    store.watchlist.apply(ENTRIES, "list.csv", NOW)
+    before = store.watchlist.targets()
+    report = store.watchlist.apply(ENTRIES, "list.csv", LATER)
     assert not report.changed and report.unchanged == 3
-    assert store.targets() == before
+    assert store.watchlist.targets() == before
 
 
 def test_dropped_destination_is_retired_not_deleted_and_comes_back(store: Store) -> None:
-    store.apply_watchlist(ENTRIES, "list.csv", NOW)
-    report = store.apply_watchlist(ENTRIES[1:], "list.csv", LATER)
+    store.watchlist.apply(ENTRIES, "list.csv", NOW)
+    report = store.watchlist.apply(ENTRIES[1:], "list.csv", LATER)
     assert report.retired == ["TID-A ||198.51.100.7|80"]
-    assert len(store.targets(active_only=True)) == 2
-    retired = [t for t in store.targets() if not t.active]
+    assert len(store.watchlist.targets(active_only=True)) == 2
+    retired = [t for t in store.watchlist.targets() if not t.active]
     assert [t.ip for t in retired] == ["198.51.100.7"]
     with store.connect() as conn:
         row = conn.execute(sa.text("SELECT retired_at FROM targets WHERE ip = '198.51.100.7'")).one()
     assert row.retired_at is not None
-    back = store.apply_watchlist(ENTRIES, "list.csv", LATER)
+    back = store.watchlist.apply(ENTRIES, "list.csv", LATER)
     assert back.reactivated == ["TID-A ||198.51.100.7|80"]
-    assert len(store.targets(active_only=True)) == 3
+    assert len(store.watchlist.targets(active_only=True)) == 3
 
 
 def test_other_source_does_not_retire(store: Store) -> None:
-    store.apply_watchlist(ENTRIES, "list.csv", NOW)
-    report = store.apply_watchlist(ENTRIES[:1], "other.csv", LATER)
+    store.watchlist.apply(ENTRIES, "list.csv", NOW)
+    report = store.watchlist.apply(ENTRIES[:1], "other.csv", LATER)
     assert report.retired == [] and report.unchanged == 1
-    assert len(store.targets(active_only=True)) == 3
+    assert len(store.watchlist.targets(active_only=True)) == 3
 
 
 def test_changed_fields_are_updated(store: Store) -> None:
-    store.apply_watchlist(ENTRIES, "list.csv", NOW)
+    store.watchlist.apply(ENTRIES, "list.csv", NOW)
     changed = [WatchlistEntry("TID-A", ip="198.51.100.7", port=80, summary="now with a note")]
-    report = store.apply_watchlist(changed + ENTRIES[1:], "list.csv", LATER)
+    report = store.watchlist.apply(changed + ENTRIES[1:], "list.csv", LATER)
     assert report.updated == ["TID-A ||198.51.100.7|80"]
-    assert store.targets("TID-A")[0].extra["summary"] == "now with a note"
+    assert store.watchlist.targets("TID-A")[0].extra["summary"] == "now with a note"
 
 
 def test_dry_run_stores_nothing(store: Store) -> None:
-    report = store.apply_watchlist(ENTRIES, "list.csv", NOW, dry_run=True)
+    report = store.watchlist.apply(ENTRIES, "list.csv", NOW, dry_run=True)
     assert len(report.added) == 3 and report.dry_run
-    assert store.targets() == [] and store.threats() == []
+    assert store.watchlist.targets() == [] and store.watchlist.threats() == []
 
 
 def test_failed_import_rolls_back(store: Store) -> None:
-    store.apply_watchlist(ENTRIES[:1], "list.csv", NOW)
+    store.watchlist.apply(ENTRIES[:1], "list.csv", NOW)
     new = [*ENTRIES, WatchlistEntry("TID-C", ip="198.51.100.9", port=80)]
     with pytest.raises(StoreError):  # a NOT NULL violation after the new threats were inserted
-        store.apply_watchlist(new, None, LATER)  # type: ignore[arg-type]
-    assert [t.ip for t in store.targets()] == ["198.51.100.7"]
-    assert [row.threat_id for row in store.threats()] == ["TID-A"]
+        store.watchlist.apply(new, None, LATER)  # type: ignore[arg-type]
+    assert [t.ip for t in store.watchlist.targets()] == ["198.51.100.7"]
+    assert [row.threat_id for row in store.watchlist.threats()] == ["TID-A"]
 
 
 def test_times_round_trip_as_utc(store: Store) -> None:
-    store.apply_watchlist(ENTRIES, "list.csv", NOW)
+    store.watchlist.apply(ENTRIES, "list.csv", NOW)
     with store.connect() as conn:
         value = conn.execute(sa.select(targets.c.first_imported_at)).scalars().first()
     assert value == NOW and value.tzinfo is dt.UTC

@@ -166,11 +166,11 @@ async def observer(home_path: str) -> None:
 
 def state(store: Any, settings: Any, now: dt.datetime, receiver: Receiver) -> dict[str, Any]:
     verdicts = refresh(store, settings, now).verdicts
-    names = store.observer_names()
+    names = store.reports.observer_names()
     advice = advise(verdicts, VerdictRules.from_settings(settings), now)
     producer = producer_of(settings)
     times: dict[str, dict[str, list[str]]] = {}
-    for row in store.observations():
+    for row in store.observations.rows():
         by_observer = times.setdefault(str(row["probed_value"]), {})
         by_observer.setdefault(names[row["observer_pk"]], []).append(row["observed_at"].isoformat())
     return {

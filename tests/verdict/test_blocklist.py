@@ -134,8 +134,8 @@ def test_stix_indicators_are_valid_and_expire_with_the_evidence(world: World) ->
 def test_retired_destinations_are_not_advised(world: World) -> None:
     world.target("gone", threat="TID-C", ip="203.0.113.9", port=80)
     world.add(world.row("gone", "tokyo", slot(20), status=200))
-    world.store.apply_watchlist([WatchlistEntry("TID-C", ip="203.0.113.10", port=80)], "world-gone", slot(0))
-    world.store.fold_summaries(NOW)
+    world.store.watchlist.apply([WatchlistEntry("TID-C", ip="203.0.113.10", port=80)], "world-gone", slot(0))
+    world.store.verdicts.fold_summaries(NOW)
     verdicts = evaluate(world.store, RULES, NOW)
     assert [v.target.active for v in verdicts] == [False, True]
     advice = advise(verdicts, RULES, NOW)

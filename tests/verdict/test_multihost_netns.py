@@ -121,8 +121,8 @@ def prepare_homes(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "watchlist.csv").write_text(csv, encoding="utf-8")
     homes = {"hub": hub_home}
     for index, name in enumerate(OBSERVERS):
-        hub_store.add_organization(f"Org {name}")
-        token, _ = hub_store.create_token(f"Org {name}", name, "observer")
+        hub_store.access.add_organization(f"Org {name}")
+        token, _ = hub_store.access.create_token(f"Org {name}", name, "observer")
         home = tmp_path / name
         home.mkdir()
         (home / "c2watch.toml").write_text(observer_toml(name, index, token), encoding="utf-8")

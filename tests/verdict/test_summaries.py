@@ -83,9 +83,9 @@ def test_folding_in_any_order_equals_from_scratch(world: World, seed: int) -> No
         batch, rows = rows[:size], rows[size:]
         world.add(*batch)
         inserted += batch
-        assert world.store.fold_summaries(now) == len(batch)
-        assert {(s.target_pk, s.observer_pk): s for s in world.store.answer_summaries()} == expected(inserted)
-    assert world.store.fold_summaries(now) == 0
+        assert world.store.verdicts.fold_summaries(now) == len(batch)
+        assert {(s.target_pk, s.observer_pk): s for s in world.store.verdicts.answer_summaries()} == expected(inserted)
+    assert world.store.verdicts.fold_summaries(now) == 0
 
 
 def test_concurrent_folds_count_each_row_once(tmp_path: Any, store: Store) -> None:
@@ -99,7 +99,7 @@ def test_concurrent_folds_count_each_row_once(tmp_path: Any, store: Store) -> No
 
     def fold() -> None:
         barrier.wait()
-        folded.append(store.fold_summaries(now))
+        folded.append(store.verdicts.fold_summaries(now))
 
     threads = [threading.Thread(target=fold) for _ in range(4)]
     for thread in threads:
@@ -107,4 +107,4 @@ def test_concurrent_folds_count_each_row_once(tmp_path: Any, store: Store) -> No
     for thread in threads:
         thread.join(60)
     assert sorted(folded)[-1] == 300 and sum(folded) == 300
-    assert store.answer_summaries() == list(expected(rows).values())
+    assert store.verdicts.answer_summaries() == list(expected(rows).values())

@@ -121,7 +121,7 @@ async def test_every_event_once_in_order_and_signed(world: World) -> None:
         refresh(world.store, settings, clock())  # recomputing stores nothing new and sends nothing again
         assert (await deliver(world.store, settings.alerts, clock)).delivered == 0
         assert len(receiver.received) == 3
-        cursor = world.store.webhook_cursor(receiver.url)
+        cursor = world.store.events.webhook_cursor(receiver.url)
         assert cursor is not None and cursor.delivered == 3 and cursor.failures == 0
 
 
@@ -161,7 +161,7 @@ async def test_failures_back_off_and_the_state_survives_a_restart(world: World, 
         assert waits == [10, 20, 25]
         reopened = open_store(tmp_path / "c2watch.db")  # the agent restarted: the cursor is in the store
         try:
-            cursor = reopened.webhook_cursor(receiver.url)
+            cursor = reopened.events.webhook_cursor(receiver.url)
             assert cursor is not None and (cursor.failures, cursor.last_error) == (3, "HTTP 500")
             assert (await deliver(reopened, settings.alerts, clock)).delivered == 1
         finally:

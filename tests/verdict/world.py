@@ -45,7 +45,7 @@ class World:
 
     def observer(self, name: str) -> int:
         if name not in self.observers:
-            self.observers[name] = self.store.ensure_observer(
+            self.observers[name] = self.store.observations.ensure_observer(
                 name, f"Org {name}", f"identity--org-{name}", f"identity--sys-{name}", T0
             )
         return self.observers[name]
@@ -55,8 +55,8 @@ class World:
         index = len(self.targets) + 1
         values = where or {"ip": f"192.0.2.{index}", "url": f"http://192.0.2.{index}/gate.php", "port": 80}
         entry = WatchlistEntry(threat, **values)
-        self.store.apply_watchlist([entry], f"world-{name}", T0)
-        found = [t for t in self.store.targets(threat) if t.key == entry.key]
+        self.store.watchlist.apply([entry], f"world-{name}", T0)
+        found = [t for t in self.store.watchlist.targets(threat) if t.key == entry.key]
         self.targets[name] = found[0].id
         self.threats[name] = threat
         return self.targets[name]
@@ -93,13 +93,13 @@ class World:
         }
 
     def add(self, *rows: dict[str, Any]) -> None:
-        self.store.insert_observations(list(rows))
+        self.store.observations.insert(list(rows))
 
     def series(self, target: str, observer: str, slots: range, minutes: int = 0, **values: Any) -> list[dict[str, Any]]:
         return [self.row(target, observer, slot(n, minutes), **values) for n in slots]
 
     def verdicts(self, now: dt.datetime, rules: VerdictRules = RULES) -> dict[str, Verdict]:
-        self.store.fold_summaries(now)
+        self.store.verdicts.fold_summaries(now)
         by_pk = {v.target.id: v for v in evaluate(self.store, rules, now)}
         return {name: by_pk[pk] for name, pk in self.targets.items()}
 

@@ -142,11 +142,11 @@ def test_pull_through_discovery_pages_through_the_collection(store: Store, taxii
     assert (outcome.title, outcome.objects, outcome.pages) == ("watchlist", 22, 5)
     assert (len(outcome.report.added), len(outcome.ignored), outcome.skipped) == (8, 4, [])
     assert outcome.report.source == outcome.url
-    threats = {row.threat_id for row in store.threats()}
+    threats = {row.threat_id for row in store.watchlist.threats()}
     assert threats == {"JPCERT-2024-0001", "stix:Operation Dusk", "CISA-AA24-001", "stix:QakBot", "stix:unattributed"}
     pages = [path for path in taxii.state.paths if "/objects/" in path]
     assert pages[0].endswith("limit=1000") and pages[1].endswith("limit=5&next=5")
-    assert all(row.extra["source"] == outcome.url for row in store.targets())
+    assert all(row.extra["source"] == outcome.url for row in store.watchlist.targets())
 
 
 def test_pull_from_an_api_root_then_again_then_retire(store: Store, taxii: Taxii) -> None:
@@ -164,7 +164,7 @@ def test_bad_objects_refuse_the_pull_unless_skip_invalid(store: Store, taxii: Ta
     with pytest.raises(WatchlistError) as excinfo:
         pull_watchlist(store, taxii.discovery, WATCHLIST, TOKEN, NOW)
     assert f"page 2: $.objects[1] ({bad['id']}): pattern:" in str(excinfo.value)
-    assert store.targets() == []
+    assert store.watchlist.targets() == []
     kept = pull_watchlist(store, taxii.discovery, WATCHLIST, TOKEN, NOW, skip_invalid=True)
     assert (len(kept.report.added), len(kept.skipped)) == (7, 1)
 
@@ -183,7 +183,7 @@ def test_server_problems(store: Store, taxii: Taxii, fault: str, token: str, col
     with pytest.raises(WatchlistError) as excinfo:
         pull_watchlist(store, taxii.discovery, collection, token, NOW)
     assert message in str(excinfo.value)
-    assert store.targets() == []
+    assert store.watchlist.targets() == []
 
 
 def test_nothing_listening() -> None:

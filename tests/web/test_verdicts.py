@@ -189,7 +189,7 @@ def test_a_destination_added_after_the_refresh_is_counted_as_not_computed(tmp_pa
             x = fetch(app.url + "api/overview").json()["threats"][0]
             assert (x["destinations"], x["not_computed"]) == (4, 1)
             page = fetch(app.url + "threats/X?month=2021-02").text
-        added = max(t.id for t in store.targets("X"))
+        added = max(t.id for t in store.watchlist.targets("X"))
         statuses = {int(r.attrs["data-target"]): r.attrs["data-status"] for r in table_rows(page, "destinations")}
         assert statuses[added] == "" and statuses[ids["X"][0]] == "alive"
 

@@ -6,7 +6,6 @@ waits that long after a kick, so that the kicks meanwhile make one refresh (a hu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from c2watch.alerts.webhooks import DeliveryReport, deliver
 from c2watch.analysis.events import refresh
 from c2watch.config import Settings
+from c2watch.kickloop import KickLoop
 from c2watch.store import Store
 
 __all__ = ["AlertLoop", "store_alert_loop"]
@@ -31,11 +31,11 @@ class AlertLoop:
     clock: Callable[[], dt.datetime]
     on_report: Callable[[object], None] | None = None
     gather: float = 0.0  # seconds from a kick to its refresh
-    _kicked: asyncio.Event = field(default_factory=asyncio.Event)
+    _loop: KickLoop = field(default_factory=KickLoop)
     refreshes: int = 0
 
     def kick(self) -> None:
-        self._kicked.set()
+        self._loop.kick()
 
     async def once(self, refresh: bool = True) -> DeliveryReport | None:
         """Refresh (when asked) and deliver; None when the refresh failed."""
@@ -62,29 +62,15 @@ class AlertLoop:
             self.on_report(value)
 
     async def run(self, stop: asyncio.Event) -> None:
-        retry_in: float | None = None
-        while not stop.is_set():
-            waiters = {asyncio.ensure_future(self._kicked.wait()), asyncio.ensure_future(stop.wait())}
-            _, pending = await asyncio.wait(waiters, timeout=retry_in, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            if stop.is_set():
-                return
-            if self._kicked.is_set() and not await self._gathered(stop):
-                return
-            kicked = self._kicked.is_set()
-            self._kicked.clear()
-            report = await self.once(refresh=kicked)
-            retry_in = None
-            if report is not None and report.next_attempt_at is not None:
-                retry_in = max(0.0, (report.next_attempt_at - self.clock()).total_seconds())
+        self._loop.settle = self.gather
+        await self._loop.run(stop, self._step)
 
-    async def _gathered(self, stop: asyncio.Event) -> bool:
-        """Wait ``gather`` seconds (the kicks meanwhile join this refresh); False when stopped meanwhile."""
-        if self.gather > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.gather)
-        return not stop.is_set()
+    async def _step(self, kicked: bool) -> float | None:
+        """Refresh when kicked, deliver; wake again at the next webhook retry, if any."""
+        report = await self.once(refresh=kicked)
+        if report is None or report.next_attempt_at is None:
+            return None
+        return max(0.0, (report.next_attempt_at - self.clock()).total_seconds())
 
 
 def store_alert_loop(

@@ -94,26 +94,26 @@ async def _deliver_one(
     clock: Callable[[], dt.datetime],
     report: DeliveryReport,
 ) -> None:
-    store.ensure_webhook_cursors([url], clock())
-    cursor = store.webhook_cursor(url)
+    store.events.ensure_webhook_cursors([url], clock())
+    cursor = store.events.webhook_cursor(url)
     assert cursor is not None
     if cursor.next_attempt_at is not None and cursor.next_attempt_at > clock():
         report.retry_at(cursor.next_attempt_at)
         return
     failures, last = cursor.failures, cursor.last_event_id
-    while batch := store.events_after(last, _BATCH):
+    while batch := store.events.after(last, _BATCH):
         for stored in batch:
             event = Event.from_stored(stored)
             error = await _post(session, url, event, settings)
             now = clock()
             if error is not None:
                 retry = now + backoff(failures + 1, settings)
-                store.webhook_failed(url, error, retry, now)
+                store.events.webhook_failed(url, error, retry, now)
                 report.failures[url] = error
                 report.retry_at(retry)
                 log.warning("webhook %s: event %s not delivered (%s); retrying at %s", url, event.uid, error, retry)
                 return
-            store.webhook_delivered(url, event.id, now)
+            store.events.webhook_delivered(url, event.id, now)
             failures, last = 0, event.id
             report.delivered += 1
 

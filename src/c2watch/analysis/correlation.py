@@ -56,7 +56,7 @@ def correlations(store: Store, zone: str, threat: str | None = None, month: Mont
     """HTTP x ping per destination and month, for every threat (or one) and every observed month (or one)."""
     rows = threat_rows(store, threat)
     months = [month] if month else observed_months(store, [Scope(threat=row.threat_id) for row in rows], zone)
-    targets = {t.id: t for t in store.targets(threat)}
+    targets = {t.id: t for t in store.watchlist.targets(threat)}
     return [
         Correlation(
             targets[p.target_pk].threat_id,
@@ -68,6 +68,6 @@ def correlations(store: Store, zone: str, threat: str | None = None, month: Mont
             int(p.ping_only),
             int(p.neither),
         )
-        for p in store.pairings(Scope(threat=threat), buckets_of(months, zone))
+        for p in store.reports.pairings(Scope(threat=threat), buckets_of(months, zone))
         if p.target_pk in targets
     ]

@@ -59,7 +59,7 @@ class DestinationHistory:
 
 
 def find_target(store: Store, target_pk: int) -> Target:
-    for target in store.targets():
+    for target in store.watchlist.targets():
         if target.id == target_pk:
             return target
     raise UnknownDestinationError(f"unknown destination #{target_pk}")
@@ -75,10 +75,12 @@ def destination_history(
     history = DestinationHistory(target, clock)
     labels = {target.id: destination_label(target)}
     if with_traces:
-        points = chart_points(store.points(scope), store.rollup_runs(scope))  # rolled-up days as their runs
-        history.traces = traces(points, labels, store.observer_names(), clock)
+        points = chart_points(
+            store.reports.points(scope), store.reports.rollup_runs(scope)
+        )  # rolled-up days as their runs
+        history.traces = traces(points, labels, store.reports.observer_names(), clock)
     buckets = buckets_of(available_months(store, scope, zone), zone)
-    counts = store.monthly_counts(scope, buckets, by_target=True)
+    counts = store.reports.monthly_counts(scope, buckets, by_target=True)
     history.months = {c.bucket: Cell(c.observations, c.answered) for c in counts}
     history.histories = status_histories(store, scope, min_run)
     history.reactivations = reactivations(store, scope)

@@ -153,8 +153,8 @@ def _revivals(
     threat: str | None,
 ) -> list[EventCandidate]:
     since = now - rules.lookback
-    found = store.revival_candidates(since, now, rules.answer_probes, rules.min_silent_cycles, threat)
-    before = store.last_answers_before(
+    found = store.verdicts.revival_candidates(since, now, rules.answer_probes, rules.min_silent_cycles, threat)
+    before = store.verdicts.last_answers_before(
         [r.target_pk for r in found if r.previous_at is None], since, rules.answer_probes
     )
     candidates = []
@@ -251,10 +251,10 @@ def detect(
 ) -> list[EventCandidate]:
     """Every event the recent window and the current verdicts show (stored or not)."""
     by_target = {verdict.target.id: verdict for verdict in verdicts}
-    names = store.observer_names()
+    names = store.reports.observer_names()
     found = [
         _change(change, by_target[change.target_pk], names, rules)
-        for change in store.verdict_changes(now - rules.lookback, now, rules.ttl_tolerance, threat)
+        for change in store.verdicts.changes(now - rules.lookback, now, rules.ttl_tolerance, threat)
         if change.target_pk in by_target
     ]
     found += _revivals(store, rules, by_target, names, now, threat)
@@ -291,13 +291,13 @@ def refresh(store: Store, settings: Settings, now: dt.datetime, threat: str | No
     """Bring the verdicts and events up to date with every record in the store (idempotent): fold the new
     observations into the summaries, judge every destination, store the verdicts and record the new events."""
     rules = VerdictRules.from_settings(settings)
-    folded = store.fold_summaries(now)
+    folded = store.verdicts.fold_summaries(now)
     verdicts = evaluate(store, rules, now, threat)
-    since = store.save_verdicts(verdicts, now)
+    since = store.verdicts.save(verdicts, now)
     verdicts = [_with_since(verdict, since.get(verdict.target.id)) for verdict in verdicts]
-    store.ensure_webhook_cursors(settings.alerts.webhooks, now)
-    new_ids = set(store.record_events(detect(store, rules, verdicts, now, threat), now))
-    new_events = [Event.from_stored(e) for e in store.list_events(ids=sorted(new_ids))] if new_ids else []
+    store.events.ensure_webhook_cursors(settings.alerts.webhooks, now)
+    new_ids = set(store.events.record(detect(store, rules, verdicts, now, threat), now))
+    new_events = [Event.from_stored(e) for e in store.events.matching(ids=sorted(new_ids))] if new_ids else []
     return RefreshReport(now, folded, verdicts, new_events)
 
 
@@ -313,4 +313,4 @@ def list_events(
     limit: int | None = None,
 ) -> list[Event]:
     """Stored events, oldest first (for ``c2watch events`` and the dashboard)."""
-    return [Event.from_stored(e) for e in store.list_events(since=since, threat=threat, kinds=kinds, limit=limit)]
+    return [Event.from_stored(e) for e in store.events.matching(since=since, threat=threat, kinds=kinds, limit=limit)]

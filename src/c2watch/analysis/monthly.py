@@ -76,7 +76,7 @@ class MonthlyReport:
 
 def threat_rows(store: Store, threat: str | None) -> list[ThreatRow]:
     """Every threat, or the one asked for (:class:`UnknownThreatError` when the store does not hold it)."""
-    rows = store.threats()
+    rows = store.watchlist.threats()
     if threat is None:
         return rows
     chosen = [row for row in rows if row.threat_id == threat]
@@ -91,7 +91,7 @@ def buckets_of(months: list[Month], zone: str) -> list[Bucket]:
 
 def observed_months(store: Store, scopes: list[Scope], zone: str) -> list[Month]:
     """Every month from the first to the last observation of any of ``scopes`` (index lookups only)."""
-    spans = [found for scope in scopes if (found := store.span(scope)) is not None]
+    spans = [found for scope in scopes if (found := store.reports.span(scope)) is not None]
     if not spans:
         return []
     first = Month.of(min(s[0] for s in spans), zone)
@@ -102,7 +102,7 @@ def monthly_report(store: Store, zone: str, threat: str | None = None) -> Monthl
     """Table 1 for every threat (or one): one aggregate query over the observed months."""
     rows = threat_rows(store, threat)
     months = observed_months(store, [Scope(threat=row.threat_id) for row in rows], zone)
-    counts = store.monthly_counts(Scope(threat=threat), buckets_of(months, zone))
+    counts = store.reports.monthly_counts(Scope(threat=threat), buckets_of(months, zone))
     by_threat = {row.threat_id: ThreatMonths(row.threat_id, row.reported_on) for row in rows}
     for count in counts:
         if count.threat_id in by_threat:

@@ -104,7 +104,7 @@ class MonthView:
 
 def available_months(store: Store, scope: Scope, zone: str) -> list[Month]:
     """Every month from the first observation of ``scope`` to the last (two index lookups)."""
-    found = store.span(scope)
+    found = store.reports.span(scope)
     return [] if found is None else list(month_range(Month.of(found[0], zone), Month.of(found[1], zone)))
 
 
@@ -185,13 +185,13 @@ def month_view(store: Store, zone: str, threat: str, month: Month | None = None,
         return view
     start, end = view.month.bounds(zone)
     scope = Scope(threat=threat, start=start, end=end)
-    targets = store.targets(threat)
+    targets = store.watchlist.targets(threat)
     labels = {t.id: destination_label(t) for t in targets}
-    points = store.points(scope)  # one indexed query; the pie and the table are folded from the same points
-    rolled = store.rollup_runs(scope)  # and from the status runs of rolled-up days, if any
+    points = store.reports.points(scope)  # one indexed query; the pie and the table are folded from the same points
+    rolled = store.reports.rollup_runs(scope)  # and from the status runs of rolled-up days, if any
     runs = all_runs(points, rolled)
     if with_traces:
-        view.traces = traces(chart_points(points, rolled), labels, store.observer_names(), clock)
+        view.traces = traces(chart_points(points, rolled), labels, store.reports.observer_names(), clock)
     view.pie = pie_of(state_counts(runs))
     view.destinations = _destinations(targets, runs)
     return view

@@ -82,7 +82,7 @@ class Overview:
 
 
 def _add_verdicts(store: Store, summaries: dict[str, ThreatSummary]) -> None:
-    for row in store.verdict_counts():
+    for row in store.verdicts.counts():
         summary = summaries.get(row.threat_id)
         if summary is None:
             continue
@@ -94,14 +94,14 @@ def _add_verdicts(store: Store, summaries: dict[str, ThreatSummary]) -> None:
 def overview(store: Store) -> Overview:
     """Every threat ID with its response rate (one indexed range query over the recent window) and its stored
     verdict counts (one grouped query)."""
-    summaries = {row.threat_id: ThreatSummary(row.threat_id, row.reported_on, 0) for row in store.threats()}
-    spans = {threat: store.span(Scope(threat=threat)) for threat in summaries}
+    summaries = {row.threat_id: ThreatSummary(row.threat_id, row.reported_on, 0) for row in store.watchlist.threats()}
+    spans = {threat: store.reports.span(Scope(threat=threat)) for threat in summaries}
     lasts = [found[1] for found in spans.values() if found is not None]
     as_of = max(lasts) if lasts else None
     windows = {}
     if as_of is not None:
-        windows = {w.target_pk: w for w in store.target_windows(list(summaries), as_of - RECENT_WINDOW, as_of)}
-    for target in store.targets():
+        windows = {w.target_pk: w for w in store.reports.target_windows(list(summaries), as_of - RECENT_WINDOW, as_of)}
+    for target in store.watchlist.targets():
         summary = summaries[target.threat_id]
         summary.destinations += 1
         window = windows.get(target.id)

@@ -53,8 +53,8 @@ def reactivations(
     min_silent: int = DEFAULT_MIN_SILENT,
 ) -> list[Reactivation]:
     """Every reactivation inside ``scope``, per destination in time order."""
-    targets = {t.id: t for t in store.targets(scope.threat)}
-    found = store.revivals(scope, int(min_gap.total_seconds()), min_silent)
+    targets = {t.id: t for t in store.watchlist.targets(scope.threat)}
+    found = store.reports.revivals(scope, int(min_gap.total_seconds()), min_silent)
     return [
         Reactivation(
             targets[r.target_pk].threat_id,

@@ -92,10 +92,12 @@ def phases(runs: Iterable[Run], min_run: int = 1) -> list[Phase]:
 
 def status_histories(store: Store, scope: Scope, min_run: int = 1) -> list[StatusHistory]:
     """One history per destination and observer of ``scope``, in the database's run order."""
-    targets = {t.id: t for t in store.targets(scope.threat)}
-    observers = store.observer_names()
+    targets = {t.id: t for t in store.watchlist.targets(scope.threat)}
+    observers = store.reports.observer_names()
     histories = []
-    for (target_pk, observer_pk), runs in groupby(store.status_runs(scope), key=lambda r: (r.target_pk, r.observer_pk)):
+    for (target_pk, observer_pk), runs in groupby(
+        store.reports.status_runs(scope), key=lambda r: (r.target_pk, r.observer_pk)
+    ):
         target = targets.get(target_pk)
         if target is None:
             continue

@@ -324,25 +324,25 @@ def _alive(base: Verdict, views: Sequence[ObserverEvidence], rules: VerdictRules
 
 def evaluate(store: Store, rules: VerdictRules, now: dt.datetime, threat: str | None = None) -> list[Verdict]:
     """The verdict on every destination (of ``threat``) at ``now``; the summaries must be folded already."""
-    found = store.targets(threat)
-    rows = store.answer_summaries([t.id for t in found] if threat is not None else None)
+    found = store.watchlist.targets(threat)
+    rows = store.verdicts.answer_summaries([t.id for t in found] if threat is not None else None)
     by_target: dict[int, list[Summary]] = defaultdict(list)
     for row in rows:
         by_target[row.target_pk].append(row)
     streaks: dict[int, dict[int, Streak]] = defaultdict(dict)
-    for streak in store.blocking_streaks(
+    for streak in store.verdicts.blocking_streaks(
         now - rules.blocking_horizon, now, rules.answer_probes, rules.origin_epoch, rules.window_seconds, threat
     ):
         streaks[streak.target_pk][streak.observer_pk] = streak
-    names = store.observer_names()
+    names = store.reports.observer_names()
     return [judge(t, by_target.get(t.id, []), streaks.get(t.id, {}), names, rules, now) for t in found]
 
 
 def stored_verdicts(store: Store, threat: str | None = None) -> list[Verdict]:
     """The verdicts as computed last (after the latest cycle or sync): fast, for the dashboard."""
-    targets = {t.id: t for t in store.targets(threat)}
+    targets = {t.id: t for t in store.watchlist.targets(threat)}
     verdicts = []
-    for row in store.stored_verdicts(threat):
+    for row in store.verdicts.stored(threat):
         target = targets.get(row.target_pk)
         if target is None:
             continue

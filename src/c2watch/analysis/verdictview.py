@@ -121,7 +121,7 @@ class Timeline:
 
 def timeline(store: Store, window: EventWindow) -> Timeline:
     """The stored events of ``window``."""
-    found, total = store.find_events(window)
+    found, total = store.events.in_window(window)
     return Timeline([Event.from_stored(e) for e in found], total)
 
 
@@ -136,6 +136,6 @@ def filter_month(view: MonthView, keep: Callable[[int], bool], pie: dict[str, in
 def month_pie(store: Store, scope: Scope, keep: Callable[[int], bool]) -> dict[str, int]:
     """The pie of ``scope``'s observations of the destinations ``keep`` says yes to, rolled-up days included (the
     same counts as :func:`c2watch.analysis.monthview.month_view` makes of every destination)."""
-    counts = Counter(point[3] for point in store.points(scope) if keep(point[0]))
-    counts.update(state_counts([run for run in store.rollup_runs(scope) if keep(run.target_pk)]))
+    counts = Counter(point[3] for point in store.reports.points(scope) if keep(point[0]))
+    counts.update(state_counts([run for run in store.reports.rollup_runs(scope) if keep(run.target_pk)]))
     return pie_of(counts)

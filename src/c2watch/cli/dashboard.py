@@ -5,9 +5,7 @@ from __future__ import annotations
 import click
 
 from c2watch.cli.context import App, pass_app
-from c2watch.store import open_store
-from c2watch.web import create_app
-from c2watch.web.server import bind, serve, url_of
+from c2watch.wiring.dashboard import Dashboard, dashboard_store
 
 
 @click.command()
@@ -21,7 +19,6 @@ def dashboard(app: App, host: str, port: int, db: str | None) -> None:
     With --db the store is only read (never migrated): point it at a streaming replica of the hub's database.
     Example: c2watch dashboard --port 8000   (then open http://127.0.0.1:8000/)
     """
-    store = open_store(db, upgrade=False) if db else app.store
-    sock = bind(host, port)
-    click.echo(f"dashboard on {url_of(sock)} (Ctrl-C stops it)")
-    serve(create_app(store, app.settings), sock)
+    served = Dashboard.open(dashboard_store(app.store, db), app.settings, host, port)
+    click.echo(f"dashboard on {served.url} (Ctrl-C stops it)")
+    served.serve()

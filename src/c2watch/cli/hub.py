@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import click
 from rich.table import Table
 
 from c2watch.cli.context import App, pass_app
-from c2watch.store import open_store
-from c2watch.store.access import ROLES
+from c2watch.store import ROLES, open_store
+from c2watch.wiring.hub import serving_app
 
 
 @click.group()
@@ -32,26 +31,10 @@ def serve(app: App, db: str | None, host: str, port: int, tls_cert: Path | None,
     """
     import uvicorn
 
-    from c2watch.taxii.app import create_hub_app
-
     store = open_store(db) if db else app.store
-    web = create_hub_app(
-        store,
-        app.settings,
-        max_content_length=app.settings.hub.max_content_length,
-        session_secret=_session_secret(app.home.path / "hub-session.key"),
-    )
+    web = serving_app(store, app.settings, app.home.path)
     click.echo(f"hub on {'https' if tls_cert else 'http'}://{host}:{port}/taxii2/ (store {store.url})")
     uvicorn.run(web, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="info")
-
-
-def _session_secret(path: Path) -> bytes:
-    """The dashboard sessions' signing key, kept in the data directory so sessions survive a restart."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
-    return path.read_bytes()
 
 
 @hub.group()
@@ -65,7 +48,7 @@ def org() -> None:
 @pass_app
 def org_add(app: App, name: str, as_json: bool) -> None:
     """Add an organisation; its observers must use the same name as [observer] organization."""
-    created = app.store.add_organization(name)
+    created = app.store.access.add_organization(name)
     if as_json:
         app.print_json({"name": created.name, "identity": created.identity})
     else:
@@ -85,7 +68,7 @@ def token() -> None:
 @pass_app
 def token_create(app: App, org_name: str, name: str, role: str, as_json: bool) -> None:
     """Create a token and print it once."""
-    secret, info = app.store.create_token(org_name, name, role)
+    secret, info = app.store.access.create_token(org_name, name, role)
     if as_json:
         app.print_json({"token": secret, "id": info.public_id, "org": info.organization, "role": info.role})
     else:
@@ -99,7 +82,7 @@ def token_create(app: App, org_name: str, name: str, role: str, as_json: bool) -
 @pass_app
 def token_list(app: App, org_name: str | None, as_json: bool) -> None:
     """List tokens (never their secrets)."""
-    rows = app.store.list_tokens(org_name)
+    rows = app.store.access.list_tokens(org_name)
     if as_json:
         app.print_json(
             [
@@ -133,5 +116,5 @@ def token_list(app: App, org_name: str | None, as_json: bool) -> None:
 @pass_app
 def token_revoke(app: App, token_id: str) -> None:
     """Revoke a token by its id; it stops working at once."""
-    info = app.store.revoke_token(token_id)
+    info = app.store.access.revoke_token(token_id)
     click.echo(f"token {info.public_id} of {info.organization} revoked")

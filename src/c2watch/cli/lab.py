@@ -17,9 +17,7 @@ from c2watch.lab.simulate import simulate_history, slots_between
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.observer.schedule import Schedule
 from c2watch.watchlist.importer import import_watchlist
-from c2watch.web import create_app
-from c2watch.web.server import bind, url_of
-from c2watch.web.server import serve as serve_app
+from c2watch.wiring.dashboard import Dashboard
 
 DEMO_NETWORK = "127.77.0.0/16"
 
@@ -101,9 +99,9 @@ def demo(app: App, days: int, serve_dashboard: bool, port: int) -> None:
     scenario = example_scenario(start)
     asyncio.run(_demo(app, settings, scenario, start, now))
     if serve_dashboard:
-        sock = bind("127.0.0.1", port)
-        click.echo(f"dashboard on {url_of(sock)} (Ctrl-C stops it)")
-        serve_app(create_app(app.store, settings), sock)
+        served = Dashboard.open(app.store, settings, "127.0.0.1", port)
+        click.echo(f"dashboard on {served.url} (Ctrl-C stops it)")
+        served.serve()
 
 
 async def _demo(app: App, settings: Settings, scenario: Scenario, start: dt.datetime, now: dt.datetime) -> None:

@@ -28,7 +28,7 @@ _NO_REFRESH = click.option(
 
 
 def _check_threat(app: App, threat: str | None) -> None:
-    if threat is not None and threat not in {row.threat_id for row in app.store.threats()}:
+    if threat is not None and threat not in {row.threat_id for row in app.store.watchlist.threats()}:
         raise UnknownThreatError(f"unknown threat ID {threat!r}")
 
 

@@ -90,7 +90,7 @@ def import_observations(app: App, file: Path, org_name: str, as_json: bool) -> N
     Example: c2watch import observations org-b.json --org "Org B CSIRT"
     """
     result = check_bundle(read_bundle(file), identity_ids(org_name, "")[0])
-    indexed = app.store.index_shared(result.accepted)
+    indexed = app.store.observations.index_shared(result.accepted)
     if as_json:
         app.print_json({"accepted": len(result.accepted), "indexed": indexed, "failures": result.failures})
         return

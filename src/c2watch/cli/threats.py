@@ -18,7 +18,7 @@ def threats() -> None:
 @pass_app
 def list_threats(app: App, as_json: bool) -> None:
     """List threat IDs with their report date and destination counts."""
-    rows = app.store.threats()
+    rows = app.store.watchlist.threats()
     if as_json:
         app.print_json([row.__dict__ for row in rows])
         return

@@ -174,7 +174,7 @@ def _pull_json(outcome: PullOutcome) -> dict[str, object]:
 @pass_app
 def list_(app: App, threat: str | None, show_all: bool, as_json: bool) -> None:
     """List destinations (active ones unless --all)."""
-    rows = app.store.targets(threat, active_only=not show_all)
+    rows = app.store.watchlist.targets(threat, active_only=not show_all)
     if as_json:
         app.print_json([row.__dict__ for row in rows])
         return

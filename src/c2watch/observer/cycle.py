@@ -220,8 +220,8 @@ async def _work(
 
 
 def _targets(store: Store, threat: str | None, rng: random.Random, shard: Shard | None = None) -> list[Target]:
-    targets = store.targets(threat, active_only=True)
-    if threat is not None and not targets and threat not in {t.threat_id for t in store.threats()}:
+    targets = store.watchlist.targets(threat, active_only=True)
+    if threat is not None and not targets and threat not in {t.threat_id for t in store.watchlist.threats()}:
         raise UnknownThreatError(f"unknown threat ID {threat!r}")
     if shard is not None:
         targets = [target for target in targets if shard.owns(target)]
@@ -241,7 +241,7 @@ async def run_cycle(
     started_at, start = clock(), time.perf_counter()
     slot_at = opts.slot_at or started_at
     producer = producer_of(settings)
-    observer_pk = store.ensure_observer(
+    observer_pk = store.observations.ensure_observer(
         settings.observer.name,
         settings.observer.organization,
         producer.org_identity,
@@ -249,7 +249,7 @@ async def run_cycle(
         started_at,
     )
     targets = _targets(store, opts.threat, opts.rng, opts.shard)
-    cycle_pk = store.start_cycle(observer_pk, slot_at, started_at, opts.simulated)
+    cycle_pk = store.observations.start_cycle(observer_pk, slot_at, started_at, opts.simulated)
     if opts.on_start:
         opts.on_start(len(targets))
     outcomes: Counter[str] = Counter()
@@ -285,7 +285,7 @@ async def run_cycle(
         opts.simulated,
     )
     summary.interrupted = interrupted
-    store.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
+    store.observations.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
     log.info("cycle %s finished", cycle_pk, extra={"cycle": summary.as_dict()})
     if interrupted:
         raise asyncio.CancelledError

@@ -70,7 +70,7 @@ class ObservationWriter:
             if t.outbox  # only with a hub: serialising is a large share of a cycle's CPU
             else []
         )
-        t.store.insert_observations([o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox)
+        t.store.observations.insert([o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox)
         if t.bundle is not None:
             for obs, group in zip(batch, groups, strict=True):
                 t.bundle.add(obs.target.threat_id, group)

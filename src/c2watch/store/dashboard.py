@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from c2watch.store.events import StoredEvent, _event_query, _stored
+from c2watch.store.events import StoredEvent, event_query, stored_event
 from c2watch.store.tables import events, targets, threats, verdicts
 
 __all__ = ["EventWindow", "VerdictCount", "count_events", "find_events", "verdict_counts"]
@@ -68,10 +68,10 @@ class EventWindow:
 
 def find_events(conn: sa.Connection, window: EventWindow) -> list[StoredEvent]:
     """The events of ``window``, oldest first (the newest ``window.limit`` when it is set)."""
-    query = window.where(_event_query()).order_by(None).order_by(events.c.at.desc(), events.c.id.desc())
+    query = window.where(event_query()).order_by(None).order_by(events.c.at.desc(), events.c.id.desc())
     if window.limit is not None:
         query = query.limit(window.limit)
-    return [_stored(row) for row in reversed(conn.execute(query).all())]
+    return [stored_event(row) for row in reversed(conn.execute(query).all())]
 
 
 def count_events(conn: sa.Connection, window: EventWindow) -> int:

@@ -26,11 +26,13 @@ __all__ = [
     "StoredVerdict",
     "cursor",
     "ensure_cursors",
+    "event_query",
     "event_uid",
     "events_after",
     "list_events",
     "record_events",
     "save_verdicts",
+    "stored_event",
     "stored_verdicts",
     "webhook_delivered",
     "webhook_failed",
@@ -223,7 +225,7 @@ def _with_evidence(event: StoredEvent, evidence: dict[str, Any]) -> StoredEvent:
     return replace(event, evidence=evidence)
 
 
-def _event_query() -> sa.Select[Any]:
+def event_query() -> sa.Select[Any]:
     return (
         sa.select(
             events,
@@ -239,7 +241,7 @@ def _event_query() -> sa.Select[Any]:
     )
 
 
-def _stored(row: sa.Row[Any]) -> StoredEvent:
+def stored_event(row: sa.Row[Any]) -> StoredEvent:
     values = list(row)
     target = dict(zip(("ip", "domain", "url", "port", "key"), values[12:], strict=True))
     return replace(StoredEvent(*values[:11]), observer=values[11], target=target)
@@ -254,7 +256,7 @@ def list_events(
     ids: Sequence[int] = (),
 ) -> list[StoredEvent]:
     """Events (oldest first) that happened at or after ``since``, of one threat, of some kinds, with some ids."""
-    query = _event_query()
+    query = event_query()
     if ids:
         query = query.where(events.c.id.in_(list(ids)))
     if since is not None:
@@ -265,13 +267,13 @@ def list_events(
         query = query.where(events.c.kind.in_(list(kinds)))
     if limit is not None:
         query = query.order_by(None).order_by(events.c.id.desc()).limit(limit)
-        return sorted((_stored(row) for row in conn.execute(query)), key=lambda e: e.id)
-    return [_stored(row) for row in conn.execute(query)]
+        return sorted((stored_event(row) for row in conn.execute(query)), key=lambda e: e.id)
+    return [stored_event(row) for row in conn.execute(query)]
 
 
 def events_after(conn: sa.Connection, event_id: int, limit: int) -> list[StoredEvent]:
     """Events stored after ``event_id``, in the order they were stored."""
-    return [_stored(row) for row in conn.execute(_event_query().where(events.c.id > event_id).limit(limit))]
+    return [stored_event(row) for row in conn.execute(event_query().where(events.c.id > event_id).limit(limit))]
 
 
 # --- webhook cursors ---

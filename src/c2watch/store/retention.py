@@ -164,7 +164,7 @@ def create_ahead(store: Store, now: dt.datetime, months: int, dry_run: bool = Fa
 def _fold(store: Store, now: dt.datetime, dry_run: bool) -> int:
     """Fold what the verdicts have not yet (a dry run supposes it done); the id up to which rows may be removed."""
     if not dry_run:
-        store.fold_summaries(now)
+        store.verdicts.fold_summaries(now)
     with store.begin() as conn:
         top = int(conn.execute(sa.select(sa.func.max(observations.c.id))).scalar() or 0)
         mark = top if dry_run else watermark(conn, now)

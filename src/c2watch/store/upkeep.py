@@ -16,7 +16,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from c2watch.store.retention import RetentionPolicy, RetentionReport, create_ahead, run_retention
+from c2watch.kickloop import KickLoop
+from c2watch.store.retention import RetentionPolicy, RetentionReport
 
 if TYPE_CHECKING:
     from c2watch.config import Settings
@@ -45,7 +46,7 @@ class Upkeep:
 
     def partitions(self) -> list[str]:
         """Create the monthly partitions of the coming ``partitions_ahead`` months that are missing."""
-        created = create_ahead(self.store, self.clock(), self.settings.retention.partitions_ahead)
+        created = self.store.maintenance.partitions_ahead(self.settings.retention.partitions_ahead, self.clock())
         if created:
             log.info("partitions created: %s", ", ".join(created), extra={"partitions": created})
         return created
@@ -56,22 +57,21 @@ class Upkeep:
         if not self.settings.retention.daily:
             return None
         policy = RetentionPolicy.from_settings(self.settings)
-        report = run_retention(self.store, policy, self.clock(), self.data_dir)
+        report = self.store.maintenance.retention(policy, self.clock(), self.data_dir)
         log.info("retention: %s observations rolled up", report.observations_rolled_up, extra=report.as_dict())
         return report
 
     async def run(self, stop: asyncio.Event, first: dt.timedelta = FIRST_RUN, period: dt.timedelta = PERIOD) -> None:
         """Call :meth:`daily` after ``first``, then every ``period``, until ``stop`` is set."""
-        wait = first
-        while not stop.is_set():
+
+        async def step(_kicked: bool) -> float:
             try:
-                await asyncio.wait_for(stop.wait(), wait.total_seconds())
-            except TimeoutError:
-                try:
-                    await asyncio.to_thread(self.daily)
-                except Exception:  # the hub goes on serving; the next day tries again
-                    log.exception("store upkeep failed")
-            wait = period
+                await asyncio.to_thread(self.daily)
+            except Exception:  # the hub goes on serving; the next day tries again
+                log.exception("store upkeep failed")
+            return period.total_seconds()
+
+        await KickLoop().run(stop, step, first.total_seconds())
 
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:

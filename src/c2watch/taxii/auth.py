@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from c2watch.store import Store
-from c2watch.store.access import TokenInfo
+from c2watch.taxii.backend import HubBackend, TokenInfo
 from c2watch.taxii.errors import TaxiiError
 
 __all__ = ["authenticate", "require_write", "token_from_header"]
@@ -32,12 +31,12 @@ def token_from_header(header: str) -> str | None:
     return None
 
 
-def authenticate(store: Store) -> Callable[[Request], TokenInfo]:
+def authenticate(backend: HubBackend) -> Callable[[Request], TokenInfo]:
     """A FastAPI dependency returning the caller's token, or raising 401."""
 
     def dependency(request: Request) -> TokenInfo:
         token = token_from_header(request.headers.get("authorization", ""))
-        info = store.verify_token(token) if token else None
+        info = backend.verify_token(token) if token else None
         if info is None:
             raise TaxiiError(401, "Unauthorized", "a valid organisation token is required", _CHALLENGE)
         return info

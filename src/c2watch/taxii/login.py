@@ -13,8 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from c2watch.store import Store
-from c2watch.store.access import TokenInfo
+from c2watch.taxii.backend import HubBackend, TokenInfo
 
 __all__ = ["COOKIE", "SessionSigner", "login_router", "session_auth"]
 
@@ -51,12 +50,12 @@ _FORM = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>c2w
 </label><button type="submit">Sign in</button></form></main></body></html>"""
 
 
-def session_auth(store: Store, signer: SessionSigner) -> Callable[[Request], TokenInfo]:
+def session_auth(backend: HubBackend, signer: SessionSigner) -> Callable[[Request], TokenInfo]:
     """A dependency for dashboard routes: the session's token, or a redirect to the login page."""
 
     def dependency(request: Request) -> TokenInfo:
         public_id = signer.verify(request.cookies.get(COOKIE, ""), time.time())
-        info = store.token_by_id(public_id) if public_id else None
+        info = backend.token_by_id(public_id) if public_id else None
         if info is None:
             raise HTTPException(303, "sign in first", headers={"Location": "/login"})
         return info
@@ -64,7 +63,7 @@ def session_auth(store: Store, signer: SessionSigner) -> Callable[[Request], Tok
     return dependency
 
 
-def login_router(store: Store, signer: SessionSigner) -> APIRouter:
+def login_router(backend: HubBackend, signer: SessionSigner) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/login")
@@ -73,7 +72,7 @@ def login_router(store: Store, signer: SessionSigner) -> APIRouter:
 
     @router.post("/login")
     def sign_in(request: Request, token: Annotated[str, Form()]) -> Response:
-        info = store.verify_token(token.strip())
+        info = backend.verify_token(token.strip())
         if info is None:
             message = '<p class="error">That token is not valid.</p>'
             return HTMLResponse(_FORM.format(error=message), status_code=401)

@@ -101,7 +101,7 @@ async def _page(hub: HubClient, since: str | None, next_: str | None, size: int)
 
 async def pull_observations(store: Store, hub: HubClient, report: Report, page_size: int = PULL_PAGE) -> None:
     """Read new objects of the observations collection and index the records in them."""
-    cursor = store.sync_cursor(hub.api_root, OBSERVATIONS.id)
+    cursor = store.outbox.cursor(hub.api_root, OBSERVATIONS.id)
     since = (cursor - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if cursor else None
     pull, latest = _Pull(), cursor
     fetch: asyncio.Future[Page] | None = asyncio.ensure_future(_page(hub, since, None, page_size))
@@ -118,7 +118,7 @@ async def pull_observations(store: Store, hub: HubClient, report: Report, page_s
                 missing = pull.resolve(context, _record_refs(current.values()))
                 if missing:
                     await _fetch(hub, pull, context, missing)
-                report.indexed += await asyncio.to_thread(store.index_shared, context)
+                report.indexed += await asyncio.to_thread(store.observations.index_shared, context)
                 pull.keep(current)
                 if page.date_added_last:
                     stamp = parse_time(page.date_added_last)
@@ -127,4 +127,4 @@ async def pull_observations(store: Store, hub: HubClient, report: Report, page_s
             if fetch is not None:
                 fetch.cancel()
     if latest is not None:
-        store.set_sync_cursor(hub.api_root, OBSERVATIONS.id, latest)
+        store.outbox.set_cursor(hub.api_root, OBSERVATIONS.id, latest)

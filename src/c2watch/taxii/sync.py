@@ -55,7 +55,7 @@ def _envelope(producer: Producer, groups: list[tuple[int, str]]) -> list[dict[st
 
 async def push_outbox(store: Store, hub: HubClient, producer: Producer, batch: int, report: SyncReport) -> None:
     """Push until the outbox is empty; a batch the hub finds too large is halved."""
-    while groups := store.outbox_pending(batch):
+    while groups := store.outbox.pending(batch):
         try:
             status = await hub.add_objects(OBSERVATIONS.id, _envelope(producer, groups))
         except HubRefused as exc:
@@ -63,7 +63,7 @@ async def push_outbox(store: Store, hub: HubClient, producer: Producer, batch: i
                 batch = max(1, batch // 2)
                 continue
             raise
-        store.outbox_ack([group_id for group_id, _ in groups])
+        store.outbox.ack([group_id for group_id, _ in groups])
         report.pushed_groups += len(groups)
         report.push_failures.extend(status.get("failures", []))
 
@@ -90,5 +90,5 @@ async def sync(
         await push_outbox(store, hub, producer, batch, report)
         await pull_observations(store, hub, report)
     await asyncio.to_thread(pull_hub_watchlist, store, url, token, report)
-    report.outbox_left = store.outbox_depth()
+    report.outbox_left = store.outbox.depth()
     return report

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from c2watch.kickloop import KickLoop
 from c2watch.taxii.client import HubRefused, HubUnavailable
 from c2watch.taxii.sync import SyncReport
 
@@ -23,11 +24,11 @@ class SyncLoop:
     min_backoff: float = 30.0
     max_backoff: float = 1800.0
     on_report: Callable[[SyncReport | Exception], None] | None = None
-    _kicked: asyncio.Event = field(default_factory=asyncio.Event)
+    _loop: KickLoop = field(default_factory=KickLoop)
     failures: int = 0
 
     def kick(self) -> None:
-        self._kicked.set()
+        self._loop.kick()
 
     def backoff(self) -> float:
         return float(min(self.max_backoff, self.min_backoff * 2 ** max(self.failures - 1, 0)))
@@ -48,13 +49,11 @@ class SyncLoop:
         return True
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            timeout = self.backoff() if self.failures else None
-            waiters = {asyncio.ensure_future(self._kicked.wait()), asyncio.ensure_future(stop.wait())}
-            _, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            if stop.is_set():
-                return
-            self._kicked.clear()
-            await self.once()
+        await self._loop.run(stop, self._step, self._retry_in())
+
+    async def _step(self, kicked: bool) -> float | None:
+        await self.once()
+        return self._retry_in()
+
+    def _retry_in(self) -> float | None:
+        return self.backoff() if self.failures else None

@@ -12,14 +12,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from c2watch.metrics import HubMetrics
-from c2watch.store import Store
-from c2watch.store.access import TokenInfo
-from c2watch.store.taxii import ObjectQuery, StoredObject
 from c2watch.taxii.auth import require_write
+from c2watch.taxii.backend import HubBackend, ObjectQuery, Outcome, StoredObject, TokenInfo
 from c2watch.taxii.collections import COLLECTIONS, CollectionDef, find_collection
 from c2watch.taxii.errors import TaxiiError
 from c2watch.taxii.gcpause import gc_paused
-from c2watch.taxii.ingest import Outcome, parse_envelope
+from c2watch.taxii.ingest import parse_envelope
 from c2watch.taxii.media import TAXII_MEDIA, check_accept, check_content_type
 
 __all__ = ["API_ROOT", "taxii_router"]
@@ -131,8 +129,8 @@ def _page_headers(page: list[StoredObject]) -> dict[str, str]:
     }
 
 
-def _status(store: Store, status_id: str, org_pk: int | None) -> dict[str, Any]:
-    row = store.taxii_status(status_id, org_pk)
+def _status(backend: HubBackend, status_id: str, org_pk: int | None) -> dict[str, Any]:
+    row = backend.status(status_id, org_pk)
     if row is None:
         raise TaxiiError(404, "Unknown status", f"no status {status_id}")
     return _status_resource(row)
@@ -169,7 +167,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def taxii_router(
-    store: Store,
+    backend: HubBackend,
     auth: Callable[[Request], TokenInfo],
     max_content_length: int,
     clock: Callable[[], dt.datetime],
@@ -215,7 +213,7 @@ def taxii_router(
     @router.get(API_ROOT + "status/{status_id}/")
     def status(status_id: str, caller: Caller) -> Response:
         """§4.3 Get Status."""
-        return taxii_json(_status(store, status_id, None if caller.role == "admin" else caller.org_pk))
+        return taxii_json(_status(backend, status_id, None if caller.role == "admin" else caller.org_pk))
 
     @router.get(API_ROOT + "collections/")
     def collections(caller: Caller) -> Response:
@@ -230,7 +228,7 @@ def taxii_router(
     @router.get(API_ROOT + "collections/{collection_id}/manifest/")
     def manifest(collection_id: str, caller: Caller, filters: Annotated[Filters, Depends()]) -> Response:
         """§5.3 Get Object Manifests."""
-        page, more = store.taxii_objects(filters.query(collection_or_404(collection_id)))
+        page, more = backend.objects(filters.query(collection_or_404(collection_id)))
         entries = [
             {
                 "id": o.object_id,
@@ -245,7 +243,7 @@ def taxii_router(
     @router.get(API_ROOT + "collections/{collection_id}/objects/")
     def get_objects(collection_id: str, caller: Caller, filters: Annotated[Filters, Depends()]) -> Response:
         """§5.4 Get Objects."""
-        return _envelope(store, filters.query(collection_or_404(collection_id)))
+        return _envelope(backend, filters.query(collection_or_404(collection_id)))
 
     @router.post(
         API_ROOT + "collections/{collection_id}/objects/",
@@ -259,7 +257,7 @@ def taxii_router(
         require_write(caller, target.writers, target.alias)
         body = await _read_body(request, max_content_length)
         now = clock()
-        outcome = await run_in_threadpool(_ingest, store, target, caller, body, now)
+        outcome = await run_in_threadpool(_ingest, backend, target, caller, body, now)
         if metrics is not None:
             metrics.ingested.labels(target.alias, "success").inc(len(outcome.successes))
             metrics.ingested.labels(target.alias, "failure").inc(len(outcome.failures))
@@ -280,7 +278,7 @@ def taxii_router(
     ) -> Response:
         """§5.6 Get an Object."""
         query = filters.query(collection_or_404(collection_id), ids=[object_id])
-        return _envelope(store, query, missing_is_404=True)
+        return _envelope(backend, query, missing_is_404=True)
 
     @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/versions/")
     def versions(
@@ -288,7 +286,7 @@ def taxii_router(
     ) -> Response:
         """§5.8 Get Object Versions."""
         query = filters.query(collection_or_404(collection_id), ids=[object_id], versions=["all"])
-        page, more = store.taxii_objects(query)
+        page, more = backend.objects(query)
         if not page and not filters.next:
             raise TaxiiError(404, "Unknown object", f"no object {object_id}")
         return _paged(page, more, "versions", [o.manifest_version() for o in page])
@@ -296,15 +294,15 @@ def taxii_router(
     return router
 
 
-def _ingest(store: Store, target: CollectionDef, caller: TokenInfo, body: bytes, now: dt.datetime) -> Outcome:
+def _ingest(backend: HubBackend, target: CollectionDef, caller: TokenInfo, body: bytes, now: dt.datetime) -> Outcome:
     """Parse and store an envelope (in a worker thread: the event loop goes on serving other requests)."""
     with gc_paused():
-        outcome: Outcome = store.taxii_add(target, caller, parse_envelope(body), now)
+        outcome: Outcome = backend.add_objects(target, caller, parse_envelope(body), now)
     return outcome
 
 
-def _envelope(store: Store, query: ObjectQuery, missing_is_404: bool = False) -> Response:
-    page, more = store.taxii_objects(query)
+def _envelope(backend: HubBackend, query: ObjectQuery, missing_is_404: bool = False) -> Response:
+    page, more = backend.objects(query)
     if missing_is_404 and not page and not query.after_pk:
         raise TaxiiError(404, "Unknown object", f"no object {query.ids[0]}")
     head = {"more": more}

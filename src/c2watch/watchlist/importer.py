@@ -78,7 +78,7 @@ def store_entries(
         )
     if not parsed.entries:
         raise WatchlistError(where, [*parsed.errors, LineError(0, _nothing_left(parsed.ignored))])
-    return store.apply_watchlist(parsed.entries, source, now, dry_run=dry_run)
+    return store.watchlist.apply(parsed.entries, source, now, dry_run=dry_run)
 
 
 def _nothing_left(ignored: list[LineError]) -> str:

@@ -1,0 +1,65 @@
+"""The sharing roles: the hub's TAXII objects and status resources (``taxii``), and the agent's side of sync, its
+outbox and pull cursors (``outbox``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from c2watch.store import outbox as _outbox
+from c2watch.store import taxii as _taxii
+from c2watch.store.database import Database
+from c2watch.store.taxii import ObjectQuery, StoredObject
+
+__all__ = ["Outbox", "TaxiiObjects"]
+
+
+class TaxiiObjects:
+    """What the hub stores: ``transaction()`` for an envelope (see :mod:`c2watch.taxii.ingest`), then reads."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        with self.db.begin() as conn:
+            yield conn
+
+    def objects(self, query: ObjectQuery) -> tuple[list[StoredObject], bool]:
+        with self.db.connect() as conn:
+            return _taxii.query_objects(conn, query)
+
+    def status(self, status_id: str, org_pk: int | None) -> dict[str, Any] | None:
+        with self.db.connect() as conn:
+            return _taxii.get_status(conn, status_id, org_pk)
+
+
+class Outbox:
+    """Our STIX objects waiting to be pushed, and how far each hub's collections have been pulled."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def pending(self, limit: int) -> list[tuple[int, str]]:
+        with self.db.connect() as conn:
+            return _outbox.pending(conn, limit)
+
+    def ack(self, ids: Sequence[int], now: dt.datetime | None = None) -> None:
+        with self.db.begin() as conn:
+            _outbox.ack(conn, ids, self.db.now(now))
+
+    def depth(self) -> int:
+        with self.db.connect() as conn:
+            return _outbox.depth(conn)
+
+    def cursor(self, hub: str, collection: str) -> dt.datetime | None:
+        with self.db.connect() as conn:
+            return _outbox.get_cursor(conn, hub, collection)
+
+    def set_cursor(self, hub: str, collection: str, added_after: dt.datetime, now: dt.datetime | None = None) -> None:
+        with self.db.begin() as conn:
+            _outbox.set_cursor(conn, hub, collection, added_after, self.db.now(now))

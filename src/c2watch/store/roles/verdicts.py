@@ -1,0 +1,105 @@
+"""The verdicts role: per-observer answer summaries folded from the observations, the streaks, changes and revivals
+the verdicts rest on, and the verdicts themselves (SQL in :mod:`c2watch.store.verdicts` and
+:mod:`c2watch.store.events`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from c2watch.models import Target
+from c2watch.store import dashboard as _dashboard
+from c2watch.store import events as _events
+from c2watch.store import verdicts as _verdicts
+from c2watch.store.database import Database
+
+__all__ = ["VerdictLike", "Verdicts"]
+
+
+class VerdictLike(Protocol):
+    """What is stored of a verdict (:class:`c2watch.analysis.verdicts.Verdict`)."""
+
+    @property
+    def target(self) -> Target: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def last_answer_at(self) -> dt.datetime | None: ...
+
+    def evidence(self) -> dict[str, Any]: ...
+
+
+class Verdicts:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def fold_summaries(self, now: dt.datetime | None = None) -> int:
+        """Fold the observations stored since the last call into the per-observer answer summaries; returns how
+        many. The aggregation is read without a write lock; the result is written in a short transaction that
+        moves the watermark by compare-and-set, so concurrent callers never fold a row twice."""
+        now = self.db.now(now)
+        with self.db.begin() as conn:
+            top = _verdicts.safe_top(conn)
+        while True:
+            with self.db.begin() as conn:
+                mark = _verdicts.watermark(conn, now)
+            if mark >= top:
+                return 0
+            with self.db.connect() as conn:
+                plan = _verdicts.plan_fold(conn, mark, top)
+            with self.db.begin() as conn:
+                if _verdicts.apply_fold(conn, plan, now):
+                    return plan.observations
+
+    def answer_summaries(self, target_pks: Sequence[int] | None = None) -> list[_verdicts.Summary]:
+        with self.db.connect() as conn:
+            return _verdicts.summaries(conn, target_pks)
+
+    def blocking_streaks(
+        self,
+        since: dt.datetime,
+        now: dt.datetime,
+        probes: Sequence[str],
+        origin: int,
+        window_seconds: int,
+        threat: str | None = None,
+    ) -> list[_verdicts.Streak]:
+        with self.db.connect() as conn:
+            return _verdicts.blocking_streaks(conn, since, now, probes, origin, window_seconds, threat)
+
+    def changes(
+        self, since: dt.datetime, now: dt.datetime, ttl_tolerance: int, threat: str | None = None
+    ) -> list[_verdicts.Change]:
+        with self.db.connect() as conn:
+            return _verdicts.changes(conn, since, now, ttl_tolerance, threat)
+
+    def revival_candidates(
+        self, since: dt.datetime, now: dt.datetime, probes: Sequence[str], min_silent: int, threat: str | None = None
+    ) -> list[_verdicts.Revival]:
+        with self.db.connect() as conn:
+            return _verdicts.revival_candidates(conn, since, now, probes, min_silent, threat)
+
+    def last_answers_before(
+        self, target_pks: Sequence[int], before: dt.datetime, probes: Sequence[str]
+    ) -> dict[int, dt.datetime]:
+        if not target_pks:
+            return {}
+        with self.db.connect() as conn:
+            return _verdicts.last_answers_before(conn, target_pks, before, probes)
+
+    def save(self, verdicts: Sequence[VerdictLike], now: dt.datetime | None = None) -> dict[int, dt.datetime]:
+        """Store the verdicts; returns each one's ``since``."""
+        rows = [(v.target.id, v.status, v.last_answer_at, v.evidence()) for v in verdicts]
+        with self.db.begin() as conn:
+            return _events.save_verdicts(conn, rows, self.db.now(now))
+
+    def stored(self, threat: str | None = None) -> list[_events.StoredVerdict]:
+        with self.db.connect() as conn:
+            return _events.stored_verdicts(conn, threat)
+
+    def counts(self) -> list[_dashboard.VerdictCount]:
+        with self.db.connect() as conn:
+            return _dashboard.verdict_counts(conn)
