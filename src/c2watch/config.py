@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from c2watch.errors import ConfigError
+from c2watch.models.kinds import PROBE_KINDS, AnswerProbe
 
 __all__ = ["CONFIG_FILE", "Settings", "default_home", "load_settings"]
 
@@ -29,10 +30,8 @@ CONFIG_FILE = "c2watch.toml"
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
-PROBE_KINDS = ("dns", "icmp", "http", "tls")
 
 PositiveFloat = Annotated[float, Field(gt=0)]
-AnswerProbe = Literal["http", "icmp", "tls"]
 
 
 class Section(BaseModel):

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from c2watch.models.kinds import ANSWER_PROBES as PROBES
 from c2watch.store import Store
-from c2watch.store.verdicts import PROBES, Summary
+from c2watch.store.verdicts import Summary
 from tests.verdict.world import World, slot
 
 ANSWERED = {

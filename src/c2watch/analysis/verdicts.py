@@ -29,8 +29,9 @@ from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.series import destination_label, target_fields
 from c2watch.config import Settings
 from c2watch.models import Target
+from c2watch.models.kinds import ANSWER_PROBES as PROBES
 from c2watch.store import Store
-from c2watch.store.verdicts import PROBES, Streak, Summary
+from c2watch.store.verdicts import Streak, Summary
 
 __all__ = [
     "ALIVE",
@@ -233,7 +234,7 @@ class Verdict:
 def _view(
     row: Summary, name: str, probes: Sequence[str], streak: Streak | None, rules: VerdictRules
 ) -> ObserverEvidence:
-    answers = {probe: row.answer_at(probe) for probe in PROBES}
+    answers: dict[str, dt.datetime | None] = {probe: row.answer_at(probe) for probe in PROBES}
     configured = [at for probe in probes if (at := answers[probe]) is not None]
     return ObserverEvidence(
         observer_pk=row.observer_pk,

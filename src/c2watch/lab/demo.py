@@ -8,22 +8,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from c2watch.lab.scenario import Destination, Scenario
+from c2watch.watchlist.native import COLUMNS
 
 __all__ = ["DEMO_START", "WATCHLIST_HEADER", "example_scenario", "to_watchlist_csv"]
 
 #: Where the demo's timelines begin unless told otherwise.
 DEMO_START = datetime(2025, 1, 1, tzinfo=UTC)
-WATCHLIST_HEADER = (
-    "threat_id",
-    "ip",
-    "domain",
-    "url",
-    "port",
-    "reported_on",
-    "malware_sha256",
-    "file_type",
-    "summary",
-)
+WATCHLIST_HEADER = COLUMNS  # the native CSV format's columns
 
 
 def example_scenario(start: datetime = DEMO_START) -> Scenario:

@@ -7,13 +7,13 @@ target is a result (an ``outcome`` and fields), never an exception.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from c2watch.config import Settings
+from c2watch.models.net import is_ip_literal
 from c2watch.safety import Guard
 
 if TYPE_CHECKING:
@@ -51,15 +51,7 @@ class ProbeTarget:
     @property
     def host_is_name(self) -> bool:
         """True when the host is a DNS name rather than an IP literal."""
-        return not _is_ip_literal(self.host)
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+        return not is_ip_literal(self.host)
 
 
 @dataclass

@@ -8,6 +8,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from c2watch.stix.vocab import taxii_timestamp
+
 __all__ = ["SCO_TYPES", "SCO_VERSION", "check_object", "object_version"]
 
 SCO_VERSION = "-"
@@ -49,7 +51,7 @@ def _canonical(value: str) -> str | None:
         stamp = dt.datetime.fromisoformat(value[:-1] + "+00:00")
     except ValueError:
         return None
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return taxii_timestamp(stamp)
 
 
 def _timestamp(value: Any) -> str | None:

@@ -43,6 +43,12 @@ def timestamp(value: dt.datetime, millis: bool = False) -> str:
     return text + "Z" if millis else text.rstrip("0").rstrip(".") + "Z"
 
 
+def taxii_timestamp(value: dt.datetime) -> str:
+    """The hub's timestamps (``date_added``, object versions, status, ``added_after``): RFC 3339 in UTC with exactly
+    six fraction digits, so that they compare as text."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _uuid5(namespace: uuid.UUID, name: str | bytes) -> str:
     """``str(uuid.uuid5(namespace, name))``, several times faster (ids are made for every object of a cycle)."""
     data = name if isinstance(name, bytes) else name.encode("utf-8")

@@ -19,10 +19,9 @@ import sqlalchemy as sa
 
 from c2watch.store.tables import cycles
 
-__all__ = ["FILE_MODES", "FilesReport", "cycle_files", "expire_cycle_files"]
+__all__ = ["FileMode", "FilesReport", "cycle_files", "expire_cycle_files"]
 
 FileMode = Literal["keep", "compress", "delete"]
-FILE_MODES: tuple[FileMode, ...] = ("keep", "compress", "delete")
 _STAMP = "%Y%m%dT%H%M%S%z"
 
 

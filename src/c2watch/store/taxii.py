@@ -12,6 +12,7 @@ import orjson
 import sqlalchemy as sa
 
 from c2watch.stix.validate import SCO_VERSION
+from c2watch.stix.vocab import taxii_timestamp
 from c2watch.store.pgcopy import copy_data, copy_escape
 from c2watch.store.tables import taxii_objects, taxii_statuses
 
@@ -40,11 +41,7 @@ class StoredObject:
         return self.added.replace(tzinfo=dt.UTC)
 
     def manifest_version(self) -> str:
-        return self.version if self.version != SCO_VERSION else _stamp(self.date_added)
-
-
-def _stamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return self.version if self.version != SCO_VERSION else taxii_timestamp(self.date_added)
 
 
 @dataclass

@@ -19,12 +19,12 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from c2watch.models.kinds import ANSWER_PROBES
 from c2watch.store.queries import epoch
 from c2watch.store.shared import insert_ignoring_duplicates
 from c2watch.store.tables import analysis_state, answer_summaries, observations, threats
 
 __all__ = [
-    "PROBES",
     "Change",
     "FoldPlan",
     "Revival",
@@ -45,7 +45,6 @@ __all__ = [
 o = observations
 s = answer_summaries
 
-PROBES = ("http", "icmp", "tls")
 WATERMARK = "answer_summaries"
 _CHUNK = 400
 _MAX_NAMED = 5000
@@ -128,7 +127,7 @@ def watermark(conn: sa.Connection, now: dt.datetime) -> int:
 
 def _destination_answers() -> sa.Subquery:
     """Per destination, the last answer of each probe to any observer (as the summaries hold it)."""
-    lasts = [sa.func.max(s.c[f"{p}_at"]).label(f"{p}_at") for p in PROBES]
+    lasts = [sa.func.max(s.c[f"{p}_at"]).label(f"{p}_at") for p in ANSWER_PROBES]
     return sa.select(s.c.target_pk, *lasts).group_by(s.c.target_pk).subquery("d")
 
 
@@ -143,9 +142,9 @@ def _batch_query(mark: int, top: int) -> sa.Select[Any]:
     joined = o.outerjoin(s, sa.and_(s.c.target_pk == o.c.target_pk, s.c.observer_pk == o.c.observer_pk)).outerjoin(
         d, d.c.target_pk == o.c.target_pk
     )
-    lasts = [sa.func.max(sa.case((answered(p), o.c.observed_at))).label(f"{p}_at") for p in PROBES]
-    own = [_count_after(s.c[f"{p}_at"]).label(f"silent_{p}") for p in PROBES]
-    dest = [_count_after(d.c[f"{p}_at"]).label(f"after_{p}") for p in PROBES]
+    lasts = [sa.func.max(sa.case((answered(p), o.c.observed_at))).label(f"{p}_at") for p in ANSWER_PROBES]
+    own = [_count_after(s.c[f"{p}_at"]).label(f"silent_{p}") for p in ANSWER_PROBES]
+    dest = [_count_after(d.c[f"{p}_at"]).label(f"after_{p}") for p in ANSWER_PROBES]
     return (
         sa.select(
             o.c.target_pk,
@@ -185,8 +184,8 @@ def _destination_lasts(rows: Iterable[Any]) -> Answers:
     """Per destination, the latest answer of each probe among ``rows`` (summaries or batch rows)."""
     lasts: Answers = {}
     for row in rows:
-        current = lasts.setdefault(row.target_pk, dict.fromkeys(PROBES))
-        for probe in PROBES:
+        current = lasts.setdefault(row.target_pk, dict.fromkeys(ANSWER_PROBES))
+        for probe in ANSWER_PROBES:
             current[probe] = _later(current[probe], getattr(row, f"{probe}_at"))
     return lasts
 
@@ -215,7 +214,7 @@ def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan
         "http_status": old.http_status if old else None,
         "icmp_ttl": old.icmp_ttl if old else None,
     }
-    for probe in PROBES:
+    for probe in ANSWER_PROBES:
         before, batch = (old.answer_at(probe) if old else None), getattr(row, f"{probe}_at")
         merged[f"{probe}_at"] = _later(before, batch)
         if batch is not None and (before is None or batch > before):
@@ -234,17 +233,23 @@ def plan_fold(conn: sa.Connection, mark: int, upper: int) -> FoldPlan:
     batch = conn.execute(_batch_query(mark, upper)).all()
     existing = _existing(conn, [row.target_pk for row in batch])
     plan = FoldPlan(
-        mark, upper, sum(int(r.n) for r in batch), [], existing, {p: [] for p in PROBES}, {p: [] for p in PROBES}
+        mark,
+        upper,
+        sum(int(r.n) for r in batch),
+        [],
+        existing,
+        {p: [] for p in ANSWER_PROBES},
+        {p: [] for p in ANSWER_PROBES},
     )
     before, new = _destination_lasts(existing.values()), _destination_lasts(batch)
     moved: dict[int, dict[str, bool]] = {}
     for target_pk, lasts in new.items():
-        old = before.get(target_pk, dict.fromkeys(PROBES))
-        moved[target_pk] = {p: lasts[p] is not None and _later(old[p], lasts[p]) != old[p] for p in PROBES}
+        old = before.get(target_pk, dict.fromkeys(ANSWER_PROBES))
+        moved[target_pk] = {p: lasts[p] is not None and _later(old[p], lasts[p]) != old[p] for p in ANSWER_PROBES}
     for row in batch:
         plan.rows.append(_merge(row, existing.get((row.target_pk, row.observer_pk)), moved[row.target_pk], plan))
     pairs = sorted({*existing, *((row.target_pk, row.observer_pk) for row in batch)})
-    for probe in PROBES:  # every observer of a destination whose last answer moved counts again from it
+    for probe in ANSWER_PROBES:  # every observer of a destination whose last answer moved counts again from it
         plan.recount_after[probe].extend(pair for pair in pairs if moved.get(pair[0], {}).get(probe))
     return plan
 
@@ -334,7 +339,7 @@ def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> bool:
     if not moved.rowcount:
         return False
     _write(conn, plan.rows, plan.existing)
-    for probe in PROBES:
+    for probe in ANSWER_PROBES:
         if plan.recount_own[probe]:
             _recount_own(conn, probe, plan.recount_own[probe], plan.upper)
         if plan.recount_after[probe]:

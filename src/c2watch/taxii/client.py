@@ -22,9 +22,13 @@ class HubUnavailable(C2WatchError):
 
 
 class HubRefused(C2WatchError):
-    """The hub refused the request for good (bad token, no permission, bad request)."""
+    """The hub refused the request for good (bad token, no permission, bad request); ``status`` is the HTTP one."""
 
     exit_code = 2
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -63,10 +67,8 @@ class HubClient:
             raise HubUnavailable(f"hub {self.api_root} unreachable: {exc or type(exc).__name__}") from exc
         if status >= 500:
             raise HubUnavailable(f"hub {self.api_root} answered {status}: {_text(body, 200)}")
-        if status == 413:
-            raise HubRefused("413")
         if status >= 400:
-            raise HubRefused(f"hub {self.api_root} refused {method} {path}: {status} {_text(body, 300)}")
+            raise HubRefused(f"hub {self.api_root} refused {method} {path}: {status} {_text(body, 300)}", status)
         try:
             with gc_paused():  # a page of thousands of objects: no collections while it is built
                 value = orjson.loads(body)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from c2watch.stix.ingest import parse_time
-from c2watch.stix.vocab import DETAILS_EXTENSION
+from c2watch.stix.vocab import DETAILS_EXTENSION, taxii_timestamp
 from c2watch.store import Store
 from c2watch.taxii.client import HubClient, Page
 from c2watch.taxii.collections import OBSERVATIONS
@@ -102,7 +102,7 @@ async def _page(hub: HubClient, since: str | None, next_: str | None, size: int)
 async def pull_observations(store: Store, hub: HubClient, report: Report, page_size: int = PULL_PAGE) -> None:
     """Read new objects of the observations collection and index the records in them."""
     cursor = store.outbox.cursor(hub.api_root, OBSERVATIONS.id)
-    since = (cursor - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if cursor else None
+    since = taxii_timestamp(cursor - OVERLAP) if cursor else None
     pull, latest = _Pull(), cursor
     fetch: asyncio.Future[Page] | None = asyncio.ensure_future(_page(hub, since, None, page_size))
     with gc_paused():

@@ -59,7 +59,7 @@ async def push_outbox(store: Store, hub: HubClient, producer: Producer, batch: i
         try:
             status = await hub.add_objects(OBSERVATIONS.id, _envelope(producer, groups))
         except HubRefused as exc:
-            if str(exc) == "413" and batch > 1:
+            if exc.status == 413 and batch > 1:
                 batch = max(1, batch // 2)
                 continue
             raise

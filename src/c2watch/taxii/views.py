@@ -12,6 +12,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from c2watch.metrics import HubMetrics
+from c2watch.stix.ingest import parse_time
+from c2watch.stix.vocab import taxii_timestamp
 from c2watch.taxii.auth import require_write
 from c2watch.taxii.backend import HubBackend, ObjectQuery, Outcome, StoredObject, TokenInfo
 from c2watch.taxii.collections import COLLECTIONS, CollectionDef, find_collection
@@ -78,15 +80,11 @@ def taxii_json(value: Any, status: int = 200, headers: dict[str, str] | None = N
     return Response(body, status_code=status, media_type=TAXII_MEDIA, headers=headers)
 
 
-def _stamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _parse_added_after(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
     try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+        return parse_time(value)
     except ValueError as exc:
         raise TaxiiError(400, "Bad added_after", f"not a timestamp: {value!r}") from exc
 
@@ -124,8 +122,8 @@ def _page_headers(page: list[StoredObject]) -> dict[str, str]:
     if not page:
         return {}
     return {
-        "X-TAXII-Date-Added-First": _stamp(page[0].date_added),
-        "X-TAXII-Date-Added-Last": _stamp(page[-1].date_added),
+        "X-TAXII-Date-Added-First": taxii_timestamp(page[0].date_added),
+        "X-TAXII-Date-Added-Last": taxii_timestamp(page[-1].date_added),
     }
 
 
@@ -142,7 +140,7 @@ def _status_resource(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "status": "complete",
-        "request_timestamp": _stamp(row["request_timestamp"]),
+        "request_timestamp": taxii_timestamp(row["request_timestamp"]),
         "total_count": row["total_count"],
         "success_count": len(successes),
         "successes": successes,
@@ -232,7 +230,7 @@ def taxii_router(
         entries = [
             {
                 "id": o.object_id,
-                "date_added": _stamp(o.date_added),
+                "date_added": taxii_timestamp(o.date_added),
                 "version": o.manifest_version(),
                 "media_type": "application/stix+json;version=2.1",
             }

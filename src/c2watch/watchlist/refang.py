@@ -13,6 +13,8 @@ import re
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
+from c2watch.models.net import is_ip_literal
+
 __all__ = [
     "HASH_LENGTHS",
     "normalize_date",
@@ -77,14 +79,6 @@ def normalize_ip(value: str) -> str:
         raise ValueError(f"not a valid IPv4 or IPv6 address: {_show(text)}") from None
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _to_ascii(name: str) -> str:
     if name.isascii():
         return name
@@ -99,7 +93,7 @@ def normalize_domain(value: str) -> str:
     text = refang(value).lower()
     if not text:
         raise ValueError("empty domain name")
-    if _is_ip(text) or _is_ip(text.strip("[]")):
+    if is_ip_literal(text) or is_ip_literal(text.strip("[]")):
         raise ValueError(f"an IP address is not a domain name: {_show(text)}")
     name = _to_ascii(text[:-1] if text.endswith(".") else text).lower()
     if len(name) > 253:
@@ -176,7 +170,7 @@ def _normalize_url_host(host: str) -> str:
         if ":" not in address:
             raise ValueError(f"only IPv6 addresses go in brackets: {_show(host)}")
         return f"[{address}]"
-    if _is_ip(host):
+    if is_ip_literal(host):
         return normalize_ip(host)
     return normalize_domain(host)
 

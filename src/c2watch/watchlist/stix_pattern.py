@@ -24,6 +24,8 @@ from stix2.pattern_visitor import STIXPatternVisitorForSTIX21
 from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
 from stix2patterns.v21.pattern import Pattern
 
+from c2watch.models.net import is_ip_literal
+
 __all__ = ["MAX_ALTERNATIVES", "MAX_PATTERN_CHARS", "Destination", "PatternError", "destinations"]
 
 MAX_PATTERN_CHARS = 20_000
@@ -174,16 +176,8 @@ def _value(field: str, value: str) -> Partial:
                 return {}
             text = str(network.network_address)
     if field == "host":
-        field = "ip" if _is_address(text) else "domain"
+        field = "ip" if is_ip_literal(text) else "domain"
     return {field: text}
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _destination(partial: Partial) -> Destination | None:

@@ -20,13 +20,13 @@ types are skipped by design and reported. Threat ID: ``threatfox:<fk_malware>`` 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
+from c2watch.models.net import is_ip_literal
 from c2watch.watchlist.decode import SourceLine
 from c2watch.watchlist.feed import (
     FeedError,
@@ -206,15 +206,7 @@ def split_host_port(value: str) -> tuple[str, str]:
         host, _, port = text.partition(":")
         return host, port
     host, _, port = text.rpartition(":")
-    return (host, port) if _is_address(host) else (text, "")
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return (host, port) if is_ip_literal(host) else (text, "")
 
 
 def threat_id(row: Mapping[str, str]) -> str:

@@ -1,0 +1,11 @@
+"""The probe kinds are declared once (c2watch.models.kinds); the registry and the settings follow them."""
+
+from c2watch.config import Settings
+from c2watch.models.kinds import ANSWER_PROBES, PROBE_KINDS
+from c2watch.probes import PROBES
+
+
+def test_one_probe_per_kind() -> None:
+    assert tuple(PROBES) == PROBE_KINDS
+    assert set(ANSWER_PROBES) < set(PROBE_KINDS)
+    assert tuple(Settings().cycle.probes) == PROBE_KINDS
