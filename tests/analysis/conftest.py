@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from c2watch.store import Store
-from tests.analysis.seed import standard
+from tests.helpers.seed import standard
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from c2watch.analysis import Month, MonthOutOfRangeError, destination_history, m
 from c2watch.analysis.destination import UnknownDestinationError
 from c2watch.errors import UnknownThreatError
 from c2watch.store import Store
-from tests.analysis.seed import add_threat
+from tests.helpers.seed import add_threat
 
 
 def test_month_view(store: Store, seeded: dict[str, list[int]]) -> None:

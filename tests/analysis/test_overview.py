@@ -6,7 +6,7 @@ from c2watch.analysis import overview
 from c2watch.analysis.events import refresh
 from c2watch.config import Settings
 from c2watch.store import Store
-from tests.analysis.seed import JST, add_threat
+from tests.helpers.seed import JST, add_threat
 
 JUDGED_AT = dt.datetime(2021, 3, 1, tzinfo=dt.UTC)
 NONE = {"alive": 0, "blocked-for-observer": 0, "dormant": 0, "dead": 0, "never-seen": 0}

@@ -4,7 +4,7 @@ import datetime as dt
 
 from c2watch.analysis import LocalClock, reactivations
 from c2watch.store import Scope, Store
-from tests.analysis.seed import JST
+from tests.helpers.seed import JST
 
 
 def test_dormant_then_reactivated(store: Store, seeded: dict[str, list[int]]) -> None:

@@ -6,7 +6,7 @@ from c2watch.analysis import LocalClock, status_histories
 from c2watch.analysis.transitions import phases
 from c2watch.store import Scope, Store
 from c2watch.store.queries import Run
-from tests.analysis.seed import JST
+from tests.helpers.seed import JST
 
 
 def run(state: int, day: int, count: int) -> Run:

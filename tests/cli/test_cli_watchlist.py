@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Invoke, as_json
+from tests.helpers.cli import Invoke, as_json
 
 HEADER = "threat_id,ip,domain,url,port,reported_on,malware_sha256,file_type,summary\n"
 GOOD = (

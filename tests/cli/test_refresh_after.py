@@ -20,11 +20,10 @@ from c2watch.lab.scenario import Destination
 from c2watch.stix.observation import Producer
 from c2watch.store import open_store
 from c2watch.wiring.hub import create_hub_app
-from tests.cli.conftest import Invoke, as_json
-from tests.hub.conftest import ORG_A, ORG_B, RunningHub, ThreadServer, make_tokens
-from tests.hub.factory import group, producer
-from tests.hub.test_security import post
-from tests.verdict.test_webhooks import SECRET, Receiver, free_port
+from tests.helpers.cli import Invoke, as_json
+from tests.helpers.hub import ORG_A, ORG_B, RunningHub, ThreadServer, make_tokens, post
+from tests.helpers.stix_factory import group, producer
+from tests.helpers.webhooks import SECRET, Receiver, free_port
 
 BASE = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # the lab's clock: 200 until BASE + 1 h, 404 afterwards
 LAB = """

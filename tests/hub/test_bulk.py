@@ -23,8 +23,8 @@ from c2watch.taxii.client import HubClient
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
 from c2watch.taxii.sync import SyncReport, pull_observations
 from c2watch.wiring.hub import create_hub_app
-from tests.hub.conftest import ORG_A, ThreadServer, make_tokens
-from tests.hub.factory import T0, envelope, producer
+from tests.helpers.hub import ORG_A, ThreadServer, make_tokens
+from tests.helpers.stix_factory import T0, envelope, producer
 
 
 def observer_token(store: Store) -> tuple[str, TokenInfo]:

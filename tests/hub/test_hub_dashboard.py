@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 
 from c2watch.taxii.login import COOKIE
-from tests.hub.conftest import ORG_A, RunningHub
-from tests.hub.factory import envelope, producer
-from tests.hub.test_security import post
+from tests.helpers.hub import ORG_A, RunningHub, post
+from tests.helpers.stix_factory import envelope, producer
 
 
 def test_dashboard_needs_a_login_and_shows_every_observers_records(hub: RunningHub) -> None:

@@ -8,9 +8,8 @@ import time
 from c2watch.config import Settings, VerdictSettings
 from c2watch.store import Store
 from c2watch.wiring.hub import create_hub_app
-from tests.hub.conftest import ORG_A, ORG_B, RunningHub, ThreadServer, make_tokens
-from tests.hub.factory import envelope, producer
-from tests.hub.test_security import post
+from tests.helpers.hub import ORG_A, ORG_B, RunningHub, ThreadServer, make_tokens, post
+from tests.helpers.stix_factory import envelope, producer
 
 
 def _wait_for_verdicts(store: Store, count: int, seconds: float = 30.0) -> None:

@@ -13,8 +13,8 @@ from schemathesis.checks import not_a_server_error
 from c2watch.store import open_store
 from c2watch.taxii.backend import StoreBackend
 from c2watch.wiring.hub import create_hub_app
-from tests.hub.conftest import make_tokens
-from tests.hub.factory import envelope, producer
+from tests.helpers.hub import make_tokens
+from tests.helpers.stix_factory import envelope, producer
 
 
 def _app():  # type: ignore[no-untyped-def]

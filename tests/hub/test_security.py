@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import base64
-import json
 
 import httpx
 import pytest
 
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
 from c2watch.taxii.media import TAXII_MEDIA
-from tests.hub.conftest import ORG_A, RunningHub
-from tests.hub.factory import envelope, producer
-
-OBJECTS_PATH = f"collections/{OBSERVATIONS.id}/objects/"
-
-
-def call(
-    hub: RunningHub,
-    method: str,
-    path: str,
-    token: str | None = "a-reader",
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    sent = {"Accept": TAXII_MEDIA, "Content-Type": TAXII_MEDIA}
-    if token is not None:
-        sent["Authorization"] = f"Bearer {hub.tokens.get(token, token)}"
-    sent.update(headers or {})
-    return httpx.request(method, hub.api_root + path, content=body, headers=sent, timeout=30)
-
-
-def post(
-    hub: RunningHub, token: str, objects: list[object] | dict[str, object], path: str = OBJECTS_PATH
-) -> httpx.Response:
-    payload = objects if isinstance(objects, dict) else {"objects": objects}
-    return call(hub, "POST", path, token, json.dumps(payload).encode())
+from tests.helpers.hub import OBJECTS_PATH, ORG_A, RunningHub, call, post
+from tests.helpers.stix_factory import envelope, producer
 
 
 def stored(hub: RunningHub) -> int:

@@ -22,8 +22,8 @@ from c2watch.taxii.client import HubUnavailable
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.sync import sync
 from c2watch.taxii.syncloop import SyncLoop
-from tests.hub.conftest import ORG_A, ORG_B, RunningHub
-from tests.hub.factory import T0, group, producer
+from tests.helpers.hub import ORG_A, ORG_B, RunningHub
+from tests.helpers.stix_factory import T0, group, producer
 
 
 def agent_store(path: Path, org: str, observer: str, count: int, start: int = 0) -> Store:

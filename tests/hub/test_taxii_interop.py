@@ -10,8 +10,8 @@ from stix2validator import ValidationOptions, validate_parsed_json
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
-from tests.hub.conftest import ORG_A, RunningHub
-from tests.hub.factory import envelope, producer
+from tests.helpers.hub import ORG_A, RunningHub
+from tests.helpers.stix_factory import envelope, producer
 
 
 def collection(hub: RunningHub, token: str, which: str = OBSERVATIONS.id) -> Collection:

@@ -14,9 +14,8 @@ from c2watch.stix.vocab import identity_ids
 from c2watch.store import open_store
 from c2watch.taxii.collections import WATCHLIST
 from c2watch.taxii.sync import sync
-from tests.hub.conftest import ORG_A, ORG_B, RunningHub
-from tests.hub.factory import producer
-from tests.hub.test_security import post
+from tests.helpers.hub import ORG_A, ORG_B, RunningHub, post
+from tests.helpers.stix_factory import producer
 
 
 def indicator(org_identity: str, number: int, pattern: str, revoked: bool = False) -> dict[str, Any]:

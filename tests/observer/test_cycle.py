@@ -16,7 +16,7 @@ from c2watch.lab.dnsserver import LabDns
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.observer.record import Observation
 from c2watch.store import Store, open_store
-from tests.observer.conftest import destination, import_lab, lab_settings
+from tests.helpers.observing import destination, import_lab, lab_settings
 
 
 async def test_interrupted_cycle_keeps_what_finished_and_next_cycle_runs(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ async def test_domain_targets_are_resolved_through_the_configured_server(tmp_pat
         csv = f"threat_id,domain,port\nDNS-T,gate.c2.test,{port}\nDNS-T,private.c2.test,{port}\n"
         (tmp_path / "wl.csv").write_text(csv, encoding="utf-8")
         from c2watch.watchlist.importer import import_watchlist
-        from tests.observer.conftest import START
+        from tests.helpers.observing import START
 
         import_watchlist(store, tmp_path / "wl.csv", START)
         settings = lab_settings(

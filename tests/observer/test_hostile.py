@@ -14,7 +14,7 @@ from stix2validator import ValidationOptions, validate_file
 from c2watch.lab import Lab, Scenario
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.observer.record import Observation
-from tests.observer.conftest import by_address, destination, import_lab, lab_settings
+from tests.helpers.observing import by_address, destination, import_lab, lab_settings
 
 HOSTILE = [
     ("status:200", "http"),

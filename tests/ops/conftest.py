@@ -1,5 +1,5 @@
 """The hub fixture for operations tests."""
 
-from tests.hub.conftest import hub
+from tests.helpers.hub import hub
 
 __all__ = ["hub"]

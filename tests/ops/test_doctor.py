@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from c2watch.cli import cli
 from c2watch.lab.dnsserver import LabDns
-from tests.hub.conftest import RunningHub
+from tests.helpers.hub import RunningHub
 
 
 def write_config(home: Path, text: str) -> None:

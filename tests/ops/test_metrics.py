@@ -13,9 +13,9 @@ from c2watch.metrics import AgentMetrics
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.store import open_store
 from c2watch.taxii.collections import OBSERVATIONS
-from tests.hub.conftest import ORG_A, RunningHub
-from tests.hub.factory import envelope, producer
-from tests.observer.conftest import destination, import_lab, lab_settings
+from tests.helpers.hub import ORG_A, RunningHub
+from tests.helpers.observing import destination, import_lab, lab_settings
+from tests.helpers.stix_factory import envelope, producer
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

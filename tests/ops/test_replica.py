@@ -15,7 +15,7 @@ from c2watch.store import open_store
 from c2watch.store.retention import RetentionPolicy, run_retention
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
-from tests.store.history import ZONE, year_of_history
+from tests.helpers.history import ZONE, year_of_history
 
 
 def read_only(url: str) -> str:

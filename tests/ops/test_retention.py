@@ -19,7 +19,7 @@ from c2watch.store import Store, open_store, partitions
 from c2watch.store.tables import cycles
 from c2watch.store.upkeep import Upkeep
 from c2watch.wiring.hub import create_hub_app
-from tests.store.history import ZONE, year_of_history
+from tests.helpers.history import ZONE, year_of_history
 
 OLD_SLOT = dt.datetime(2020, 3, 1, tzinfo=dt.UTC)
 

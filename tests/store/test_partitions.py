@@ -13,7 +13,7 @@ from c2watch.store import Store, open_store, partitions
 from c2watch.store.retention import RetentionPolicy, RetentionReport, _Budget, _drop_months, exclusive, run_retention
 from c2watch.store.shared import insert_ignoring_duplicates
 from c2watch.store.tables import observations
-from tests.analysis.seed import add_observers, add_threat, row
+from tests.helpers.seed import add_observers, add_threat, row
 
 MAY = dt.datetime(2020, 5, 3, tzinfo=dt.UTC)
 

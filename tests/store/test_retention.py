@@ -13,8 +13,8 @@ from c2watch.analysis import Month, month_view, monthly_report
 from c2watch.errors import StoreError
 from c2watch.store import Store, open_store, partitions
 from c2watch.store.retention import RetentionPolicy, run_retention
-from tests.analysis.seed import add_observers, row
-from tests.store.history import END, START, ZONE, snapshot, year_of_history
+from tests.helpers.history import END, START, ZONE, snapshot, year_of_history
+from tests.helpers.seed import add_observers, row
 
 NOW = dt.datetime(2021, 1, 20, tzinfo=dt.UTC)
 POLICY = RetentionPolicy(keep_days=100, zone=ZONE)

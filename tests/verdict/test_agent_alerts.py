@@ -16,8 +16,8 @@ from c2watch.home import Home
 from c2watch.lab import Lab, Scenario, to_watchlist_csv
 from c2watch.store import open_store
 from c2watch.watchlist.importer import import_watchlist
-from tests.observer.conftest import destination
-from tests.verdict.test_webhooks import Receiver
+from tests.helpers.observing import destination
+from tests.helpers.webhooks import Receiver
 from tests.verdict.world import World
 
 TOML = """

@@ -5,73 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
-import json
-import socket
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from c2watch.alerts import AlertLoop, DeliveryReport, deliver
 from c2watch.analysis.events import refresh
 from c2watch.config import Settings
 from c2watch.store import Store, open_store
+from tests.helpers.webhooks import SECRET, Receiver, free_port
 from tests.verdict.world import VERDICT, World, slot
-
-SECRET = "s3cret"
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver; ``fail`` answers that many requests with 500 first."""
-
-    port: int = 0
-    fail: int = 0
-    received: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if self.fail:
-            self.fail -= 1
-            return web.Response(status=500)
-        self.received.append(json.loads(body))
-        self.headers.append(dict(request.headers))
-        expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        assert request.headers["X-C2watch-Signature"] == f"sha256={expected}"
-        self.arrived.set()
-        return web.Response(status=204)
-
-    @asynccontextmanager
-    async def serving(self) -> AsyncIterator[Receiver]:
-        app = web.Application()
-        app.router.add_post("/hook", self.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        try:
-            yield self
-        finally:
-            await runner.cleanup()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Clock:

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.helpers.cli import invoke  # the CLI on SQLite and on PostgreSQL, as in tests/cli
+
+__all__ = ["invoke"]
 
 WriteFile = Callable[..., Path]
 

@@ -7,11 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.cli import conftest as cli_fixtures
-from tests.cli.conftest import Invoke, as_json
-
-invoke = cli_fixtures.invoke
-"""The CLI fixture of tests/cli: runs each test on SQLite and on PostgreSQL."""
+from tests.helpers.cli import Invoke, as_json
 
 FEEDS = Path(__file__).parent / "feeds"
 TF_HEADER = '# "first_seen_utc","ioc_id","ioc_value","ioc_type","fk_malware","malware_printable"'

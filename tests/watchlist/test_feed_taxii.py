@@ -14,15 +14,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tests.cli import conftest as cli_fixtures
-from tests.cli.conftest import Invoke, as_json
+from tests.helpers.cli import Invoke, as_json
 
 from c2watch.errors import WatchlistError
 from c2watch.store import Store
 from c2watch.watchlist.taxii_pull import fetch_collection, pull_watchlist
-
-invoke = cli_fixtures.invoke
-"""The CLI fixture of tests/cli: runs each test on SQLite and on PostgreSQL."""
 
 MEDIA_TYPE = "application/taxii+json;version=2.1"
 TOKEN = "loopback-test-token"

@@ -23,8 +23,8 @@ from c2watch.config import Settings
 from c2watch.store import Store, open_store, sqlite_url
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
-from tests.analysis.seed import JAN, JST, MAR, add_threat, seed, standard
 from tests.conftest import postgres_base_url
+from tests.helpers.seed import JAN, JST, MAR, add_threat, seed, standard
 
 
 @dataclass

@@ -23,7 +23,7 @@ from c2watch.store import Store, open_store
 from c2watch.web import assets_router, create_app, dashboard_router, plotly_js
 from c2watch.web.i18n import MESSAGES
 from c2watch.web.server import ServedApp
-from tests.analysis.seed import standard
+from tests.helpers.seed import standard
 from tests.web.conftest import fetch
 
 

@@ -14,7 +14,7 @@ from c2watch.config import Settings
 from c2watch.store import Store
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
-from tests.analysis.seed import add_threat, standard
+from tests.helpers.seed import add_threat, standard
 from tests.web.conftest import JUDGE_SETTINGS, JUDGED_AT, Served, backend_store, fetch, judged
 from tests.web.tables import table_rows
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from c2watch.analysis import correlations, destination_history, month_view, monthly_report, status_histories
 from c2watch.store import Scope, Store
-from tests.analysis.seed import add_observers, add_threat, seed
+from tests.helpers.seed import add_observers, add_threat, seed
 
 JST = dt.timezone(dt.timedelta(hours=9))
 START = dt.datetime(2020, 1, 1, tzinfo=JST)
