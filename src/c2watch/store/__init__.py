@@ -29,6 +29,7 @@ from c2watch.store import taxii as _taxii
 from c2watch.store import verdicts as _verdicts
 from c2watch.store import watchlist as _watchlist
 from c2watch.store.engine import create_engine, migrate, sqlite_url
+from c2watch.store.isolate import Refusal
 from c2watch.store.queries import Bucket, Scope
 from c2watch.store.watchlist import ImportReport, ThreatRow
 
@@ -103,12 +104,16 @@ class Store:
         with self.begin() as conn:
             _observations.finish_cycle(conn, cycle_pk, finished_at, stix_path, summary)
 
-    def insert_observations(self, rows: Sequence[dict[str, Any]], outbox: Sequence[str] = ()) -> None:
-        """Store observations, and their STIX objects (JSON) in the outbox, in one transaction."""
+    def insert_observations(self, rows: Sequence[dict[str, Any]], outbox: Sequence[str] = ()) -> list[Refusal]:
+        """Store observations, and their STIX objects (JSON, one group per row) in the outbox, in one transaction.
+        A row the database refuses costs only its refused values; the refusals are returned (a ``lost`` row, one
+        refused whatever its values, is not stored and its group not queued)."""
         with self.begin() as conn:
-            _observations.insert_observations(conn, rows)
+            refusals = _observations.insert_observations(conn, rows)
+            lost = {refusal.index for refusal in refusals if refusal.lost}
             if outbox:
-                _outbox.enqueue(conn, outbox, self.clock())
+                _outbox.enqueue(conn, [group for i, group in enumerate(outbox) if i not in lost], self.clock())
+        return refusals
 
     def last_slot(self, system_identity: str) -> dt.datetime | None:
         with self.connect() as conn:
