@@ -5,6 +5,7 @@ a record refers to when they were added to the hub long before (SCOs are dedupli
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def test_pages_read_through_older_versions(store: Store) -> None:
     assert [o.version for o in first] == ["2026-03-01T00:00:00.000000Z"]
 
 
-def test_indexing_keeps_text_that_copy_must_escape(store: Store) -> None:
+def test_indexing_keeps_text_that_copy_must_escape_and_marks_control_characters(store: Store) -> None:
     awkward = 'tab\there, new\nline, back\\slash, "quote" \\N'
     record = SharedRecord(
         "TID-COPY",
@@ -116,9 +117,12 @@ def test_indexing_keeps_text_that_copy_must_escape(store: Store) -> None:
     with store.begin() as conn:
         assert index_records(conn, [record, record], T0) == 1
     [row] = store.observations.rows()
-    assert row["http_reason"] == awkward and row["resolved"] == ["198.51.100.7", awkward]
+    escaped = awkward.replace("\t", "\\x09").replace("\n", "\\x0a")  # control characters, not backslashes
+    assert row["http_reason"] == escaped and row["resolved"] == ["198.51.100.7", escaped]
     assert row["observed_at"] == T0 and row["simulated"] is False and row["ping_ttl"] is None
-    assert row["http_elapsed_ms"] == 12.5 and row["details"] is None
+    mark = row["details"]["fitted"]["http_reason"]
+    assert mark == {"change": "escaped", "length": len(awkward), "sha256": hashlib.sha256(awkward.encode()).hexdigest()}
+    assert row["http_elapsed_ms"] == 12.5 and set(row["details"]["fitted"]) == {"http_reason", "resolved"}
 
 
 def test_type_with_a_trailing_newline_is_refused() -> None:
@@ -200,5 +204,8 @@ def test_malformed_records_are_stored_but_not_indexed_or_fitted(store: Store) ->
     rows = by_stix_id(store)
     assert observed[0]["id"] not in rows
     odd = rows[observed[1]["id"]]
-    assert odd["outcome"] == "x" * 32 and odd["http_status"] is None and odd["ping_ttl"] is None
+    assert odd["outcome"] == "x" * 31 + "…" and odd["http_status"] is None and odd["ping_ttl"] is None
     assert odd["ping_rtt_avg_ms"] is None and odd["ping_address"]
+    marks = odd["details"]["fitted"]
+    assert marks["outcome"] == {"change": "clipped", "length": 100, "sha256": hashlib.sha256(b"x" * 100).hexdigest()}
+    assert {marks[name]["change"] for name in ("http_status", "ping_ttl", "ping_rtt_avg_ms")} == {"dropped"}

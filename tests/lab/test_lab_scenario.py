@@ -57,7 +57,13 @@ def test_bad_behaviours_are_rejected(text: str) -> None:
 
 
 def test_catalogue_covers_every_kind_with_a_parsable_example() -> None:
-    examples = {"status": "status:200", "slow": "slow:1", "rate": "rate:0.5:status:200"}
+    examples = {
+        "status": "status:200",
+        "slow": "slow:1",
+        "rate": "rate:0.5:status:200",
+        "field": "field:reason:long",
+        "raw": "raw:48545450",
+    }
     assert set(BEHAVIOURS) == set(BEHAVIOUR_SYNTAX)
     for kind, description in BEHAVIOURS.items():
         assert description and "\n" not in description

@@ -19,6 +19,8 @@ from c2watch.errors import InputError
 __all__ = [
     "BEHAVIOURS",
     "BEHAVIOUR_SYNTAX",
+    "HOSTILE_FIELDS",
+    "HOSTILE_SHAPES",
     "Behaviour",
     "BehaviourError",
     "parse_behaviour",
@@ -44,6 +46,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "redirect-private": ("redirect-private", "answer 302 with Location: http://10.0.0.1/ (never contacted)"),
     "non-ascii-reason": ("non-ascii-reason", "answer 200 with a UTF-8, non-ASCII reason phrase"),
     "invalid-utf8": ("invalid-utf8", "answer 200 with a reason phrase and a Server header that are not UTF-8"),
+    "field": (
+        "field:FIELD:SHAPE",
+        "answer with one hostile FIELD (reason, server, content-type, location) of SHAPE (long, control, "
+        "invalid-utf8, mixed)",
+    ),
+    "raw": ("raw:HEX", "read the request, answer exactly these bytes (hexadecimal), close"),
     "rate": ("rate:P:BEHAVIOUR", "per time slot: BEHAVIOUR with probability P, else silent (deterministic)"),
 }
 
@@ -68,6 +76,7 @@ class Behaviour:
     seconds: float = 0.0
     probability: float = 1.0
     inner: Behaviour | None = None
+    args: tuple[str, ...] = ()
 
     @property
     def reason_phrase(self) -> str:
@@ -117,11 +126,37 @@ def _parse_rate(text: str, args: list[str]) -> Behaviour:
     return Behaviour("rate", text, probability=probability, inner=inner)
 
 
+#: Adversary-controlled fields of an answer that ``field`` can make hostile, and the shapes it gives them.
+HOSTILE_FIELDS = ("reason", "server", "content-type", "location")
+HOSTILE_SHAPES = ("long", "control", "invalid-utf8", "mixed")
+
+
+def _parse_field(text: str, args: list[str]) -> Behaviour:
+    if len(args) != 2 or args[0] not in HOSTILE_FIELDS or args[1] not in HOSTILE_SHAPES:
+        raise BehaviourError(
+            f"{text!r}: write field:FIELD:SHAPE with FIELD one of {', '.join(HOSTILE_FIELDS)} "
+            f"and SHAPE one of {', '.join(HOSTILE_SHAPES)}"
+        )
+    return Behaviour("field", text, args=(args[0], args[1]))
+
+
+def _parse_raw(text: str, args: list[str]) -> Behaviour:
+    try:
+        data = bytes.fromhex(args[0]) if len(args) == 1 else b""
+    except ValueError:
+        data = b""
+    if not data:
+        raise BehaviourError(f"{text!r}: write raw:HEX with the answer's bytes in hexadecimal, e.g. raw:48545450")
+    return Behaviour("raw", text, args=(args[0],))
+
+
 _PARSERS: dict[str, Callable[[str, list[str]], Behaviour]] = {
     "status": _parse_status,
     "slow": lambda text, args: _parse_seconds(text, args, "slow", None),
     "drip": lambda text, args: _parse_seconds(text, args, "drip", 1.0),
     "rate": _parse_rate,
+    "field": _parse_field,
+    "raw": _parse_raw,
 }
 
 

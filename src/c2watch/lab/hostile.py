@@ -12,20 +12,24 @@ import struct
 import threading
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from c2watch.lab.behaviours import Behaviour
-from c2watch.lab.responses import Exchange, head_bytes, normal_headers, response_bytes, status_line
+from c2watch.lab.responses import Exchange, head_bytes, html_body, normal_headers, response_bytes, status_line
 
 __all__ = [
     "BOMB_INFLATED_SIZE",
     "HOSTILE_HANDLERS",
     "HUGE_HEADER_SIZE",
+    "LONG_VALUE_SIZE",
     "MANY_HEADERS_COUNT",
     "NON_ASCII_STATUS_LINE",
     "PRIVATE_LOCATION",
     "build_gzip_bomb",
+    "field_head",
     "gzip_bomb",
     "gzip_bomb_bytes",
+    "hostile_value",
 ]
 
 Handler = Callable[[Exchange, Behaviour], Awaitable[None]]
@@ -145,6 +149,48 @@ async def invalid_utf8(ex: Exchange, _: Behaviour) -> None:
     await _send(ex, INVALID_UTF8_HEAD + whole[whole.index(b"\r\n") :])
 
 
+#: A value longer than any column it could land in (the longest, ``http_location``, holds 2,048 characters).
+LONG_VALUE_SIZE = 5000
+_SHAPES: dict[str, bytes] = {
+    "long": b"c2watch-lab-" * (LONG_VALUE_SIZE // 12) + b"end!" * ((LONG_VALUE_SIZE % 12) // 4),
+    "control": b"lab\x01\x1b[31mred\x1b[0m\x7f\xc2\x9b end",  # C0, an ANSI escape, DEL and a C1 character
+    "invalid-utf8": b"lab \xff\xfe\xc3\x28 end",
+    "mixed": (b"lab\x1b[31m \xff\xfe " * 300)[:2996] + b" end",  # no trailing space: clients strip it
+}
+_NUL = b"\x00"  # aiohttp takes NUL in a reason phrase (which PostgreSQL cannot store), not in a header
+
+
+def hostile_value(field: str, shape: str) -> bytes:
+    """The bytes ``field:FIELD:SHAPE`` sends as FIELD (a reason phrase with control characters carries a NUL)."""
+    value = _SHAPES[shape]
+    if field == "reason" and shape in ("control", "mixed"):
+        value = value[:3] + _NUL + value[3:]
+    return b"http://lab.example/" + value if field == "location" else value
+
+
+def field_head(field: str, shape: str, now: datetime, length: int) -> bytes:
+    """A response head with one hostile field, the others as usual."""
+    value = hostile_value(field, shape)
+    code, reason = (302, b"Found") if field == "location" else (200, b"OK")
+    names = {"server": "Server", "content-type": "Content-Type", "location": "Location"}
+    lines = [b"HTTP/1.1 %d %s" % (code, value if field == "reason" else reason)]
+    headers = normal_headers(now, length) + ([("Location", "")] if field == "location" else [])
+    for name, text in headers:
+        raw = value if names.get(field) == name else text.encode("latin-1")
+        lines.append(name.encode("latin-1") + b": " + raw)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+async def hostile_field(ex: Exchange, behaviour: Behaviour) -> None:
+    body = html_body(200, "OK")
+    head = field_head(behaviour.args[0], behaviour.args[1], ex.now, len(body))
+    await _send(ex, head + (body if ex.request.wants_body else b""))
+
+
+async def raw_answer(ex: Exchange, behaviour: Behaviour) -> None:
+    await _send(ex, bytes.fromhex(behaviour.args[0]))
+
+
 HOSTILE_HANDLERS: dict[str, Handler] = {
     "endless-body": endless_body,
     "gzip-bomb": send_gzip_bomb,
@@ -155,4 +201,6 @@ HOSTILE_HANDLERS: dict[str, Handler] = {
     "redirect-private": redirect_private,
     "non-ascii-reason": non_ascii_reason,
     "invalid-utf8": invalid_utf8,
+    "field": hostile_field,
+    "raw": raw_answer,
 }

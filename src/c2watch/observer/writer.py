@@ -1,8 +1,10 @@
 """Persist observations as they finish: one background writer drains a queue in batches, in a thread, so the
 event loop (and the probes' timing) never waits for the database or the disk.
 
-Each batch goes to the store in one transaction (with the STIX objects into the outbox when a hub is configured)
-and to the cycle's bundle file.
+Each observation is fitted to the store's columns as it is put (:meth:`Observation.fit`), so the row and the STIX
+objects carry the same values. Each batch goes to the store in one transaction (with the STIX objects into the
+outbox when a hub is configured) and then to the cycle's bundle file; a row the database refuses costs only its
+refused values (:mod:`c2watch.store.isolate`), so the bundle and the store hold the same observations.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class ObservationWriter:
 
     def put(self, obs: Observation) -> None:
         obs.simulated = self.target.simulated
-        self._queue.put_nowait(obs)
+        self._queue.put_nowait(obs.fit())
 
     def _objects(self, obs: Observation) -> list[dict[str, Any]]:
         return observation_objects(obs, self.target.producer, self._created)
@@ -70,10 +72,12 @@ class ObservationWriter:
             if t.outbox  # only with a hub: serialising is a large share of a cycle's CPU
             else []
         )
-        t.store.observations.insert([o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox)
+        refusals = t.store.observations.insert([o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox)
+        lost = {refusal.index for refusal in refusals if refusal.lost}
         if t.bundle is not None:
-            for obs, group in zip(batch, groups, strict=True):
-                t.bundle.add(obs.target.threat_id, group)
+            for index, (obs, group) in enumerate(zip(batch, groups, strict=True)):
+                if index not in lost:
+                    t.bundle.add(obs.target.threat_id, group)
 
     async def _drain(self) -> None:
         done = False

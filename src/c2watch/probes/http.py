@@ -2,7 +2,8 @@
 
 The request goes to an address the guard allowed (never re-resolved by aiohttp) with the real ``Host`` header and
 TLS SNI; proxies from the environment are ignored; redirects are recorded, not followed; the body is read raw
-(never decompressed) up to ``max_body_bytes``.
+(never decompressed) up to ``max_body_bytes``. Header values are recorded as aiohttp decoded them (bytes that are
+not UTF-8 kept as lone surrogates); the observation fits them for storage (:meth:`Observation.fit`).
 """
 
 from __future__ import annotations
@@ -104,14 +105,6 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[int,
     return total, digest.hexdigest()
 
 
-def wire_text(value: str | None) -> str | None:
-    """Text from the wire as storable text: aiohttp keeps bytes that are not UTF-8 as lone surrogates (which no
-    database, JSON encoder or file accepts); they become ``\\xNN`` escapes, so the bytes sent stay readable."""
-    if value is None or value.isascii():
-        return value
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> dict[str, Any]:
     address = target.addresses[0]
     cert: dict[str, str] = {}
@@ -127,10 +120,10 @@ async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohtt
         fields: dict[str, Any] = {
             "address": address,
             "status": response.status,
-            "reason": wire_text(response.reason),
-            "server": wire_text(response.headers.get("Server")),
-            "content_type": wire_text(response.headers.get("Content-Type")),
-            "location": wire_text(response.headers.get("Location")),
+            "reason": response.reason,
+            "server": response.headers.get("Server"),
+            "content_type": response.headers.get("Content-Type"),
+            "location": response.headers.get("Location"),
             "cert_sha256": cert.get("sha256"),
         }
         fields["body_bytes"], fields["body_sha256"] = await _read_capped(response, settings.max_body_bytes)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from c2watch.stix.vocab import DETAILS_EXTENSION, PROBE_EXTENSION, THREAT_ID_SOURCE
+from c2watch.text import is_clean
 
 __all__ = ["SharedRecord", "parse_time", "records_from_objects"]
 
@@ -84,7 +85,8 @@ def _probe_columns(
 
 
 def _short(value: Any, limit: int) -> TypeGuard[str]:
-    return isinstance(value, str) and 0 < len(value) <= limit
+    """An identifying string: not empty, at most ``limit`` characters, nothing to escape."""
+    return isinstance(value, str) and 0 < len(value) <= limit and is_clean(value)
 
 
 def _record(
@@ -109,6 +111,8 @@ def _record(
         "stix_id": observed["id"],
         **_probe_columns(observed, objects, values),
     }
+    if isinstance(details.get("fitted"), dict):  # how its producer fitted values (the store adds its own)
+        row["details"] = {"fitted": details["fitted"]}
     return SharedRecord(
         threat_id,
         details["target_key"],

@@ -240,6 +240,7 @@ def _observed_data(obs: Observation, producer: Producer, refs: list[dict[str, An
                 **({"resolved": list(obs.resolution.addresses)} if obs.resolution and obs.resolution.addresses else {}),
                 "simulated": obs.simulated,
                 **({"refused": list(obs.target.refused)} if obs.target.refused else {}),
+                **({"fitted": obs.fitted} if obs.fitted else {}),
             }
         },
     }

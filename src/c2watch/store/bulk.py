@@ -1,6 +1,7 @@
-"""Many observation rows in one go, each made to fit its column first: PostgreSQL gets them by COPY into a
-temporary table shaped like ``observations`` and one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (into the parent
-table, partitioned or not); SQLite by one ``executemany`` of the driver. Rows already stored are skipped."""
+"""Many observation rows in one go (each fitted to its columns before, see :mod:`c2watch.store.fit`): PostgreSQL
+gets them by COPY into a temporary table shaped like ``observations`` and one ``INSERT … SELECT … ON CONFLICT DO
+NOTHING`` (into the parent table, partitioned or not); SQLite by one ``executemany`` of the driver. Rows already
+stored are skipped."""
 
 from __future__ import annotations
 
@@ -15,50 +16,15 @@ import sqlalchemy as sa
 from c2watch.store.pgcopy import copy_data, copy_escape, copy_text
 from c2watch.store.tables import UTCDateTime, observations
 
-__all__ = ["fitted", "insert_new_observations"]
+__all__ = ["complete", "insert_new_observations"]
 
 _COLUMNS = tuple(c.name for c in observations.columns if c.name != "id")
 _EMPTY_ROW: dict[str, Any] = dict.fromkeys(_COLUMNS)
 
 
-def _fit_text(length: int | None, required: bool) -> Callable[[Any], Any]:
-    def fit(value: Any) -> Any:
-        if isinstance(value, str | int | float):
-            return str(value)[:length] if length else str(value)
-        return "" if required else None
-
-    return fit
-
-
-def _fit_integer(value: Any) -> int | None:
-    return value if type(value) is int and -(2**31) <= value < 2**31 else None
-
-
-def _fit_float(value: Any) -> float | None:
-    return float(value) if type(value) in (int, float) else None
-
-
-def _fit(column: sa.Column[Any]) -> Callable[[Any], Any]:
-    """Make a value read from another producer's STIX fit the column (types and lengths are not checked on the
-    way in; PostgreSQL would refuse the whole batch for one bad value)."""
-    kind = column.type
-    if isinstance(kind, sa.Boolean):
-        return bool
-    if isinstance(kind, sa.Integer):
-        return _fit_integer
-    if isinstance(kind, sa.Float):
-        return _fit_float
-    if isinstance(kind, sa.String) and not isinstance(kind, sa.JSON):
-        return _fit_text(kind.length, not column.nullable)
-    return lambda value: value
-
-
-_FITS = {column.name: _fit(column) for column in observations.columns}
-
-
-def fitted(row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` with every column of ``observations`` but the id, each value fitting its column."""
-    return {**_EMPTY_ROW, **{name: _FITS[name](value) for name, value in row.items() if name in _FITS}}
+def complete(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with every column of ``observations`` but the id (the ones it lacks as NULL)."""
+    return {**_EMPTY_ROW, **{name: value for name, value in row.items() if name in _EMPTY_ROW}}
 
 
 def _json_text(value: Any) -> str:
@@ -90,7 +56,7 @@ def _copy_line(row: dict[str, Any]) -> str:
 def _insert_sqlite(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
     """One ``executemany`` of the driver with the column types' own bind processors (SQLAlchemy would build a
     parameter dict per row, a third of a pull's indexing time)."""
-    processors = [observations.c[c].type.bind_processor(conn.dialect) for c in _COLUMNS]
+    processors = [observations.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in _COLUMNS]
     pairs = list(zip(_COLUMNS, processors, strict=True))
     params = [
         tuple(None if row[c] is None else process(row[c]) if process else row[c] for c, process in pairs)
@@ -123,7 +89,7 @@ def _copy_postgres(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
 
 
 def insert_new_observations(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` (each with every column but the id, see :func:`fitted`); returns how many were new."""
+    """Insert ``rows`` (each with every column but the id, see :func:`complete`); returns how many were new."""
     if not rows:
         return 0
     if conn.dialect.name == "postgresql":

@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from c2watch.stix.ingest import SharedRecord
-from c2watch.store.bulk import fitted, insert_new_observations
+from c2watch.store.bulk import complete, insert_new_observations
+from c2watch.store.fit import fit_row, fitted_row
+from c2watch.store.isolate import write_isolated
 from c2watch.store.observations import ensure_observer
-from c2watch.store.tables import targets, threats
+from c2watch.store.tables import observations, observers, targets, threats
 
 __all__ = ["index_records", "insert_ignoring_duplicates"]
 
@@ -40,8 +42,10 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 def _key_fields(key: str) -> dict[str, Any]:
+    """The target columns a key names (another producer's key: any text, fitted by the caller)."""
     url, domain, ip, port = ([*key.split("|"), "", "", "", ""])[:4]
-    return {"url": url or None, "domain": domain or None, "ip": ip or None, "port": int(port) if port else None}
+    number = int(port) if port.isascii() and port.isdigit() and len(port) <= 5 else None
+    return {"url": url or None, "domain": domain or None, "ip": ip or None, "port": number}
 
 
 def _threat_pks(conn: sa.Connection, names: set[str], now: dt.datetime) -> dict[str, int]:
@@ -93,14 +97,17 @@ def _target_pks(conn: sa.Connection, records: Sequence[SharedRecord], now: dt.da
     missing = [pair for pair in pairs if pair not in found]
     if missing:
         rows = [
-            {
-                "threat_pk": threat_pk,
-                "key": key,
-                "source": f"shared:{wanted[(threat_pk, key)].org_name}"[:500],
-                "active": False,
-                "first_imported_at": now,
-                **_key_fields(key),
-            }
+            fit_row(
+                targets,
+                {
+                    "threat_pk": threat_pk,
+                    "key": key,
+                    "source": f"shared:{wanted[(threat_pk, key)].org_name}",
+                    "active": False,
+                    "first_imported_at": now,
+                    **_key_fields(key),
+                },
+            )[0]
             for threat_pk, key in missing
         ]
         insert_ignoring_duplicates(conn, targets, rows)
@@ -109,18 +116,15 @@ def _target_pks(conn: sa.Connection, records: Sequence[SharedRecord], now: dt.da
 
 
 def _observer_pks(conn: sa.Connection, records: Sequence[SharedRecord], now: dt.datetime) -> dict[str, int]:
-    observers: dict[str, int] = {}
+    pks: dict[str, int] = {}
     for record in records:
-        if record.observer_identity not in observers:
-            observers[record.observer_identity] = ensure_observer(
-                conn,
-                record.observer_name[:64],
-                record.org_name[:200],
-                record.org_identity,
-                record.observer_identity,
-                now,
+        if record.observer_identity not in pks:
+            names = {"name": record.observer_name, "organization": record.org_name, "org_identity": record.org_identity}
+            fitted = fit_row(observers, names)[0]
+            pks[record.observer_identity] = ensure_observer(
+                conn, fitted["name"], fitted["organization"], fitted["org_identity"], record.observer_identity, now
             )
-    return observers
+    return pks
 
 
 def index_records(conn: sa.Connection, records: Sequence[SharedRecord], now: dt.datetime) -> int:
@@ -130,11 +134,20 @@ def index_records(conn: sa.Connection, records: Sequence[SharedRecord], now: dt.
     target_pks = _target_pks(conn, records, now)
     observer_pks = _observer_pks(conn, records, now)
     rows = [
-        {
-            **fitted(record.row),
-            "observer_pk": observer_pks[record.observer_identity],
-            "target_pk": target_pks[(record.threat_id, record.target_key)],
-        }
+        complete(
+            {
+                **fitted_row(observations, record.row),
+                "observer_pk": observer_pks[record.observer_identity],
+                "target_pk": target_pks[(record.threat_id, record.target_key)],
+            }
+        )
         for record in records
     ]
-    return insert_new_observations(conn, rows)
+    new = 0
+
+    def insert(conn: sa.Connection, batch: Sequence[dict[str, Any]]) -> None:
+        nonlocal new
+        new += insert_new_observations(conn, batch)
+
+    write_isolated(conn, observations, rows, insert)
+    return new

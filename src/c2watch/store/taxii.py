@@ -124,7 +124,7 @@ def _naive_utc(value: dt.datetime) -> dt.datetime:
 def _insert_new_sqlite(conn: sa.Connection, new: NewObjects) -> set[tuple[str, str]]:
     """One prepared INSERT … ON CONFLICT DO NOTHING RETURNING per object through the driver (SQLAlchemy's
     multi-row form spends more on the parameters than SQLite on the rows)."""
-    stamp = taxii_objects.c.date_added.type.bind_processor(conn.dialect)
+    stamp = taxii_objects.c.date_added.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     assert stamp is not None
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     statement = (

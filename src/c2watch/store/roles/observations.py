@@ -15,6 +15,7 @@ from c2watch.store import outbox as _outbox
 from c2watch.store import shared as _shared
 from c2watch.store import tables
 from c2watch.store.database import Database
+from c2watch.store.isolate import Refusal
 
 __all__ = ["Observations"]
 
@@ -43,12 +44,16 @@ class Observations:
 
     def insert(
         self, rows: Sequence[dict[str, Any]], outbox: Sequence[str] = (), now: dt.datetime | None = None
-    ) -> None:
-        """Store observations, and their STIX objects (JSON) in the outbox, in one transaction."""
+    ) -> list[Refusal]:
+        """Store observations, and their STIX objects (JSON, one group per row) in the outbox, in one transaction.
+        A row the database refuses costs only its refused values; the refusals are returned (a ``lost`` row, one
+        refused whatever its values, is not stored and its group not queued)."""
         with self.db.begin() as conn:
-            _observations.insert_observations(conn, rows)
+            refusals = _observations.insert_observations(conn, rows)
+            lost = {refusal.index for refusal in refusals if refusal.lost}
             if outbox:
-                _outbox.enqueue(conn, outbox, self.db.now(now))
+                _outbox.enqueue(conn, [group for i, group in enumerate(outbox) if i not in lost], self.db.now(now))
+        return refusals
 
     def last_slot(self, system_identity: str) -> dt.datetime | None:
         with self.db.connect() as conn:
