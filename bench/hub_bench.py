@@ -34,8 +34,8 @@ import aiohttp
 import orjson
 import sqlalchemy as sa
 
-from c2watch.observer.record import Observation
-from c2watch.probes.base import ProbeResult, ProbeTarget
+from c2watch.models.observation import Observation
+from c2watch.models.probes import ProbeResult, ProbeTarget
 from c2watch.stix.observation import Producer, campaign_object, observation_objects
 from c2watch.stix.vocab import identity_ids, timestamp
 from c2watch.store import Store, open_store

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from c2watch.models.observation import Observation
 from c2watch.observer.cycle import CycleSummary
-from c2watch.observer.record import Observation
 
 __all__ = ["CONTENT_TYPE_LATEST", "AgentMetrics", "HubMetrics"]
 

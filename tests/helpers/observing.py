@@ -8,7 +8,7 @@ from typing import Any
 
 from c2watch.config import Settings
 from c2watch.lab import Destination, Lab, Scenario, to_watchlist_csv
-from c2watch.observer.record import Observation
+from c2watch.models.observation import Observation
 from c2watch.store import Store
 from c2watch.watchlist.importer import import_watchlist
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from c2watch.observer.record import Observation
-from c2watch.probes.base import ProbeResult, ProbeTarget
+from c2watch.models.observation import Observation
+from c2watch.models.probes import ProbeResult, ProbeTarget
 from c2watch.stix.observation import Producer, campaign_object, observation_objects
 from c2watch.stix.vocab import identity_ids, timestamp
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from c2watch.cli import cli
 from c2watch.lab import Lab, Scenario
 from c2watch.lab.dnsserver import LabDns
+from c2watch.models.observation import Observation
 from c2watch.observer.cycle import CycleOptions, run_cycle
-from c2watch.observer.record import Observation
 from c2watch.store import Store, open_store
 from tests.helpers.observing import destination, import_lab, lab_settings
 

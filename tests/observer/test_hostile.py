@@ -12,8 +12,8 @@ import stix2
 from stix2validator import ValidationOptions, validate_file
 
 from c2watch.lab import Lab, Scenario
+from c2watch.models.observation import Observation
 from c2watch.observer.cycle import CycleOptions, run_cycle
-from c2watch.observer.record import Observation
 from tests.helpers.observing import by_address, destination, import_lab, lab_settings
 
 HOSTILE = [

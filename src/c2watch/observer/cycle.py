@@ -18,7 +18,7 @@ from typing import Any
 from c2watch.config import Settings
 from c2watch.errors import UnknownThreatError
 from c2watch.models import Target
-from c2watch.observer.record import Observation
+from c2watch.models.observation import Observation
 from c2watch.observer.select import prepare
 from c2watch.observer.shard import Shard
 from c2watch.observer.writer import ObservationWriter, WriterTarget

@@ -7,8 +7,8 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from c2watch.models import Target
-from c2watch.probes.base import ProbeTarget, TargetKind
-from c2watch.probes.resolve import Resolution, Resolver, is_reserved_name
+from c2watch.models.probes import ProbeTarget, Resolution, TargetKind
+from c2watch.probes.resolve import Resolver, is_reserved_name
 from c2watch.safety import Guard
 
 __all__ = ["choose", "prepare"]

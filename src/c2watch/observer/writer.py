@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from c2watch.observer.record import Observation
+from c2watch.models.observation import Observation
+from c2watch.models.rows import observation_row
 from c2watch.stix.bundle import BundleWriter
 from c2watch.stix.observation import Producer, campaign_object, observation_objects
 from c2watch.stix.vocab import timestamp
 from c2watch.store import Store
+from c2watch.store.fit_observation import fit_observation
 
 __all__ = ["ObservationWriter", "WriterTarget"]
 
@@ -58,7 +60,7 @@ class ObservationWriter:
 
     def put(self, obs: Observation) -> None:
         obs.simulated = self.target.simulated
-        self._queue.put_nowait(obs.fit())
+        self._queue.put_nowait(fit_observation(obs))
 
     def _objects(self, obs: Observation) -> list[dict[str, Any]]:
         return observation_objects(obs, self.target.producer, self._created)
@@ -72,7 +74,9 @@ class ObservationWriter:
             if t.outbox  # only with a hub: serialising is a large share of a cycle's CPU
             else []
         )
-        refusals = t.store.observations.insert([o.row(t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox)
+        refusals = t.store.observations.insert(
+            [observation_row(o, t.observer_pk, t.cycle_pk, t.simulated) for o in batch], outbox
+        )
         lost = {refusal.index for refusal in refusals if refusal.lost}
         if t.bundle is not None:
             for index, (obs, group) in enumerate(zip(batch, groups, strict=True)):

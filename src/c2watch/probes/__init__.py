@@ -7,8 +7,9 @@ runs the kinds named in ``[cycle] probes``.
 from __future__ import annotations
 
 from c2watch.models.kinds import ProbeKind
+from c2watch.models.probes import ProbeResult, ProbeTarget
 from c2watch.probes import dns, http, icmp, tls
-from c2watch.probes.base import Probe, ProbeContext, ProbeResult, ProbeTarget
+from c2watch.probes.base import Probe, ProbeContext
 
 __all__ = ["PROBES", "Probe", "ProbeContext", "ProbeResult", "ProbeTarget"]
 

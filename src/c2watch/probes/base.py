@@ -1,7 +1,8 @@
-"""What every probe shares: the target it is given, the context it may use, the result it returns.
+"""What every probe shares: the context it may use, a stopwatch, and its signature (the target it is given and the
+result it returns are records one layer down, :mod:`c2watch.models.probes`).
 
-Every probe has one signature, ``async def probe(target, settings, ctx) -> ProbeResult``; an unreachable or hostile
-target is a result (an ``outcome`` and fields), never an exception.
+Every probe has one signature, ``async def probe(target, settings, ctx) -> ProbeResult[...]``; an unreachable or
+hostile target is a result (an ``outcome`` and fields), never an exception.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from c2watch.config import Settings
-from c2watch.models.net import is_ip_literal
+from c2watch.models.kinds import ProbeKind
+from c2watch.models.probes import AnyResult, FieldsT, ProbeResult, ProbeTarget
 from c2watch.safety import Guard
 
 if TYPE_CHECKING:
@@ -22,45 +24,13 @@ if TYPE_CHECKING:
     from c2watch.probes.pinger import Pinger
     from c2watch.probes.resolve import Resolver
 
-__all__ = ["Clock", "Probe", "ProbeContext", "ProbeResult", "ProbeTarget", "Stopwatch", "utcnow"]
+__all__ = ["Clock", "Probe", "ProbeContext", "Stopwatch", "utcnow"]
 
 Clock = Callable[[], dt.datetime]
-TargetKind = Literal["url", "domain", "ip"]
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class ProbeTarget:
-    """One destination as a probe sees it: what was chosen (url > domain > ip) and where it resolved."""
-
-    target_id: int
-    threat_id: str
-    kind: TargetKind
-    value: str
-    host: str
-    port: int
-    scheme: str
-    url: str
-    path: str = "/"
-    addresses: tuple[str, ...] = ()
-    refused: tuple[str, ...] = ()
-
-    @property
-    def host_is_name(self) -> bool:
-        """True when the host is a DNS name rather than an IP literal."""
-        return not is_ip_literal(self.host)
-
-
-@dataclass
-class ProbeResult:
-    kind: str
-    outcome: str
-    started_at: dt.datetime
-    elapsed_ms: float
-    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,8 +55,8 @@ class Stopwatch:
     def elapsed_ms(self) -> float:
         return round((time.perf_counter() - self._start) * 1000, 3)
 
-    def result(self, kind: str, outcome: str, **fields: Any) -> ProbeResult:
+    def result(self, kind: ProbeKind, outcome: str, fields: FieldsT) -> ProbeResult[FieldsT]:
         return ProbeResult(kind, outcome, self.started_at, self.elapsed_ms, fields)
 
 
-Probe = Callable[[ProbeTarget, Settings, ProbeContext], Awaitable[ProbeResult]]
+Probe = Callable[[ProbeTarget, Settings, ProbeContext], Awaitable[AnyResult]]

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 
 from c2watch.config import HttpSettings, Settings
-from c2watch.probes.base import ProbeContext, ProbeResult, ProbeTarget, Stopwatch
+from c2watch.models.probes import HttpFields, HttpResult, ProbeTarget
+from c2watch.probes.base import ProbeContext, Stopwatch
 from c2watch.probes.http_errors import error_kind
 
 __all__ = ["insecure_ssl_context", "open_session", "probe"]
@@ -105,7 +106,7 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[int,
     return total, digest.hexdigest()
 
 
-async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> dict[str, Any]:
+async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> HttpFields:
     address = target.addresses[0]
     cert: dict[str, str] = {}
     _peer_cert.set(cert)
@@ -117,34 +118,34 @@ async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohtt
         timeout=timeout,
         server_hostname=target.host if target.scheme == "https" and target.host_is_name else None,
     ) as response:
-        fields: dict[str, Any] = {
-            "address": address,
-            "status": response.status,
-            "reason": response.reason,
-            "server": response.headers.get("Server"),
-            "content_type": response.headers.get("Content-Type"),
-            "location": response.headers.get("Location"),
-            "cert_sha256": cert.get("sha256"),
-        }
+        fields = HttpFields(
+            address=address,
+            status=response.status,
+            reason=response.reason,
+            server=response.headers.get("Server"),
+            content_type=response.headers.get("Content-Type"),
+            location=response.headers.get("Location"),
+            cert_sha256=cert.get("sha256"),
+        )
         fields["body_bytes"], fields["body_sha256"] = await _read_capped(response, settings.max_body_bytes)
         response.close()  # never drain the rest of an endless or bomb body
         return fields
 
 
-async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> ProbeResult:
+async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> HttpResult:
     """GET ``target`` once. Outcome ``responding`` with status and reason, or ``error`` with its kind."""
     watch = Stopwatch(ctx.clock)
     if not target.addresses:
-        return watch.result("http", "refused-by-guard", error="refused-by-guard", url=target.url)
+        return watch.result("http", "refused-by-guard", HttpFields(error="refused-by-guard", url=target.url))
     assert ctx.http is not None, "the cycle opens the HTTP session"
     try:
         async with asyncio.timeout(settings.http.total_timeout + 1):  # a net under aiohttp's timeouts; no extra task
             fields = await _exchange(target, settings.http, ctx.http)
     except Exception as exc:  # every failure of a hostile peer is data
-        result = watch.result("http", "error", error=error_kind(exc), detail=str(exc)[:300], url=target.url)
+        result = watch.result("http", "error", HttpFields(error=error_kind(exc), detail=str(exc)[:300], url=target.url))
         _drop_tracebacks(exc)
         return result
-    return watch.result("http", "responding", url=target.url, **fields)
+    return watch.result("http", "responding", HttpFields(url=target.url, **fields))
 
 
 def _drop_tracebacks(exc: BaseException | None) -> None:

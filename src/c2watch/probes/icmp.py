@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from c2watch.config import Settings
-from c2watch.probes.base import ProbeContext, ProbeResult, ProbeTarget, Stopwatch
+from c2watch.models.probes import PingFields, PingResult, ProbeTarget
+from c2watch.probes.base import ProbeContext, Stopwatch
 
 __all__ = ["probe"]
 
 
-async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> ProbeResult:
+async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> PingResult:
     """Loss %, average RTT and reply TTL; ``icmp-unavailable`` when this host may not send ICMP."""
     watch = Stopwatch(ctx.clock)
     if not target.addresses:
-        return watch.result("icmp", "refused-by-guard", error="refused-by-guard")
+        return watch.result("icmp", "refused-by-guard", PingFields(error="refused-by-guard"))
     assert ctx.pinger is not None, "the cycle opens the pinger"
     cfg = settings.icmp
     stats = await ctx.pinger.ping(target.addresses[0], count=cfg.count, interval=cfg.interval, timeout=cfg.timeout)
-    return watch.result(
-        "icmp",
-        stats.outcome,
+    fields = PingFields(
         address=stats.address,
         sent=stats.sent,
         received=stats.received,
@@ -27,3 +26,4 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> P
         ttl=stats.ttl,
         error=stats.error,
     )
+    return watch.result("icmp", stats.outcome, fields)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
 from c2watch.config import DnsSettings
+from c2watch.models.probes import Resolution
 
 __all__ = ["RESERVED_SUFFIXES", "Resolution", "Resolver", "is_reserved_name"]
 
@@ -21,15 +21,6 @@ RESERVED_SUFFIXES = ("example", "invalid", "localhost", "test", "example.com", "
 def is_reserved_name(name: str) -> bool:
     name = name.lower().rstrip(".")
     return any(name == suffix or name.endswith("." + suffix) for suffix in RESERVED_SUFFIXES)
-
-
-@dataclass(frozen=True)
-class Resolution:
-    name: str
-    addresses: tuple[str, ...]
-    error: str | None = None
-    ttl: int | None = None
-    elapsed_ms: float = 0.0
 
 
 _ERRORS: tuple[tuple[type[BaseException], str], ...] = (

@@ -6,14 +6,15 @@ import asyncio
 import hashlib
 
 from c2watch.config import Settings
-from c2watch.probes.base import ProbeContext, ProbeResult, ProbeTarget, Stopwatch
+from c2watch.models.probes import ProbeTarget, TlsFields, TlsResult
+from c2watch.probes.base import ProbeContext, Stopwatch
 from c2watch.probes.http import insecure_ssl_context
 from c2watch.probes.http_errors import error_kind
 
 __all__ = ["probe"]
 
 
-async def _handshake(target: ProbeTarget, timeout: float) -> dict[str, object]:
+async def _handshake(target: ProbeTarget, timeout: float) -> TlsFields:
     address = target.addresses[0]
     _reader, writer = await asyncio.wait_for(
         asyncio.open_connection(
@@ -28,25 +29,25 @@ async def _handshake(target: ProbeTarget, timeout: float) -> dict[str, object]:
     try:
         ssl_object = writer.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        return {
-            "address": address,
-            "cert_sha256": hashlib.sha256(der).hexdigest() if der else None,
-            "version": ssl_object.version() if ssl_object else None,
-            "cipher": ssl_object.cipher()[0] if ssl_object and ssl_object.cipher() else None,
-        }
+        return TlsFields(
+            address=address,
+            cert_sha256=hashlib.sha256(der).hexdigest() if der else None,
+            version=ssl_object.version() if ssl_object else None,
+            cipher=ssl_object.cipher()[0] if ssl_object and ssl_object.cipher() else None,
+        )
     finally:
         writer.transport.abort()
 
 
-async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> ProbeResult:
+async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> TlsResult:
     """Handshake with an ``https`` target; other schemes are ``not-applicable``."""
     watch = Stopwatch(ctx.clock)
     if target.scheme != "https":
-        return watch.result("tls", "not-applicable")
+        return watch.result("tls", "not-applicable", TlsFields())
     if not target.addresses:
-        return watch.result("tls", "refused-by-guard", error="refused-by-guard")
+        return watch.result("tls", "refused-by-guard", TlsFields(error="refused-by-guard"))
     try:
         fields = await _handshake(target, settings.tls.timeout)
     except Exception as exc:  # a stalled or broken handshake is data
-        return watch.result("tls", "error", error=error_kind(exc), detail=str(exc)[:300])
-    return watch.result("tls", "handshake", **fields)
+        return watch.result("tls", "error", TlsFields(error=error_kind(exc), detail=str(exc)[:300]))
+    return watch.result("tls", "handshake", fields)

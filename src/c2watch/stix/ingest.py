@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from c2watch.models.observation import SharedRecord
+from c2watch.models.probes import AnyResult, HttpFields, HttpResult, PingFields, PingResult, ProbeResult
+from c2watch.models.rows import probe_columns
 from c2watch.stix.vocab import DETAILS_EXTENSION, PROBE_EXTENSION, THREAT_ID_SOURCE
 from c2watch.text import is_clean
 
 __all__ = ["SharedRecord", "parse_time", "records_from_objects"]
-
-
-@dataclass(frozen=True)
-class SharedRecord:
-    """One observation as another observer recorded it."""
-
-    threat_id: str
-    target_key: str
-    org_identity: str
-    observer_identity: str
-    observer_name: str
-    org_name: str
-    row: dict[str, Any]
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -38,50 +27,61 @@ def _threat_id(observed: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _ping(traffic: Mapping[str, Any], ext: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "ping_outcome": ext.get("result"),
-        "ping_address": values.get(traffic.get("dst_ref", "")),
-        "ping_sent": ext.get("packets_sent"),
-        "ping_received": ext.get("packets_received"),
-        "ping_loss_pct": ext.get("packet_loss_pct"),
-        "ping_rtt_avg_ms": ext.get("rtt_avg_ms"),
-        "ping_ttl": ext.get("reply_ttl"),
-    }
+def _value(mapping: Mapping[str, Any], key: str) -> Any:
+    """Another producer's value, unchecked: the row builder fits it to its column."""
+    return mapping.get(key)
 
 
-def _http(traffic: Mapping[str, Any], ext: Mapping[str, Any]) -> dict[str, Any]:
+def _ping(
+    traffic: Mapping[str, Any], ext: Mapping[str, Any], values: Mapping[str, str], observed_at: dt.datetime
+) -> PingResult:
+    fields = PingFields(
+        address=values.get(traffic.get("dst_ref", "")),
+        sent=_value(ext, "packets_sent"),
+        received=_value(ext, "packets_received"),
+        loss_pct=_value(ext, "packet_loss_pct"),
+        rtt_avg_ms=_value(ext, "rtt_avg_ms"),
+        ttl=_value(ext, "reply_ttl"),
+    )
+    return ProbeResult("icmp", _value(ext, "result"), observed_at, 0.0, fields)
+
+
+def _http(traffic: Mapping[str, Any], ext: Mapping[str, Any]) -> HttpResult:
     details = traffic.get("extensions", {}).get(DETAILS_EXTENSION, {})
-    elapsed = (parse_time(traffic["end"]) - parse_time(traffic["start"])).total_seconds() * 1000
-    return {
-        "http_outcome": ext.get("result"),
-        "http_status": ext.get("http_status_code"),
-        "http_reason": ext.get("http_reason_phrase"),
-        "http_error": details.get("error"),
-        "http_elapsed_ms": round(elapsed, 3),
-        "http_server": details.get("server"),
-        "http_content_type": details.get("content_type"),
-        "http_body_bytes": details.get("body_bytes"),
-        "http_body_sha256": details.get("body_sha256"),
-        "http_location": details.get("location"),
-        "tls_cert_sha256": details.get("cert_sha256"),
-    }
+    start = parse_time(traffic["start"])
+    elapsed = (parse_time(traffic["end"]) - start).total_seconds() * 1000
+    fields = HttpFields(
+        status=_value(ext, "http_status_code"),
+        reason=_value(ext, "http_reason_phrase"),
+        error=_value(details, "error"),
+        server=_value(details, "server"),
+        content_type=_value(details, "content_type"),
+        body_bytes=_value(details, "body_bytes"),
+        body_sha256=details.get("body_sha256"),
+        location=_value(details, "location"),
+        cert_sha256=details.get("cert_sha256"),
+    )
+    return ProbeResult("http", _value(ext, "result"), start, round(elapsed, 3), fields)
 
 
-def _probe_columns(
-    observed: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]], values: Mapping[str, str]
-) -> dict[str, Any]:
-    columns: dict[str, Any] = {}
+def _probe_results(
+    observed: Mapping[str, Any],
+    objects: Mapping[str, Mapping[str, Any]],
+    values: Mapping[str, str],
+    observed_at: dt.datetime,
+) -> dict[str, AnyResult]:
+    """The ICMP and HTTP results of an observed-data, read back from its network-traffic objects."""
+    results: dict[str, AnyResult] = {}
     for ref in observed.get("object_refs", []):
         traffic = objects.get(ref, {})
         ext = traffic.get("extensions", {}).get(PROBE_EXTENSION)
         if traffic.get("type") != "network-traffic" or not ext:
             continue
         if ext.get("probe") == "icmp-echo":
-            columns.update(_ping(traffic, ext, values))
+            results["icmp"] = _ping(traffic, ext, values, observed_at)
         elif ext.get("probe") == "http-get":
-            columns.update(_http(traffic, ext))
-    return columns
+            results["http"] = _http(traffic, ext)
+    return results
 
 
 def _short(value: Any, limit: int) -> TypeGuard[str]:
@@ -100,16 +100,17 @@ def _record(
         return None
     observer = objects.get(details["observer_ref"], {})
     org = objects.get(observed.get("created_by_ref", ""), {})
+    observed_at = parse_time(observed["first_observed"])
     row = {
         "threat_id": threat_id,
-        "observed_at": parse_time(observed["first_observed"]),
+        "observed_at": observed_at,
         "simulated": bool(details.get("simulated", False)),
         "outcome": details.get("outcome", "unknown"),
         "probed_kind": details.get("probed_kind", "ip"),
         "probed_value": details.get("probed_value", ""),
         "resolved": details.get("resolved"),
         "stix_id": observed["id"],
-        **_probe_columns(observed, objects, values),
+        **probe_columns(_probe_results(observed, objects, values, observed_at)),
     }
     if isinstance(details.get("fitted"), dict):  # how its producer fitted values (the store adds its own)
         row["details"] = {"fitted": details["fitted"]}

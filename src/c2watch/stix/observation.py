@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from c2watch.observer.record import Observation
-from c2watch.probes.base import ProbeResult
+from c2watch.models.observation import Observation
+from c2watch.models.probes import AnyResult, HttpResult, PingResult
 from c2watch.stix.vocab import (
     DETAILS_EXTENSION,
     PROBE_EXTENSION,
@@ -105,12 +106,12 @@ def _scos(obs: Observation) -> tuple[list[dict[str, Any]], dict[str, str], str |
     return objects, ids, domain_ref
 
 
-def _details(fields: dict[str, Any], outcome: str, keys: tuple[str, ...]) -> dict[str, Any]:
+def _details(fields: Mapping[str, Any], outcome: str, keys: tuple[str, ...]) -> dict[str, Any]:
     values = {k: fields[k] for k in keys if fields.get(k) is not None}
     return {"extension_type": "property-extension", "outcome": outcome, **values}
 
 
-def _traffic(obs: Observation, result: ProbeResult, dst_ref: str, probe_ext: dict[str, Any]) -> dict[str, Any]:
+def _traffic(obs: Observation, result: AnyResult, dst_ref: str, probe_ext: dict[str, Any]) -> dict[str, Any]:
     """A probe's network-traffic (observation_objects makes its id unique per observer)."""
     return {
         "type": "network-traffic",
@@ -128,7 +129,7 @@ def _ip_version(address: str) -> str:
     return f"ipv{_version(address)}"
 
 
-def _icmp_traffic(obs: Observation, result: ProbeResult, ids: dict[str, str]) -> dict[str, Any] | None:
+def _icmp_traffic(obs: Observation, result: PingResult, ids: dict[str, str]) -> dict[str, Any] | None:
     f = result.fields
     address = f.get("address")
     if address is None or address not in ids:
@@ -165,7 +166,7 @@ _HTTP_DETAILS = (
 
 
 def _http_traffic(
-    obs: Observation, result: ProbeResult, ids: dict[str, str], domain_ref: str | None, user_agent: str
+    obs: Observation, result: HttpResult, ids: dict[str, str], domain_ref: str | None, user_agent: str
 ) -> dict[str, Any] | None:
     f, target = result.fields, obs.target
     # A failed GET records no address; it went to the first allowed one (the only reference of an IP target).
@@ -199,10 +200,8 @@ def observation_objects(obs: Observation, producer: Producer, created: str) -> l
     traffic = [
         t
         for t in (
-            _icmp_traffic(obs, obs.results["icmp"], ids) if "icmp" in obs.results else None,
-            _http_traffic(obs, obs.results["http"], ids, domain_ref, producer.user_agent)
-            if "http" in obs.results
-            else None,
+            _icmp_traffic(obs, obs.ping, ids) if obs.ping is not None else None,
+            _http_traffic(obs, obs.http, ids, domain_ref, producer.user_agent) if obs.http is not None else None,
         )
         if t is not None
     ]

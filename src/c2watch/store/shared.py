@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from c2watch.stix.ingest import SharedRecord
+from c2watch.models.observation import SharedRecord
 from c2watch.store.bulk import complete, insert_new_observations
 from c2watch.store.fit import fit_row, fitted_row
 from c2watch.store.isolate import write_isolated

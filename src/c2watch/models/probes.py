@@ -1,0 +1,134 @@
+"""What a probe is given and what it returns, typed per probe: the target (what was chosen and where it resolved),
+a name's resolution, and a result whose fields are declared for each kind (``PingFields`` … ``DnsFields``).
+
+Every probe has one signature, ``async def probe(target, settings, ctx) -> ProbeResult[...]``; an unreachable or
+hostile target is a result (an ``outcome`` and fields), never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Generic, Literal, TypedDict, TypeVar
+
+from c2watch.models.kinds import ProbeKind
+from c2watch.models.net import is_ip_literal
+
+__all__ = [
+    "AnyResult",
+    "DnsFields",
+    "DnsResult",
+    "HttpFields",
+    "HttpResult",
+    "PingFields",
+    "PingResult",
+    "ProbeResult",
+    "ProbeTarget",
+    "Resolution",
+    "TargetKind",
+    "TlsFields",
+    "TlsResult",
+]
+
+TargetKind = Literal["url", "domain", "ip"]
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """One destination as a probe sees it: what was chosen (url > domain > ip) and where it resolved."""
+
+    target_id: int
+    threat_id: str
+    kind: TargetKind
+    value: str
+    host: str
+    port: int
+    scheme: str
+    url: str
+    path: str = "/"
+    addresses: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+    @property
+    def host_is_name(self) -> bool:
+        """True when the host is a DNS name rather than an IP literal."""
+        return not is_ip_literal(self.host)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A name's addresses, or why there are none (``error``)."""
+
+    name: str
+    addresses: tuple[str, ...]
+    error: str | None = None
+    ttl: int | None = None
+    elapsed_ms: float = 0.0
+
+
+class PingFields(TypedDict, total=False):
+    """ICMP echo: the address pinged, echoes sent and received, loss, average RTT and the replies' TTL."""
+
+    address: str | None
+    sent: int
+    received: int
+    loss_pct: float
+    rtt_avg_ms: float | None
+    ttl: int | None
+    error: str | None
+
+
+class HttpFields(TypedDict, total=False):
+    """One GET: status line, a few headers, what was read of the body, the certificate when HTTPS."""
+
+    url: str
+    address: str
+    status: int
+    reason: str | None
+    server: str | None
+    content_type: str | None
+    location: str | None
+    cert_sha256: str | None
+    body_bytes: int
+    body_sha256: str
+    error: str
+    detail: str
+
+
+class TlsFields(TypedDict, total=False):
+    """A handshake: the certificate's SHA-256, the protocol version and cipher."""
+
+    address: str
+    cert_sha256: str | None
+    version: str | None
+    cipher: str | None
+    error: str
+    detail: str
+
+
+class DnsFields(TypedDict, total=False):
+    """A lookup: the name, its addresses and their TTL."""
+
+    name: str | None
+    addresses: list[str]
+    ttl: int | None
+    error: str | None
+
+
+FieldsT = TypeVar("FieldsT", PingFields, HttpFields, TlsFields, DnsFields)
+
+
+@dataclass
+class ProbeResult(Generic[FieldsT]):
+    kind: ProbeKind
+    outcome: str
+    started_at: dt.datetime
+    elapsed_ms: float
+    fields: FieldsT
+
+
+PingResult = ProbeResult[PingFields]
+HttpResult = ProbeResult[HttpFields]
+TlsResult = ProbeResult[TlsFields]
+DnsResult = ProbeResult[DnsFields]
+AnyResult = PingResult | HttpResult | TlsResult | DnsResult
