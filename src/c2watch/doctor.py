@@ -21,7 +21,7 @@ import dns.exception
 from c2watch.config import Settings
 from c2watch.errors import C2WatchError
 from c2watch.probes.pinger import open_pinger
-from c2watch.store.engine import create_engine, current_revision, head_revision
+from c2watch.store import create_engine, current_revision, head_revision
 
 __all__ = ["Check", "run_checks"]
 

@@ -28,9 +28,7 @@ from c2watch.analysis.series import destination_label
 from c2watch.analysis.verdicts import DEAD, Verdict, VerdictRules, evaluate
 from c2watch.config import Settings
 from c2watch.models import Target
-from c2watch.store import Store
-from c2watch.store.events import NEVER, EventCandidate, StoredEvent
-from c2watch.store.verdicts import Change
+from c2watch.store import NEVER, Change, EventCandidate, Store, StoredEvent
 
 __all__ = ["EVENT_KINDS", "Event", "RefreshReport", "detect", "list_events", "refresh"]
 

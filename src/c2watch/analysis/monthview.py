@@ -21,10 +21,7 @@ from c2watch.analysis.monthly import threat_rows
 from c2watch.analysis.months import Month, MonthOutOfRangeError, month_range
 from c2watch.analysis.series import NO_ANSWER, Trace, destination_label, state_label, traces
 from c2watch.models import Target
-from c2watch.store import Scope, Store
-from c2watch.store.queries import Point, Run
-from c2watch.store.rollup_reads import RolledRun, points_of
-from c2watch.store.rollups import merge_runs
+from c2watch.store import Point, RolledRun, Run, Scope, Store, merge_runs, points_of
 
 __all__ = [
     "DestinationMonth",

@@ -10,7 +10,7 @@ from typing import Any
 
 from c2watch.analysis.localtime import LocalClock
 from c2watch.models import Target
-from c2watch.store.queries import Point
+from c2watch.store import Point
 
 __all__ = ["NO_ANSWER", "Trace", "destination_label", "state_label", "target_fields", "traces"]
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.series import destination_label, state_label
-from c2watch.store import Scope, Store
-from c2watch.store.queries import Run
+from c2watch.store import Run, Scope, Store
 
 __all__ = ["Phase", "StatusHistory", "Transition", "phases", "status_histories"]
 

@@ -30,8 +30,7 @@ from c2watch.analysis.series import destination_label, target_fields
 from c2watch.config import Settings
 from c2watch.models import Target
 from c2watch.models.kinds import ANSWER_PROBES as PROBES
-from c2watch.store import Store
-from c2watch.store.verdicts import Streak, Summary
+from c2watch.store import Store, Streak, Summary
 
 __all__ = [
     "ALIVE",

@@ -19,8 +19,7 @@ from c2watch.analysis.monthview import MonthView, pie_of, state_counts
 from c2watch.analysis.verdicts import STATUSES, Verdict, stored_verdicts
 from c2watch.errors import InputError
 from c2watch.models import Target
-from c2watch.store import Scope, Store
-from c2watch.store.dashboard import EventWindow
+from c2watch.store import EventWindow, Scope, Store
 
 __all__ = [
     "EVENT_LIMIT",

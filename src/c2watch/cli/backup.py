@@ -9,7 +9,7 @@ import click
 from c2watch.cli.context import App, pass_app
 from c2watch.errors import ConfigError
 from c2watch.home import DB_FILE
-from c2watch.store.backup import backup_sqlite, restore_sqlite
+from c2watch.store import backup_sqlite, restore_sqlite
 
 
 def _database(app: App) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from c2watch.cli.context import App, pass_app
-from c2watch.store.retention import RetentionPolicy, RetentionReport, run_retention
+from c2watch.store import RetentionPolicy, RetentionReport, run_retention
 
 #: Exit code when something was left for a later run (another run in progress, a busy table, unfolded rows).
 SKIPPED = 3

@@ -26,7 +26,7 @@ class Observation:
     target_key: str = ""
     simulated: bool = False
     #: How values were changed to fit (column or ``kind.field`` -> mark as a dict), see
-    #: :func:`c2watch.store.fit_observation.fit_observation`.
+    #: :func:`c2watch.store.observation_fit.fit_observation`.
     fitted: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property

@@ -2,7 +2,7 @@
 observers shared (STIX ingest) become rows here, their probe results mapped to columns by :data:`FIELD_COLUMNS`.
 
 :data:`FIELD_COLUMNS` is the only map from a probe's result fields to the ``observations`` columns: the row
-builder reads it, and :func:`c2watch.store.fit_observation.fit_observation` fits each mapped value to its column
+builder reads it, and :func:`c2watch.store.observation_fit.fit_observation` fits each mapped value to its column
 before the observation reaches the writer, so the store row and the STIX objects carry the same values.
 """
 

@@ -21,8 +21,7 @@ from c2watch.models.rows import observation_row
 from c2watch.stix.bundle import BundleWriter
 from c2watch.stix.observation import Producer, campaign_object, observation_objects
 from c2watch.stix.vocab import timestamp
-from c2watch.store import Store
-from c2watch.store.fit_observation import fit_observation
+from c2watch.store import Store, fit_observation
 
 __all__ = ["ObservationWriter", "WriterTarget"]
 

@@ -15,12 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from c2watch.store.access import ROLES, Organization, TokenInfo
+from c2watch.store.backup import backup_sqlite, restore_sqlite
 from c2watch.store.dashboard import EventWindow, VerdictCount
 from c2watch.store.database import Clock, Database
-from c2watch.store.engine import create_engine, migrate, sqlite_url
-from c2watch.store.events import EventCandidate, StoredEvent, StoredVerdict
-from c2watch.store.queries import Bucket, Scope
-from c2watch.store.retention import RetentionPolicy, RetentionReport
+from c2watch.store.engine import create_engine, current_revision, head_revision, migrate, sqlite_url
+from c2watch.store.events import NEVER, EventCandidate, StoredEvent, StoredVerdict
+from c2watch.store.observation_fit import fit_observation
+from c2watch.store.queries import Bucket, Point, Run, Scope
+from c2watch.store.retention import RetentionPolicy, RetentionReport, run_retention
 from c2watch.store.roles.access import Access
 from c2watch.store.roles.events import Events
 from c2watch.store.roles.maintenance import Maintenance
@@ -29,29 +31,50 @@ from c2watch.store.roles.reports import Reports
 from c2watch.store.roles.sharing import Outbox, TaxiiObjects
 from c2watch.store.roles.verdicts import Verdicts
 from c2watch.store.roles.watchlist import Watchlist
+from c2watch.store.rollup_reads import RolledRun, points_of
+from c2watch.store.rollups import merge_runs
 from c2watch.store.taxii import ObjectQuery, StoredObject
+from c2watch.store.upkeep import Upkeep
+from c2watch.store.verdicts import Change, Streak, Summary
 from c2watch.store.watchlist import ImportReport, ThreatRow
 
 __all__ = [
+    "NEVER",
     "ROLES",
     "Bucket",
+    "Change",
     "Clock",
     "EventCandidate",
     "EventWindow",
     "ImportReport",
     "ObjectQuery",
     "Organization",
+    "Point",
     "RetentionPolicy",
     "RetentionReport",
+    "RolledRun",
+    "Run",
     "Scope",
     "Store",
     "StoredEvent",
     "StoredObject",
     "StoredVerdict",
+    "Streak",
+    "Summary",
     "ThreatRow",
     "TokenInfo",
+    "Upkeep",
     "VerdictCount",
+    "backup_sqlite",
+    "create_engine",
+    "current_revision",
+    "fit_observation",
+    "head_revision",
+    "merge_runs",
     "open_store",
+    "points_of",
+    "restore_sqlite",
+    "run_retention",
     "sqlite_url",
 ]
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from c2watch.stix.ingest import records_from_objects
 from c2watch.stix.validate import SCO_VERSION, check_object, object_version
-from c2watch.store.access import TokenInfo
+from c2watch.store import TokenInfo
 from c2watch.store.shared import index_records
 from c2watch.store.taxii import NewObjects, add_objects, find_existing, save_status
 from c2watch.taxii.collections import OBSERVATIONS, CollectionDef

@@ -22,8 +22,7 @@ from c2watch.observer.agent import Agent
 from c2watch.observer.cycle import CycleOptions, producer_of, run_cycle
 from c2watch.observer.schedule import Schedule
 from c2watch.observer.shard import Shard
-from c2watch.store import Store
-from c2watch.store.upkeep import Upkeep
+from c2watch.store import Store, Upkeep
 from c2watch.taxii.sync import SyncReport, sync
 from c2watch.taxii.syncloop import SyncLoop
 

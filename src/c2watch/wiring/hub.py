@@ -22,8 +22,7 @@ from c2watch.alerts import AlertLoop, store_alert_loop
 from c2watch.analysis.events import RefreshReport
 from c2watch.config import Settings
 from c2watch.metrics import CONTENT_TYPE_LATEST, HubMetrics
-from c2watch.store import Store
-from c2watch.store.upkeep import Upkeep
+from c2watch.store import Store, Upkeep
 from c2watch.taxii.auth import authenticate
 from c2watch.taxii.backend import StoreBackend
 from c2watch.taxii.collections import OBSERVATIONS
