@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel
 
+import c2watch
 from c2watch.config import Settings
 from c2watch.probes import PROBES
 
@@ -40,3 +43,19 @@ def test_cli_reference_is_current() -> None:
     ).stdout
     current = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert generated == current, "run: python scripts/gen-cli-docs.py > docs/cli.md"
+
+
+def test_architecture_page_matches_the_layer_contract() -> None:
+    """docs/architecture.md lists the layers of the import-linter contract, in order, and every package is in one."""
+    config = tomllib.loads((DOCS.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "layers"]
+    layers = [
+        sorted(name.strip().removeprefix("c2watch.") for name in layer.split("|")) for layer in contract["layers"]
+    ]
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|", text, re.MULTILINE)
+    assert [sorted(re.findall(r"`(\w+)`", packages)) for _, packages in rows] == layers
+    root = Path(c2watch.__file__).parent
+    children = {p.stem for p in root.glob("*.py") if p.stem not in {"__init__", "__main__"}}
+    children |= {p.parent.name for p in root.glob("*/__init__.py")}
+    assert children == {name for layer in layers for name in layer}
