@@ -25,21 +25,7 @@ from c2watch.watchlist.refang import (
     url_explicit_port,
 )
 
-__all__ = ["DEFAULT_PORT", "FIELDS", "RowSchema", "build_entry"]
-
-FIELDS = (
-    "threat_id",
-    "ip",
-    "domain",
-    "url",
-    "port",
-    "reported_on",
-    "first_seen",
-    "malware_hash",
-    "file_type",
-    "summary",
-)
-"""Canonical field names a format may fill; ``first_seen`` is only validated (and backs ``reported_on``)."""
+__all__ = ["DEFAULT_PORT", "RowSchema", "build_entry"]
 
 DEFAULT_PORT = 80
 _TARGETS = ("ip", "domain", "url")
