@@ -208,7 +208,7 @@ class Bench:
         return out
 
     def store_template(self) -> tuple[Path, dict[str, Any]]:
-        """A store with the targets imported by Store.apply_watchlist (cached: 100,000 take over a minute)."""
+        """A store with the targets imported by store.watchlist.apply (cached: 100,000 take over a minute)."""
         from c2watch.models import WatchlistEntry
         from c2watch.store import open_store
 
@@ -230,7 +230,7 @@ class Bench:
         partial = cached.with_suffix(".partial")
         shutil.copyfile(path, partial)
         partial.replace(cached)
-        return cached, {"import": "Store.apply_watchlist", "import_s": round(took, 1), "cache": str(cached)}
+        return cached, {"import": "store.watchlist.apply", "import_s": round(took, 1), "cache": str(cached)}
 
     def wait_quiet(self) -> float | None:
         cpus = [c for c in (self.prober_cpu, self.sim_cpu) if c is not None]
