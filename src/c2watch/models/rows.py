@@ -48,6 +48,22 @@ for (_kind, _field), _column in FIELD_COLUMNS.items():
     COLUMNS_BY_KIND.setdefault(_kind, []).append((_field, _column))
 
 
+def _plan(order: tuple[str, ...]) -> list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]]:
+    """Per kind, in order: the columns it fills alone and their fields, and the (field, column) pairs an earlier
+    kind fills first (``tls_cert_sha256``: the TLS probe's certificate, else the one HTTP saw)."""
+    plan, claimed = [], set()
+    for kind in order:
+        pairs = COLUMNS_BY_KIND[kind]
+        alone = [(name, column) for name, column in pairs if column not in claimed]
+        after = tuple((name, column) for name, column in pairs if column in claimed)
+        plan.append((kind, tuple(c for _, c in alone), tuple(n for n, _ in alone), after))
+        claimed |= {column for _, column in pairs}
+    return plan
+
+
+_PLAN = _plan(("icmp", "tls", "http"))
+
+
 def result_fields(result: AnyResult) -> dict[str, Any]:
     """A result's fields by name, whatever the probe."""
     return cast(dict[str, Any], result.fields)
@@ -55,13 +71,20 @@ def result_fields(result: AnyResult) -> dict[str, Any]:
 
 def probe_columns(results: Mapping[str, AnyResult]) -> dict[str, Any]:
     """The columns of the probes' results."""
-    row: dict[str, Any] = {**_outcome_columns(results), "tls_cert_sha256": None}
-    for kind in ("icmp", "tls", "http"):  # the first value wins: the TLS probe's certificate before HTTP's
+    row: dict[str, Any] = {"tls_cert_sha256": None}
+    icmp, http = results.get("icmp"), results.get("http")
+    if icmp is not None:
+        row["ping_outcome"] = icmp.outcome
+    if http is not None:
+        row["http_outcome"], row["http_elapsed_ms"] = http.outcome, http.elapsed_ms
+    for kind, columns, names, after in _PLAN:
         result = results.get(kind)
         if result is not None:
-            for name, column in COLUMNS_BY_KIND[kind]:
-                if row.get(column) is None:
-                    row[column] = result_fields(result).get(name)
+            get = result_fields(result).get
+            row.update(zip(columns, map(get, names)))  # noqa: B905 (both from one list of pairs)
+            for name, column in after:
+                if row[column] is None:
+                    row[column] = get(name)
     return row
 
 
@@ -94,13 +117,3 @@ def observation_details(obs: Observation) -> dict[str, Any]:
     if obs.fitted:
         details["fitted"] = obs.fitted
     return details
-
-
-def _outcome_columns(results: Mapping[str, AnyResult]) -> dict[str, Any]:
-    icmp, http = results.get("icmp"), results.get("http")
-    columns: dict[str, Any] = {}
-    if icmp is not None:
-        columns["ping_outcome"] = icmp.outcome
-    if http is not None:
-        columns.update(http_outcome=http.outcome, http_elapsed_ms=http.elapsed_ms)
-    return columns

@@ -27,41 +27,35 @@ def _threat_id(observed: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _value(mapping: Mapping[str, Any], key: str) -> Any:
-    """Another producer's value, unchecked: the row builder fits it to its column."""
-    return mapping.get(key)
+def _ping(traffic: Mapping[str, Any], ext: Any, values: Mapping[str, str], observed_at: dt.datetime) -> PingResult:
+    """``ext`` (like ``details`` below) is another producer's, unchecked: the row builder fits its values."""
+    fields: PingFields = {
+        "address": values.get(traffic.get("dst_ref", "")),
+        "sent": ext.get("packets_sent"),
+        "received": ext.get("packets_received"),
+        "loss_pct": ext.get("packet_loss_pct"),
+        "rtt_avg_ms": ext.get("rtt_avg_ms"),
+        "ttl": ext.get("reply_ttl"),
+    }
+    return ProbeResult("icmp", ext.get("result"), observed_at, 0.0, fields)
 
 
-def _ping(
-    traffic: Mapping[str, Any], ext: Mapping[str, Any], values: Mapping[str, str], observed_at: dt.datetime
-) -> PingResult:
-    fields = PingFields(
-        address=values.get(traffic.get("dst_ref", "")),
-        sent=_value(ext, "packets_sent"),
-        received=_value(ext, "packets_received"),
-        loss_pct=_value(ext, "packet_loss_pct"),
-        rtt_avg_ms=_value(ext, "rtt_avg_ms"),
-        ttl=_value(ext, "reply_ttl"),
-    )
-    return ProbeResult("icmp", _value(ext, "result"), observed_at, 0.0, fields)
-
-
-def _http(traffic: Mapping[str, Any], ext: Mapping[str, Any]) -> HttpResult:
-    details = traffic.get("extensions", {}).get(DETAILS_EXTENSION, {})
+def _http(traffic: Mapping[str, Any], ext: Any) -> HttpResult:
+    details: Any = traffic.get("extensions", {}).get(DETAILS_EXTENSION, {})
     start = parse_time(traffic["start"])
     elapsed = (parse_time(traffic["end"]) - start).total_seconds() * 1000
-    fields = HttpFields(
-        status=_value(ext, "http_status_code"),
-        reason=_value(ext, "http_reason_phrase"),
-        error=_value(details, "error"),
-        server=_value(details, "server"),
-        content_type=_value(details, "content_type"),
-        body_bytes=_value(details, "body_bytes"),
-        body_sha256=details.get("body_sha256"),
-        location=_value(details, "location"),
-        cert_sha256=details.get("cert_sha256"),
-    )
-    return ProbeResult("http", _value(ext, "result"), start, round(elapsed, 3), fields)
+    fields: HttpFields = {
+        "status": ext.get("http_status_code"),
+        "reason": ext.get("http_reason_phrase"),
+        "error": details.get("error"),
+        "server": details.get("server"),
+        "content_type": details.get("content_type"),
+        "body_bytes": details.get("body_bytes"),
+        "body_sha256": details.get("body_sha256"),
+        "location": details.get("location"),
+        "cert_sha256": details.get("cert_sha256"),
+    }
+    return ProbeResult("http", ext.get("result"), start, round(elapsed, 3), fields)
 
 
 def _probe_results(
