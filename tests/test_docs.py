@@ -9,7 +9,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from c2watch.config import Settings
+from c2watch.observer.record import FIELD_COLUMNS
 from c2watch.probes import PROBES
+from c2watch.store.tables import observations
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -40,3 +42,12 @@ def test_cli_reference_is_current() -> None:
     ).stdout
     current = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert generated == current, "run: python scripts/gen-cli-docs.py > docs/cli.md"
+
+
+def test_every_fitted_column_is_documented_with_its_bound() -> None:
+    text = (DOCS / "observer.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
+    for column in set(FIELD_COLUMNS.values()):
+        [row] = [line for line in rows if f"`{column}`" in line]
+        length = getattr(observations.c[column].type, "length", None)
+        assert str(length) in row if length else ("integer" in row or "float" in row), column

@@ -55,8 +55,8 @@ def _http(traffic: Mapping[str, Any], ext: Mapping[str, Any]) -> dict[str, Any]:
     elapsed = (parse_time(traffic["end"]) - parse_time(traffic["start"])).total_seconds() * 1000
     return {
         "http_outcome": ext.get("result"),
-        "http_status": ext.get("http_status_code"),
-        "http_reason": ext.get("http_reason_phrase"),
+        "http_status": ext.get("http_status_code", details.get("status")),
+        "http_reason": ext.get("http_reason_phrase", details.get("reason")),
         "http_error": details.get("error"),
         "http_elapsed_ms": round(elapsed, 3),
         "http_server": details.get("server"),

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from c2watch.observer.record import Observation
 from c2watch.probes.base import ProbeResult
 from c2watch.stix.vocab import (
     DETAILS_EXTENSION,
@@ -20,6 +19,9 @@ from c2watch.stix.vocab import (
     stable_id,
     timestamp,
 )
+
+if TYPE_CHECKING:
+    from c2watch.observer.record import Observation
 
 __all__ = ["Producer", "campaign_object", "observation_objects", "threat_reference"]
 
@@ -175,7 +177,8 @@ def _http_traffic(
         return None
     ext: dict[str, Any] = {"probe": "http-get", "result": result.outcome, "target_url": target.url}
     status = f.get("status")
-    if isinstance(status, int) and 100 <= status <= 599:
+    shared_status = isinstance(status, int) and 100 <= status <= 599  # what the shared schema allows
+    if shared_status:
         ext["http_status_code"] = status
         if f.get("reason") is not None:
             ext["http_reason_phrase"] = f["reason"]
@@ -190,6 +193,8 @@ def _http_traffic(
         "request_header": {"Host": [target.host], "User-Agent": [user_agent]},
     }
     traffic["extensions"][DETAILS_EXTENSION] = _details(f, result.outcome, _HTTP_DETAILS)
+    if not shared_status and status is not None:  # a status line the shared schema has no room for (600-999)
+        traffic["extensions"][DETAILS_EXTENSION].update(status=status, reason=f.get("reason"))
     return traffic
 
 
