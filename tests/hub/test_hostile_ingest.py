@@ -13,6 +13,7 @@ from c2watch.stix.vocab import DETAILS_EXTENSION, PROBE_EXTENSION
 from c2watch.store import Store
 from c2watch.store.tables import observations, observers, targets
 from c2watch.taxii.collections import OBSERVATIONS
+from tests.helpers.database import refuse_rows
 from tests.hub.conftest import ORG_A
 from tests.hub.factory import T0, envelope, producer
 from tests.hub.test_bulk import by_stix_id, observer_token
@@ -60,16 +61,7 @@ def test_hostile_values_of_another_member_cost_at_most_those_values(store: Store
 
 
 def test_a_row_the_hub_database_refuses_costs_only_its_value(store: Store) -> None:
-    with store.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("ALTER TABLE observations ADD CONSTRAINT no_teapot CHECK (http_status <> 418)"))
-        else:
-            conn.execute(
-                sa.text(
-                    "CREATE TRIGGER no_teapot BEFORE INSERT ON observations WHEN NEW.http_status = 418 "
-                    "BEGIN SELECT RAISE(ABORT, 'no_teapot'); END"
-                )
-            )
+    refuse_rows(store, "observations", "http_status", "418")
     _, token = observer_token(store)
     objects = envelope(producer(ORG_A), 3)
     observed = _observed(objects)
@@ -79,7 +71,7 @@ def test_a_row_the_hub_database_refuses_costs_only_its_value(store: Store) -> No
     rows = by_stix_id(store)
     teapot = rows[observed[1]["id"]]
     assert teapot["http_status"] is None and teapot["details"]["store_refused"]["columns"] == ["http_status"]
-    assert "no_teapot" in teapot["details"]["store_refused"]["error"]
+    assert "refuse_http_status" in teapot["details"]["store_refused"]["error"]
     assert [rows[o["id"]]["http_status"] for o in (observed[0], observed[2])] == [200, 200]
     with store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(observations)).scalar() == 3

@@ -14,6 +14,7 @@ from c2watch.errors import WatchlistError
 from c2watch.store import Store
 from c2watch.store.tables import targets
 from c2watch.watchlist.importer import import_watchlist
+from tests.helpers.database import refuse_rows
 
 NOW = dt.datetime(2026, 1, 5, 3, 0, tzinfo=dt.UTC)
 HEADER = "threat_id,ip,domain,url,port,reported_on,malware_sha256,file_type,summary\n"
@@ -24,34 +25,20 @@ LINES = [
 ]
 
 
-def _refuse_summary(store: Store) -> None:
-    """A rule of the database that c2watch does not know of."""
-    with store.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("ALTER TABLE targets ADD CONSTRAINT no_refuse CHECK (summary <> 'refuse me')"))
-        else:
-            conn.execute(
-                sa.text(
-                    "CREATE TRIGGER no_refuse BEFORE INSERT ON targets WHEN NEW.summary = 'refuse me' "
-                    "BEGIN SELECT RAISE(ABORT, 'no_refuse'); END"
-                )
-            )
-
-
 def _summaries(store: Store) -> dict[str, str | None]:
     with store.connect() as conn:
         return {row.ip: row.summary for row in conn.execute(sa.select(targets.c.ip, targets.c.summary))}
 
 
 def test_a_refused_entry_costs_only_itself(store: Store, tmp_path: Path) -> None:
-    _refuse_summary(store)
+    refuse_rows(store, "targets", "summary", "'refuse me'")
     path = tmp_path / "watchlist.csv"
     path.write_text(HEADER + "".join(LINES), encoding="utf-8")
     dry = import_watchlist(store, path, NOW, dry_run=True)
     assert len(dry.report.added) == 2 and len(dry.report.refused) == 1 and _summaries(store) == {}
     outcome = import_watchlist(store, path, NOW)
     [refusal] = outcome.report.refused
-    assert refusal.startswith("TID-R ||198.51.100.8|80 (line 3): ") and "no_refuse" in refusal
+    assert refusal.startswith("TID-R ||198.51.100.8|80 (line 3): ") and "refuse_summary" in refusal
     assert len(outcome.report.added) == 2
     assert _summaries(store) == {"198.51.100.7": "first", "198.51.100.9": "bell\\x07 and escape\\x1b[31m"}
 

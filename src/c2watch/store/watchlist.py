@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,9 +119,7 @@ def _apply_entries(
         if ident in seen:
             continue
         seen.add(ident)
-        if careful:
-            _apply_alone(conn, entry, ident, existing.get(ident), source, now, report)
-        else:
+        with _alone(conn, entry, report) if careful else nullcontext():
             _apply_one(conn, entry, ident, existing.get(ident), source, now, report)
     _retire_missing(conn, existing.values(), seen, source, now, report, threat_ids)
     return report
@@ -160,19 +159,12 @@ def _apply_one(
         report.unchanged += 1
 
 
-def _apply_alone(
-    conn: sa.Connection,
-    entry: WatchlistEntry,
-    ident: tuple[int, str],
-    row: Any,
-    source: str,
-    now: dt.datetime,
-    report: ImportReport,
-) -> None:
-    """:func:`_apply_one` in a savepoint: a refusal costs this entry only."""
+@contextmanager
+def _alone(conn: sa.Connection, entry: WatchlistEntry, report: ImportReport) -> Iterator[None]:
+    """One entry's writes in a savepoint: a refusal costs this entry only, and is noted in ``report``."""
     try:
         with attempt(conn):
-            _apply_one(conn, entry, ident, row, source, now, report)
+            yield
     except REFUSED as exc:
         where = f" (line {entry.line})" if entry.line else ""
         report.refused.append(f"{_label(entry.threat_id, entry.key)}{where}: {refused_error(exc)}")
