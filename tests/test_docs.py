@@ -12,7 +12,9 @@ from pydantic import BaseModel
 
 import c2watch
 from c2watch.config import Settings
+from c2watch.models.rows import FIELD_COLUMNS
 from c2watch.probes import PROBES
+from c2watch.store.tables import observations
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -59,3 +61,12 @@ def test_architecture_page_matches_the_layer_contract() -> None:
     children = {p.stem for p in root.glob("*.py") if p.stem not in {"__init__", "__main__"}}
     children |= {p.parent.name for p in root.glob("*/__init__.py")}
     assert children == {name for layer in layers for name in layer}
+
+
+def test_every_fitted_column_is_documented_with_its_bound() -> None:
+    text = (DOCS / "observer.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
+    for column in set(FIELD_COLUMNS.values()):
+        [row] = [line for line in rows if f"`{column}`" in line]
+        length = getattr(observations.c[column].type, "length", None)
+        assert str(length) in row if length else ("integer" in row or "float" in row), column

@@ -63,6 +63,7 @@ def test_catalogue_covers_every_kind_with_a_parsable_example() -> None:
         "rate": "rate:0.5:status:200",
         "field": "field:reason:long",
         "raw": "raw:48545450",
+        "as": "as:nginx-default",
     }
     assert set(BEHAVIOURS) == set(BEHAVIOUR_SYNTAX)
     for kind, description in BEHAVIOURS.items():

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from stix2validator import ValidationOptions, validate_file
 
 from c2watch.lab import Lab, Scenario
@@ -24,6 +23,7 @@ from c2watch.stix.ingest import records_from_objects
 from c2watch.store import Store
 from c2watch.store.fit import CLIP_END
 from c2watch.store.tables import observations
+from tests.helpers.database import refuse_rows
 from tests.helpers.observing import destination, import_lab, lab_settings
 
 COLUMNS = {"reason": "http_reason", "server": "http_server", "content-type": "http_content_type"}
@@ -108,28 +108,14 @@ def test_every_hostile_field_costs_at_most_its_value(store: Store, tmp_path: Pat
     check_bundle_matches_store(path, rows)
 
 
-def _refuse_teapots(store: Store) -> None:
-    """A rule of the database that c2watch does not know of: no status 418."""
-    with store.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("ALTER TABLE observations ADD CONSTRAINT no_teapot CHECK (http_status <> 418)"))
-        else:
-            conn.execute(
-                sa.text(
-                    "CREATE TRIGGER no_teapot BEFORE INSERT ON observations WHEN NEW.http_status = 418 "
-                    "BEGIN SELECT RAISE(ABORT, 'no_teapot'); END"
-                )
-            )
-
-
 def test_a_row_the_database_refuses_costs_only_its_refused_value(store: Store, tmp_path: Path) -> None:
-    _refuse_teapots(store)
+    refuse_rows(store, "observations", "http_status", "418")
     rows, path = run(store, tmp_path)
     assert set(rows) == set(HOSTILE + WELL_BEHAVED)
     teapot = rows["status:418"]
     assert teapot["http_status"] is None and teapot["http_reason"] == "I'm a Teapot"
     refused = teapot["details"]["store_refused"]
-    assert refused["columns"] == ["http_status"] and "no_teapot" in refused["error"]
+    assert refused["columns"] == ["http_status"] and "refuse_http_status" in refused["error"]
     assert rows["status:404"]["http_status"] == 404 and "store_refused" not in rows["status:404"]["details"]
     assert all("store_refused" not in row["details"] for name, row in rows.items() if name != "status:418")
     bundle = json.loads(path.read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ from c2watch.cli.lab import demo, lab
 from c2watch.cli.observe import observe
 from c2watch.cli.report import report
 from c2watch.cli.retention import retention
+from c2watch.cli.signatures import signatures
 from c2watch.cli.status import blocklist, events, status
 from c2watch.cli.sync import export, import_, sync
 from c2watch.cli.threats import threats
@@ -75,6 +76,7 @@ for command in (
     status,
     events,
     retention,
+    signatures,
 ):
     cli.add_command(command)
 export.add_command(blocklist)

@@ -59,6 +59,8 @@ def import_(
         app.print_json(_as_json(outcome))
         return
     _echo_problems(str(file), outcome.skipped, outcome.ignored)
+    for refusal in outcome.report.refused:
+        click.echo(f"refused by the store {file}: {refusal}", err=True)
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {file} ({outcome.format}, {outcome.encoding}): {_counts(outcome.report, outcome)}")
     click.echo(f"threat IDs: {outcome.threat_rule}")
@@ -87,7 +89,7 @@ def _counts(report: ImportReport, outcome: ImportOutcome | PullOutcome) -> str:
     return (
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.reactivated)} reactivated, "
         f"{len(report.retired)} retired, {report.unchanged} unchanged, {len(outcome.skipped)} skipped, "
-        f"{len(outcome.ignored)} ignored"
+        f"{len(outcome.ignored)} ignored" + (f", {len(report.refused)} refused by the store" if report.refused else "")
     )
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from c2watch.errors import InputError
+from c2watch.lab.personas import PERSONAS
 
 __all__ = [
     "BEHAVIOURS",
@@ -52,6 +53,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "invalid-utf8, mixed)",
     ),
     "raw": ("raw:HEX", "read the request, answer exactly these bytes (hexadecimal), close"),
+    "as": (
+        "as:PERSONA",
+        "answer as PERSONA (cobalt-strike, metasploit, nginx-default, parking, sinkhole): its certificate and page",
+    ),
     "rate": ("rate:P:BEHAVIOUR", "per time slot: BEHAVIOUR with probability P, else silent (deterministic)"),
 }
 
@@ -150,6 +155,12 @@ def _parse_raw(text: str, args: list[str]) -> Behaviour:
     return Behaviour("raw", text, args=(args[0],))
 
 
+def _parse_persona(text: str, args: list[str]) -> Behaviour:
+    if len(args) != 1 or args[0] not in PERSONAS:
+        raise BehaviourError(f"{text!r}: write as:PERSONA with PERSONA one of {', '.join(PERSONAS)}")
+    return Behaviour("as", text, args=(args[0],))
+
+
 _PARSERS: dict[str, Callable[[str, list[str]], Behaviour]] = {
     "status": _parse_status,
     "slow": lambda text, args: _parse_seconds(text, args, "slow", None),
@@ -157,6 +168,7 @@ _PARSERS: dict[str, Callable[[str, list[str]], Behaviour]] = {
     "rate": _parse_rate,
     "field": _parse_field,
     "raw": _parse_raw,
+    "as": _parse_persona,
 }
 
 

@@ -1,4 +1,9 @@
-"""A tiny authoritative DNS server on loopback for the lab and the tests: fixed A/AAAA records, NXDOMAIN otherwise."""
+"""A tiny authoritative DNS server on loopback for the lab and the tests: fixed records, NXDOMAIN otherwise.
+
+Records are given per name, either as a list of addresses (A and AAAA) or by type
+(``{"c2.lab.test": {"A": ["127.77.0.5"], "NS": ["ns1.lab-parking.test"], "CNAME": [...], "SOA": [...]}}``); a name
+whose records hold ``"rcode": ["SERVFAIL"]`` answers that error. A CNAME is followed within the server's own names.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,17 @@ import dns.rrset
 __all__ = ["LabDns"]
 
 
+Records = Mapping[str, list[str] | Mapping[str, list[str]]]
+
+
+def _by_type(value: list[str] | Mapping[str, list[str]]) -> dict[str, list[str]]:
+    if isinstance(value, Mapping):
+        return {kind.upper(): list(items) for kind, items in value.items()}
+    return {"A": [a for a in value if ":" not in a], "AAAA": [a for a in value if ":" in a]}
+
+
 class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, records: Mapping[str, list[str]], ttl: int) -> None:
+    def __init__(self, records: Mapping[str, dict[str, list[str]]], ttl: int) -> None:
         self.records = records
         self.ttl = ttl
         self.transport: asyncio.DatagramTransport | None = None
@@ -40,21 +54,31 @@ class _Protocol(asyncio.DatagramProtocol):
         response.flags |= dns.flags.AA
         question = query.question[0]
         name = question.name.to_text().rstrip(".").lower()
-        if name not in self.records:
-            response.set_rcode(dns.rcode.NXDOMAIN)
-            return response
-        wanted = "A" if question.rdtype == dns.rdatatype.A else "AAAA"
-        addresses = [a for a in self.records[name] if (":" in a) == (wanted == "AAAA")]
-        if addresses:
-            response.answer.append(dns.rrset.from_text(question.name, self.ttl, "IN", wanted, *addresses))
+        wanted = dns.rdatatype.to_text(question.rdtype)
+        for _ in range(8):  # a CNAME chain within our own names, bounded
+            records = self.records.get(name)
+            if records is None:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+                return response
+            if "RCODE" in records:
+                response.set_rcode(dns.rcode.from_text(records["RCODE"][0]))
+                return response
+            if records.get(wanted):
+                response.answer.append(dns.rrset.from_text(name + ".", self.ttl, "IN", wanted, *records[wanted]))
+                return response
+            if not records.get("CNAME"):
+                return response  # no data of that type
+            target = records["CNAME"][0].rstrip(".").lower()
+            response.answer.append(dns.rrset.from_text(name + ".", self.ttl, "IN", "CNAME", target + "."))
+            name = target
         return response
 
 
 class LabDns:
     """``async with LabDns({"c2.lab.test": ["127.77.0.5"]}) as server:`` then use ``server.port`` on 127.0.0.1."""
 
-    def __init__(self, records: Mapping[str, list[str]], host: str = "127.0.0.1", port: int = 0, ttl: int = 60):
-        self.protocol = _Protocol({k.lower().rstrip("."): v for k, v in records.items()}, ttl)
+    def __init__(self, records: Records, host: str = "127.0.0.1", port: int = 0, ttl: int = 60):
+        self.protocol = _Protocol({k.lower().rstrip("."): _by_type(v) for k, v in records.items()}, ttl)
         self.host = host
         self.port = port
         self._transport: asyncio.DatagramTransport | None = None

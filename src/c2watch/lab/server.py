@@ -16,10 +16,12 @@ import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime
 
 from c2watch.lab.behaviours import Behaviour
 from c2watch.lab.clock import Clock
 from c2watch.lab.hostile import HOSTILE_HANDLERS
+from c2watch.lab.personas import PERSONAS, persona_context
 from c2watch.lab.responses import Exchange, parse_request, response_bytes
 from c2watch.lab.scenario import Destination, Scenario
 
@@ -59,7 +61,21 @@ async def _silent(ex: Exchange, behaviour: Behaviour) -> None:
     return None
 
 
-HANDLERS: dict[str, Handler] = {"status": _status, "slow": _slow, "silent": _silent, **HOSTILE_HANDLERS}
+async def _persona(ex: Exchange, behaviour: Behaviour) -> None:
+    persona = PERSONAS[behaviour.args[0]]
+    ex.writer.write(
+        persona.head(format_datetime(ex.now, usegmt=True)) + (persona.body if ex.request.wants_body else b"")
+    )
+    await ex.writer.drain()
+
+
+HANDLERS: dict[str, Handler] = {
+    "status": _status,
+    "slow": _slow,
+    "silent": _silent,
+    "as": _persona,
+    **HOSTILE_HANDLERS,
+}
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
@@ -200,7 +216,8 @@ class DestinationServer:
             await _hold(reader)
             return False
         if self._tls is not None:
-            await writer.start_tls(self._tls, ssl_handshake_timeout=self._head_timeout)
+            context = persona_context(behaviour.args[0]) if behaviour.kind == "as" else self._tls
+            await writer.start_tls(context, ssl_handshake_timeout=self._head_timeout)
         if behaviour.kind == "tarpit":
             await _hold(reader)
             return False

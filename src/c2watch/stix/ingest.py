@@ -45,8 +45,8 @@ def _http(traffic: Mapping[str, Any], ext: Any) -> HttpResult:
     start = parse_time(traffic["start"])
     elapsed = (parse_time(traffic["end"]) - start).total_seconds() * 1000
     fields: HttpFields = {
-        "status": ext.get("http_status_code"),
-        "reason": ext.get("http_reason_phrase"),
+        "status": ext.get("http_status_code", details.get("status")),
+        "reason": ext.get("http_reason_phrase", details.get("reason")),
         "error": details.get("error"),
         "server": details.get("server"),
         "content_type": details.get("content_type"),

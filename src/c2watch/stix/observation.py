@@ -176,7 +176,8 @@ def _http_traffic(
         return None
     ext: dict[str, Any] = {"probe": "http-get", "result": result.outcome, "target_url": target.url}
     status = f.get("status")
-    if isinstance(status, int) and 100 <= status <= 599:
+    shared_status = isinstance(status, int) and 100 <= status <= 599  # what the shared schema allows
+    if shared_status:
         ext["http_status_code"] = status
         if f.get("reason") is not None:
             ext["http_reason_phrase"] = f["reason"]
@@ -191,6 +192,8 @@ def _http_traffic(
         "request_header": {"Host": [target.host], "User-Agent": [user_agent]},
     }
     traffic["extensions"][DETAILS_EXTENSION] = _details(f, result.outcome, _HTTP_DETAILS)
+    if not shared_status and status is not None:  # a status line the shared schema has no room for (600-999)
+        traffic["extensions"][DETAILS_EXTENSION].update(status=status, reason=f.get("reason"))
     return traffic
 
 

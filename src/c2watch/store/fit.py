@@ -69,6 +69,8 @@ def _digest(value: str) -> str:
 
 def fit_text(value: str, limit: int | None) -> tuple[str, Mark | None]:
     """``value`` cleaned and clipped to ``limit`` characters, with a mark when it changed."""
+    if (limit is None or len(value) <= limit) and value.isascii() and value.isprintable():
+        return value, None  # nearly every value: nothing to do
     clean = clean_text(value)
     clipped = limit is not None and len(clean) > limit
     if clipped:
@@ -128,7 +130,7 @@ def _fit_as_is(value: Any) -> tuple[Any, Mark | None]:
 
 def _fit_json_column(value: Any) -> tuple[Any, Mark | None]:
     fitted = fit_json(value)
-    if fitted == value:
+    if fitted is value:
         return value, None
     text = json.dumps(value, default=str)  # escapes what the fitting changed (a lone surrogate included)
     return fitted, Mark("escaped", len(text), hashlib.sha256(text.encode()).hexdigest())
@@ -149,15 +151,21 @@ def _fitter(column: sa.Column[Any]) -> Fitter:
     return _fit_as_is
 
 
-_FITTERS: dict[sa.Column[Any], Fitter] = {}
+_FITTERS: dict[str, dict[str, Fitter]] = {}
+
+
+def _fitters(table: sa.Table) -> dict[str, Fitter]:
+    """Column name -> fitter, made once per table."""
+    fitters = _FITTERS.get(table.name)
+    if fitters is None:
+        fitters = _FITTERS[table.name] = {column.name: _fitter(column) for column in table.columns}
+    return fitters
 
 
 def fit_value(column: sa.Column[Any], value: Any) -> tuple[Any, Mark | None]:
     """``value`` made to fit ``column``, with a mark when it changed."""
-    fitter = _FITTERS.get(column)
-    if fitter is None:
-        fitter = _FITTERS[column] = _fitter(column)
-    return fitter(value)
+    assert isinstance(column.table, sa.Table)
+    return _fitters(column.table)[column.name](value)
 
 
 def column_length(column: sa.Column[Any]) -> int:
@@ -171,13 +179,13 @@ def fit_row(table: sa.Table, row: Mapping[str, Any]) -> tuple[dict[str, Any], di
     """``row`` with every value of a column of ``table`` fitted (other keys kept), and the marks by column."""
     fitted: dict[str, Any] = {}
     marks: dict[str, Mark] = {}
-    columns = table.c
+    fitters = _fitters(table)
     for name, value in row.items():
-        column = columns.get(name)
-        if column is None:
-            fitted[name] = value
+        fitter = fitters.get(name)
+        if fitter is None or value is None:
+            fitted[name] = value  # NULL fits (a required column refuses it: a bug of ours, not a hostile value)
             continue
-        fitted[name], mark = fit_value(column, value)
+        fitted[name], mark = fitter(value)
         if mark is not None:
             marks[name] = mark
     return fitted, marks
@@ -199,13 +207,20 @@ def fitted_row(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
 
 def fit_json(value: Any) -> Any:
     """``value`` as JSON can store it: strings cleaned and clipped to :data:`JSON_TEXT_LIMIT`, keys made text,
-    anything else (bytes, objects) as its clipped text."""
-    if value is None or isinstance(value, bool | int | float):
+    anything else (bytes, objects) as its clipped text. The same object when nothing had to change."""
+    kind = type(value)
+    if value is None or kind in (bool, int, float):
         return value
-    if isinstance(value, str):
+    if kind is str:
         return fit_text(value, JSON_TEXT_LIMIT)[0]
-    if isinstance(value, Mapping):
-        return {fit_text(str(k), JSON_TEXT_LIMIT)[0]: fit_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [fit_json(item) for item in value]
+    if kind is dict:
+        items = [(k if type(k) is str else str(k), v) for k, v in value.items()]
+        pairs = [(fit_text(k, JSON_TEXT_LIMIT)[0], fit_json(v)) for k, v in items]
+        same = all(fk is k and fv is v for (fk, fv), (k, v) in zip(pairs, value.items(), strict=True))
+        return value if same else dict(pairs)
+    if kind is list:
+        fitted = [fit_json(item) for item in value]
+        return value if all(f is i for f, i in zip(fitted, value, strict=True)) else fitted
+    if isinstance(value, Mapping | list | tuple):
+        return fit_json(dict(value) if isinstance(value, Mapping) else list(value))
     return fit_text(str(value), JSON_TEXT_LIMIT)[0]

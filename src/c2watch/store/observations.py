@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from c2watch.store.bulk import complete, insert_new_observations
-from c2watch.store.fit import fitted_row
 from c2watch.store.isolate import Refusal, write_isolated
 from c2watch.store.tables import cycles, observations, observers
 from c2watch.store.tables import primary_key as _primary_key
@@ -67,10 +66,10 @@ def finish_cycle(
 
 
 def insert_observations(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> list[Refusal]:
-    """Store ``rows`` (already stored ones are skipped), each fitted to its columns first; a row the database
-    refuses costs only its refused values (see :mod:`c2watch.store.isolate`)."""
-    complete_rows = [complete(fitted_row(observations, row)) for row in rows]
-    return write_isolated(conn, observations, complete_rows, insert_new_observations)
+    """Store ``rows`` (already stored ones are skipped). Each must be fitted to its columns already (the row of a
+    fitted :class:`~c2watch.models.observation.Observation`, or :func:`~c2watch.store.fit.fitted_row`); a row the
+    database refuses all the same costs only its refused values (see :mod:`c2watch.store.isolate`)."""
+    return write_isolated(conn, observations, [complete(row) for row in rows], insert_new_observations)
 
 
 def last_slot(conn: sa.Connection, system_identity: str) -> dt.datetime | None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from c2watch.models import Target, WatchlistEntry
+from c2watch.store.fit import fit_row
+from c2watch.store.isolate import REFUSED, attempt, refused_error
 from c2watch.store.tables import primary_key as _primary_key
 from c2watch.store.tables import targets, threats
 
@@ -29,6 +32,7 @@ class ImportReport:
     retired: list[str] = field(default_factory=list)
     unchanged: int = 0
     threats_added: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -45,6 +49,7 @@ class ImportReport:
             "reactivated": len(self.reactivated),
             "retired": len(self.retired),
             "unchanged": self.unchanged,
+            "refused": self.refused,
         }
 
 
@@ -72,7 +77,8 @@ def _ensure_threats(conn: sa.Connection, entries: Sequence[WatchlistEntry], now:
 
 
 def _values(entry: WatchlistEntry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in _FIELDS}
+    """The entry's columns, fitted (lengths are checked by the parsers; control characters are escaped here)."""
+    return fit_row(targets, {name: getattr(entry, name) for name in _FIELDS})[0]
 
 
 def _label(threat_id: str, key: str) -> str:
@@ -84,8 +90,24 @@ def apply_entries(
 ) -> ImportReport:
     """Bring the store in line with ``entries`` from ``source`` inside the caller's transaction.
 
-    A destination that ``source`` delivered before and no longer lists is retired (kept, no longer probed).
+    A destination that ``source`` delivered before and no longer lists is retired (kept, no longer probed). When
+    the database refuses the import, it is applied again entry by entry: a refused entry is reported in
+    ``refused`` (with its line and the database's words), the others are stored; when none can be, the
+    database's error is raised.
     """
+    try:
+        with attempt(conn):
+            return _apply_entries(conn, entries, source, now, careful=False)
+    except REFUSED:
+        report = _apply_entries(conn, entries, source, now, careful=True)
+        if not (report.added or report.updated or report.reactivated):
+            raise  # every write refused: the import is wrong, not a value (the caller's transaction rolls back)
+        return report
+
+
+def _apply_entries(
+    conn: sa.Connection, entries: Sequence[WatchlistEntry], source: str, now: dt.datetime, careful: bool
+) -> ImportReport:
     report = ImportReport(source=source)
     known_threats = {row.threat_id for row in conn.execute(sa.select(threats.c.threat_id))}
     report.threats_added = sorted({e.threat_id for e in entries} - known_threats)
@@ -97,7 +119,8 @@ def apply_entries(
         if ident in seen:
             continue
         seen.add(ident)
-        _apply_one(conn, entry, ident, existing.get(ident), source, now, report)
+        with _alone(conn, entry, report) if careful else nullcontext():
+            _apply_one(conn, entry, ident, existing.get(ident), source, now, report)
     _retire_missing(conn, existing.values(), seen, source, now, report, threat_ids)
     return report
 
@@ -134,6 +157,17 @@ def _apply_one(
         report.updated.append(label)
     else:
         report.unchanged += 1
+
+
+@contextmanager
+def _alone(conn: sa.Connection, entry: WatchlistEntry, report: ImportReport) -> Iterator[None]:
+    """One entry's writes in a savepoint: a refusal costs this entry only, and is noted in ``report``."""
+    try:
+        with attempt(conn):
+            yield
+    except REFUSED as exc:
+        where = f" (line {entry.line})" if entry.line else ""
+        report.refused.append(f"{_label(entry.threat_id, entry.key)}{where}: {refused_error(exc)}")
 
 
 def _retire_missing(

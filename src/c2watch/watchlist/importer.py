@@ -14,11 +14,13 @@ from pathlib import Path
 
 from c2watch.errors import LineError, WatchlistError
 from c2watch.store import ImportReport, Store
+from c2watch.store.fit import column_length
+from c2watch.store.tables import targets
 from c2watch.watchlist import AUTO, ParseResult, parse_watchlist
 
 __all__ = ["MAX_SOURCE", "ImportOutcome", "import_watchlist", "store_entries"]
 
-MAX_SOURCE = 500
+MAX_SOURCE = column_length(targets.c.source)
 """Size of the store's ``targets.source`` column."""
 
 

@@ -14,6 +14,9 @@ from typing import TypeVar
 
 from c2watch.errors import LineError
 from c2watch.models import WatchlistEntry
+from c2watch.store.fit import column_length
+from c2watch.store.tables import targets, threats
+from c2watch.text import is_clean
 from c2watch.watchlist.refang import (
     HASH_LENGTHS,
     normalize_date,
@@ -100,11 +103,11 @@ def build_entry(
     return entry, []
 
 
-MAX_THREAT_ID = 200
-MAX_SOURCE_REF = 200
-MAX_URL = 2048
-MAX_FILE_TYPE = 200
-"""Sizes of the store's columns: a longer value is a line error, never a database error."""
+MAX_THREAT_ID = column_length(threats.c.threat_id)
+MAX_SOURCE_REF = column_length(targets.c.source_ref)
+MAX_URL = column_length(targets.c.url)
+MAX_FILE_TYPE = column_length(targets.c.file_type)
+"""Sizes of the store's columns (read off its tables): a longer value is a line error, never a database error."""
 
 
 def _check_sizes(row: _Row, source_ref: str | None) -> None:
@@ -115,6 +118,8 @@ def _check_sizes(row: _Row, source_ref: str | None) -> None:
     ):
         if len(row.raw(name)) > limit:
             row.fail(name, f"{what} is {len(row.raw(name))} characters long (limit {limit})")
+    if not is_clean(row.raw("threat_id")):
+        row.fail("threat_id", "threat id holds control characters")
     if source_ref is not None and len(source_ref) > MAX_SOURCE_REF:
         row.fail(None, f"record id is {len(source_ref)} characters long (limit {MAX_SOURCE_REF})")
 
