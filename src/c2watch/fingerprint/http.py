@@ -108,7 +108,7 @@ def page_title(body: bytes, content_type: str | None = None) -> str | None:
     if raw is None:
         return None
     text = html.unescape(_decode(raw[:TITLE_RAW_BYTES], _charset(content_type)))
-    return " ".join(text.split())[:MAX_TITLE_CHARS]
+    return " ".join(text.split())[:MAX_TITLE_CHARS].rstrip()
 
 
 def _title_bytes(body: bytes) -> bytes | None:
