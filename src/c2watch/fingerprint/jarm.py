@@ -70,7 +70,7 @@ async def jarm(
     probes: list[JarmProbe] = []
     for spec in PROBES:
         left = budget - (loop.time() - start)
-        if left <= 0 or (probes and probes[-1].outcome == "timeout"):
+        if left <= 0 or any(probe.outcome == "timeout" for probe in probes):  # as the reference: stop at a timeout
             probes.append(JarmProbe(spec.name, "not_sent"))
             continue
         probes.append(await _probe(str(ip), port, spec, server_name or address, min(timeout, left)))
