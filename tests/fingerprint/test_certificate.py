@@ -12,7 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
-from c2watch.fingerprint.certificate import MAX_CERTIFICATE_BYTES, MAX_DNS_NAMES, certificate_fingerprint
+from c2watch.fingerprint.certificate import (
+    MAX_CERTIFICATE_BYTES,
+    MAX_DNS_NAMES,
+    certificate_fingerprint,
+    parse_certificate,
+)
 
 from .certs import NOW, made_context, make, name, tls_server
 
@@ -114,6 +119,12 @@ def test_a_certificate_over_the_bound_is_hashed_not_parsed() -> None:
     fingerprint = certificate_fingerprint(der)
     assert (fingerprint.sha256, fingerprint.subject) == (hashlib.sha256(der).hexdigest(), None)
     assert fingerprint.error == f"certificate of {len(der)} bytes, over {MAX_CERTIFICATE_BYTES}"
+
+
+def test_a_certificate_seen_before_is_remembered_not_parsed_again() -> None:
+    der = make(name("twice")).der
+    assert certificate_fingerprint(der) is certificate_fingerprint(bytes(der))
+    assert certificate_fingerprint(der) == parse_certificate(der)
 
 
 def test_subject_alternative_names_are_bounded_in_count() -> None:

@@ -122,6 +122,19 @@ async def test_a_name_is_refused_never_resolved() -> None:
         await jarm("localhost", 443, None, timeout=1.0)
 
 
+async def test_no_name_is_looked_up(made: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JARM connects to the address it is given: the resolver is never asked, not even for a numeric address."""
+
+    def no_lookup(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"getaddrinfo{args}")
+
+    async with tls_server(python_context(made, tmp_path, "default")) as port:
+        monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+        monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_lookup)
+        result = await jarm("127.0.0.1", port, "c2.example", timeout=5.0)
+    assert result.answered
+
+
 async def test_a_closed_port_gives_the_zero_fingerprint() -> None:
     with socket.socket() as bound:  # bound, not listening: connections are refused and no one else takes it
         bound.bind(("127.0.0.1", 0))

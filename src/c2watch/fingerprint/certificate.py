@@ -8,6 +8,7 @@ are kept as the certificate has them (another layer fits them to columns); only 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import warnings
 from collections.abc import Callable
@@ -18,13 +19,26 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-__all__ = ["MAX_CERTIFICATE_BYTES", "MAX_DNS_NAMES", "CertificateFingerprint", "certificate_fingerprint"]
+__all__ = [
+    "CACHED_BYTES",
+    "CACHED_CERTIFICATES",
+    "MAX_CERTIFICATE_BYTES",
+    "MAX_DNS_NAMES",
+    "CertificateFingerprint",
+    "certificate_fingerprint",
+]
 
 MAX_CERTIFICATE_BYTES = 64 * 1024
 """Larger DER is not parsed (real certificates are a few KiB); only its SHA-256 is kept."""
 
 MAX_DNS_NAMES = 100
 """At most this many subject alternative DNS names are kept; ``dns_name_count`` says how many there were."""
+
+CACHED_CERTIFICATES = 1024
+"""Fingerprints of this many recent certificates are remembered, for DER of at most :data:`CACHED_BYTES`."""
+
+CACHED_BYTES = 8 * 1024
+"""Only certificates this small are remembered (the DER is the key): the cache holds at most 8 MiB of DER."""
 
 _T = TypeVar("_T")
 
@@ -47,9 +61,15 @@ class CertificateFingerprint:
 
 def certificate_fingerprint(der: bytes) -> CertificateFingerprint:
     """The fingerprint of the DER certificate ``der``; never raises for any bytes."""
-    sha256 = hashlib.sha256(der).hexdigest()
     if len(der) > MAX_CERTIFICATE_BYTES:
+        sha256 = hashlib.sha256(der).hexdigest()
         return CertificateFingerprint(sha256, error=f"certificate of {len(der)} bytes, over {MAX_CERTIFICATE_BYTES}")
+    return _remembered(der) if len(der) <= CACHED_BYTES else parse_certificate(der)
+
+
+def parse_certificate(der: bytes) -> CertificateFingerprint:
+    """:func:`certificate_fingerprint` without the bound on size and without the cache."""
+    sha256 = hashlib.sha256(der).hexdigest()
     with warnings.catch_warnings():  # e.g. a negative serial: a fact about the server, not a warning for us
         warnings.simplefilter("ignore")
         try:
@@ -57,6 +77,11 @@ def certificate_fingerprint(der: bytes) -> CertificateFingerprint:
         except ValueError as exc:
             return CertificateFingerprint(sha256, error=f"not a certificate: {exc}")
         return _read(sha256, certificate)
+
+
+_remembered = functools.lru_cache(maxsize=CACHED_CERTIFICATES)(parse_certificate)
+"""Checking a self-signature costs most of a fingerprint (some 100 µs for a P-256 key); many C2 servers present
+the same certificate (a framework's default), and each presents it again at every cycle."""
 
 
 def _read(sha256: str, certificate: x509.Certificate) -> CertificateFingerprint:
