@@ -8,7 +8,8 @@ CPU time per answer. ``certificate_remembered_us`` is the cost when the certific
 
 JARM: a TLS server runs in a child process on 127.0.0.1 (so that its CPU is not counted), and JARM scans it
 ``--jarm`` times one after the other, then ``--jarm`` times at once; the figures are wall time and this process's
-CPU time per destination. Only loopback is contacted.
+CPU time per destination; and, to compare with, this process's CPU per plain TLS handshake with the same server
+(what a TLS probe costs at least). Only loopback is contacted.
 
     python bench/fingerprint_bench.py [--answers 3000] [--jarm 50] [--json FILE]
 """
@@ -167,7 +168,19 @@ async def jarm_runs(port: int, count: int) -> dict[str, Any]:
         figures[f"{mode}_cpu_ms_per_destination"] = (time.process_time() - cpu) / count * 1000
         fingerprints |= {result.fingerprint for result in results}
     figures["fingerprints"] = sorted(fingerprints)
+    figures["tls_handshake_cpu_ms"] = await handshake_cpu_ms(port, count)
     return figures
+
+
+async def handshake_cpu_ms(port: int, count: int) -> float:
+    """This process's CPU per TLS handshake with the same server: what a TLS probe costs, for comparison."""
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+    began = time.process_time()
+    for _ in range(count):
+        _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client)
+        writer.transport.abort()
+    return (time.process_time() - began) / count * 1000
 
 
 def jarm_bench(count: int) -> dict[str, Any]:
