@@ -120,6 +120,8 @@ async def test_ipv6_loopback(made: Made, tmp_path: Path) -> None:
 async def test_a_name_is_refused_never_resolved() -> None:
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
         await jarm("localhost", 443, None, timeout=1.0)
+    with pytest.raises(ValueError, match="a server name of 1 to 255 bytes, not 256"):
+        await jarm("127.0.0.1", 443, "a" * 256, timeout=1.0)
 
 
 async def test_no_name_is_looked_up(made: Made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

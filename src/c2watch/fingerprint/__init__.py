@@ -10,7 +10,14 @@ the probes, records, STIX objects and verdicts use it. See ``docs/fingerprints.m
 from __future__ import annotations
 
 from c2watch.fingerprint.certificate import CertificateFingerprint, certificate_fingerprint
-from c2watch.fingerprint.http import HttpFingerprint, favicon_hash, html_hash, http_fingerprint, page_title
+from c2watch.fingerprint.http import (
+    HttpFingerprint,
+    favicon_hash,
+    header_order_sha256,
+    html_hash,
+    http_fingerprint,
+    page_title,
+)
 from c2watch.fingerprint.jarm import JarmProbe, JarmResult, jarm
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "JarmResult",
     "certificate_fingerprint",
     "favicon_hash",
+    "header_order_sha256",
     "html_hash",
     "http_fingerprint",
     "jarm",

@@ -23,10 +23,13 @@ from typing import Literal
 from c2watch.fingerprint.jarm_hash import NO_ANSWER, ZERO_FINGERPRINT, jarm_fingerprint, read_server_hello
 from c2watch.fingerprint.jarm_hello import PROBES, ProbeSpec, client_hello
 
-__all__ = ["MAX_ANSWER_BYTES", "JarmProbe", "JarmResult", "Outcome", "jarm"]
+__all__ = ["MAX_ANSWER_BYTES", "MAX_SERVER_NAME_BYTES", "JarmProbe", "JarmResult", "Outcome", "jarm"]
 
 MAX_ANSWER_BYTES = 1484
 """At most this many bytes of an answer are read, as the reference's single ``recv(1484)``."""
+
+MAX_SERVER_NAME_BYTES = 255
+"""The longest server name SNI carries (a DNS name's limit)."""
 
 Outcome = Literal["server_hello", "alert", "garbage", "closed", "refused", "reset", "timeout", "error", "not_sent"]
 
@@ -65,6 +68,9 @@ async def jarm(
     is bounded by ``timeout`` seconds, the whole scan by ``total`` (by default three times ``timeout``).
     """
     ip = ipaddress.ip_address(address)  # a name raises ValueError here: JARM never resolves one
+    sni = server_name or address
+    if not 0 < len(sni.encode()) <= MAX_SERVER_NAME_BYTES:
+        raise ValueError(f"a server name of 1 to {MAX_SERVER_NAME_BYTES} bytes, not {len(sni.encode())}")
     loop = asyncio.get_running_loop()
     start, budget = loop.time(), total if total is not None else 3 * timeout
     probes: list[JarmProbe] = []
@@ -73,7 +79,7 @@ async def jarm(
         if left <= 0 or any(probe.outcome == "timeout" for probe in probes):  # as the reference: stop at a timeout
             probes.append(JarmProbe(spec.name, "not_sent"))
             continue
-        probes.append(await _probe(str(ip), port, spec, server_name or address, min(timeout, left)))
+        probes.append(await _probe(str(ip), port, spec, sni, min(timeout, left)))
     return JarmResult(_fingerprint(probes), tuple(probes), loop.time() - start)
 
 
