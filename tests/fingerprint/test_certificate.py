@@ -11,6 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 
 from c2watch.fingerprint.certificate import (
     MAX_CERTIFICATE_BYTES,
@@ -103,6 +105,20 @@ def test_truncated_empty_and_garbage_der_are_errors_with_a_hash() -> None:
         assert fingerprint.sha256 == hashlib.sha256(data).hexdigest()
         assert fingerprint.serial is None and fingerprint.subject is None
         assert fingerprint.error is not None and fingerprint.error.startswith("not a certificate")
+
+
+MUTATED = make(name("mutated"), dns_names=["a.example"]).der
+
+
+@given(st.lists(st.tuples(st.integers(0, len(MUTATED) - 1), st.integers(0, 255)), max_size=8), st.integers(0, 40))
+def test_any_mutation_of_a_certificate_is_a_result(changes: list[tuple[int, int]], cut: int) -> None:
+    der = bytearray(MUTATED)
+    for at, value in changes:
+        der[at] = value
+    data = bytes(der[: len(der) - cut])
+    fingerprint = parse_certificate(data)
+    assert fingerprint.sha256 == hashlib.sha256(data).hexdigest()
+    assert fingerprint.error is not None or fingerprint.subject is not None
 
 
 def test_a_huge_subject_is_kept_whole() -> None:

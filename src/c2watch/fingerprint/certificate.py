@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 __all__ = [
     "CACHED_BYTES",
@@ -132,6 +132,6 @@ def _self_signed(certificate: x509.Certificate) -> bool:
         certificate.verify_directly_issued_by(certificate)
     except InvalidSignature:
         return False
-    except (ValueError, TypeError):  # an algorithm or key cryptography cannot check: judged by name
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # an algorithm or key cryptography cannot check: by name
         return True
     return True
