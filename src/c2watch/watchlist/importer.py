@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from c2watch.errors import LineError, WatchlistError
 from c2watch.store import ImportReport, Store
 from c2watch.watchlist import AUTO, ParseResult, parse_watchlist
+from c2watch.watchlist.feed import FeedError
 
-__all__ = ["MAX_SOURCE", "ImportOutcome", "import_watchlist", "store_entries"]
+__all__ = ["MAX_SOURCE", "ImportOutcome", "bad_rows", "import_watchlist", "store_entries"]
 
 MAX_SOURCE = 500
 """Size of the store's ``targets.source`` column."""
@@ -79,6 +81,16 @@ def store_entries(
     if not parsed.entries:
         raise WatchlistError(where, [*parsed.errors, LineError(0, _nothing_left(parsed.ignored))])
     return store.apply_watchlist(parsed.entries, source, now, dry_run=dry_run)
+
+
+def bad_rows(errors: Sequence[LineError]) -> int:
+    """How many rows ``errors`` concern: a row with several bad fields counts once."""
+    return len({_place(err) for err in errors})
+
+
+def _place(error: LineError) -> tuple[int, str]:
+    """The row an error is about: its line, or its place in a JSON document."""
+    return error.line, error.at if isinstance(error, FeedError) else ""
 
 
 def _nothing_left(ignored: list[LineError]) -> str:
