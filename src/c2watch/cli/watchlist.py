@@ -14,7 +14,7 @@ from c2watch.cli.context import App, pass_app
 from c2watch.errors import LineError
 from c2watch.store import ImportReport
 from c2watch.watchlist.feed import FeedError
-from c2watch.watchlist.importer import ImportOutcome, import_watchlist
+from c2watch.watchlist.importer import ImportOutcome, bad_rows, import_watchlist
 from c2watch.watchlist.taxii_pull import PullOutcome, pull_watchlist
 
 FORMATS = ["auto", "c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp"]
@@ -84,9 +84,12 @@ def _error_json(error: LineError) -> dict[str, Any]:
 
 
 def _counts(report: ImportReport, outcome: ImportOutcome | PullOutcome) -> str:
+    """What changed; ``skipped`` counts bad rows (a row with two bad fields is one), ``ignored`` rows skipped by
+    design; ``kept`` destinations this source no longer lists but another still does."""
+    kept = f"{len(report.released)} kept (listed by another source), " if report.released else ""
     return (
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.reactivated)} reactivated, "
-        f"{len(report.retired)} retired, {report.unchanged} unchanged, {len(outcome.skipped)} skipped, "
+        f"{len(report.retired)} retired, {kept}{report.unchanged} unchanged, {bad_rows(outcome.skipped)} skipped, "
         f"{len(outcome.ignored)} ignored"
     )
 
