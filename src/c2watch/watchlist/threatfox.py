@@ -218,9 +218,15 @@ def _is_address(text: str) -> bool:
 
 
 def threat_id(row: Mapping[str, str]) -> str:
-    """``threatfox:<fk_malware>``, else ``threatfox:<malware_printable>``; empty when the row names neither."""
+    """``threatfox:<fk_malware>``, else ``threatfox:<malware_printable>``; ``threatfox:unattributed`` for
+    ThreatFox's own "unknown" malware; empty when the row names none."""
     name = null_text(row.get("fk_malware", "")) or null_text(row.get("malware_printable", ""))
+    if name.lower() in _UNKNOWN:
+        return "threatfox:unattributed"
     return family_threat("threatfox", name) if name else ""
+
+
+_UNKNOWN = frozenset({"unknown", "unknown malware"})
 
 
 def _summary(row: Mapping[str, str]) -> str:

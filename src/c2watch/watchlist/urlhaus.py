@@ -7,9 +7,9 @@ A banner of ``#`` comments, then the column names as a comment, then quoted rows
 
 Older dumps lack ``last_online``; columns are found by name. Every row is one URL.
 
-Threat ID: ``urlhaus:<family>``, the first tag that is not a file type, an architecture or a delivery
-word (``32-bit,elf,mips,Mozi`` gives ``urlhaus:mozi``); a row with no such tag gets ``urlhaus:<threat>``
-(``urlhaus:malware_download``). ``id`` is kept as the record id, ``dateadded`` as the report date;
+Threat ID: ``urlhaus:<family>`` of the first tag that names a malware family (:mod:`.families`:
+``32-bit,elf,mips,Mozi`` gives ``urlhaus:mozi``, ``censys,github`` names none); a row whose tags name no family
+is under ``urlhaus:unattributed``. ``id`` is kept as the record id, ``dateadded`` as the report date;
 offline URLs are kept (whether they come back is what c2watch watches).
 """
 
@@ -21,27 +21,19 @@ from pathlib import Path
 from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
 from c2watch.watchlist.decode import SourceLine
+from c2watch.watchlist.families import family_of
 from c2watch.watchlist.feed import comment_header, family_threat, feed_entry, null_text
 from c2watch.watchlist.rows import RowSchema
 from c2watch.watchlist.table import parse_body, significant
 
-__all__ = ["COLUMNS", "GENERIC_TAGS", "HINT", "NAME", "THREAT_RULE", "parse", "sniff"]
+__all__ = ["COLUMNS", "HINT", "NAME", "THREAT_RULE", "UNATTRIBUTED", "parse", "sniff", "threat_id"]
 
 NAME = "urlhaus"
 COLUMNS = ("id", "dateadded", "url", "url_status", "last_online", "threat", "tags", "urlhaus_link", "reporter")
 REQUIRED = ("id", "dateadded", "url")
 HINT = "be a URLhaus dump, whose column names are a comment ('# " + ",".join(COLUMNS) + "')"
-THREAT_RULE = "urlhaus:<first malware-family tag>, else urlhaus:<threat>"
-GENERIC_TAGS = frozenset(
-    {
-        *("32-bit", "64-bit", "arm", "arm4", "arm5", "arm6", "arm7", "aarch64", "mips", "mipsel", "mpsl"),
-        *("x86", "x86-64", "x86_64", "i686", "sh4", "sparc", "m68k", "powerpc", "ppc", "elf"),
-        *("exe", "dll", "msi", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "rtf", "pdf", "lnk", "iso", "img"),
-        *("zip", "rar", "7z", "gz", "js", "vbs", "hta", "ps1", "bat", "cmd", "sh", "jar", "apk", "txt"),
-        *("ascii", "encrypted", "geofenced", "opendir", "malspam", "payload", "botnet", "c2", "none"),
-    }
-)
-"""Tags that describe the file or its delivery, not the malware family."""
+THREAT_RULE = "urlhaus:<first tag that names a malware family>, else urlhaus:unattributed"
+UNATTRIBUTED = "urlhaus:unattributed"
 
 _SCHEMA = RowSchema(labels={"threat_id": "tags", "reported_on": "dateadded"})
 
@@ -78,13 +70,12 @@ def _entry(number: int, row: dict[str, str]) -> tuple[WatchlistEntry | None, lis
 
 
 def threat_id(row: dict[str, str]) -> str:
-    """``urlhaus:<family tag>``, else ``urlhaus:<threat>``; empty when the row has neither."""
+    """``urlhaus:<family>`` of the first tag that names a malware family, else ``urlhaus:unattributed``."""
     for tag in null_text(row.get("tags", "")).split(","):
-        name = tag.strip()
-        if name and name.lower() not in GENERIC_TAGS and not name.lower().startswith("dropped-by-"):
-            return family_threat("urlhaus", name)
-    threat = null_text(row.get("threat", ""))
-    return family_threat("urlhaus", threat) if threat else ""
+        family = family_of(tag)
+        if family:
+            return family_threat("urlhaus", family)
+    return UNATTRIBUTED
 
 
 def _summary(row: dict[str, str]) -> str:
