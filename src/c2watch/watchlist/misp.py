@@ -1,8 +1,8 @@
 """MISP feeds: a directory (or its ``manifest.json``) with one ``<event uuid>.json`` per event, or events.
 
 Read: a feed directory or its ``manifest.json`` (``{"<event uuid>": {"info": ..., ...}}``, the events in
-the files beside it), one event file (``{"Event": {...}}``), a list of such events, or a REST search answer
-(``{"response": [{"Event": ...}]}``).
+the files beside it), one event file (``{"Event": {...}}``, or the bare event as PyMISP writes it), a list of
+such events, or a REST search answer (``{"response": [{"Event": ...}]}``).
 
 Destinations: attributes of type ``ip-dst``, ``ip-dst|port``, ``domain``, ``hostname``, ``domain|ip``,
 ``hostname|port`` and ``url`` (a URL without a scheme is taken as ``http://``), and objects holding such
@@ -34,7 +34,7 @@ __all__ = ["JSON_HINT", "MANIFEST", "NAME", "THREAT_RULE", "parse", "sniff"]
 
 NAME = "misp"
 MANIFEST = "manifest.json"
-JSON_HINT = 'be a MISP feed (a directory or its manifest.json) or MISP events ({"Event": {...}})'
+JSON_HINT = 'be a MISP feed (a directory or its manifest.json) or MISP events ({"Event": {...}} or bare)'
 THREAT_RULE = "misp:<event uuid> (one threat per event)"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SCHEMA = RowSchema(labels={"reported_on": "date", "threat_id": "uuid"})
@@ -81,27 +81,45 @@ def parse(lines: Sequence[SourceLine], path: Path | str) -> Result:
 
 def _shape(document: Any) -> str | None:
     if isinstance(document, list):
-        return "events" if document and isinstance(document[0], dict) and "Event" in document[0] else None
+        return "events" if document and (_wrapped(document[0]) or _bare(document[0])) else None
     if not isinstance(document, dict) or not document:
         return None
-    if isinstance(document.get("Event"), dict):
+    if _wrapped(document):
         return "event"
+    if _bare(document):
+        return "bare"
     if isinstance(document.get("response"), list):
         return "response"
     key, value = next(iter(document.items()))
     return "manifest" if _UUID.match(key) and isinstance(value, dict) and "info" in value else None
 
 
+def _wrapped(item: Any) -> bool:
+    """An event as MISP exports it: ``{"Event": {...}}``."""
+    return isinstance(item, dict) and isinstance(item.get("Event"), dict)
+
+
+def _bare(item: Any) -> bool:
+    """An event without the wrapper, as PyMISP writes it: its uuid, info and attributes or objects at the top."""
+    return isinstance(item, dict) and "uuid" in item and "info" in item and ("Attribute" in item or "Object" in item)
+
+
+def _unwrap(at: str, item: Any) -> tuple[str, Any]:
+    """The event of ``item`` (wrapped or bare) and where it is."""
+    if _wrapped(item):
+        return member(at, "Event"), item["Event"]
+    return at, item if _bare(item) else None
+
+
 def _events(shape: str, document: Any, path: Path) -> Iterator[tuple[str, Any]]:
     """Every event as (where, event JSON or the error reading it)."""
-    if shape == "event":
-        yield "$.Event", document["Event"]
+    if shape in ("event", "bare"):
+        yield _unwrap("$", document)
     elif shape in ("events", "response"):
         base = "$" if shape == "events" else "$.response"
         items = document if shape == "events" else document["response"]
         for index, item in enumerate(items):
-            at = member(member(base, index), "Event")
-            yield at, item.get("Event") if isinstance(item, dict) else None
+            yield _unwrap(member(base, index), item)
     else:
         for uuid in document:
             yield _event_file(path.parent, str(uuid))
@@ -120,9 +138,10 @@ def _event_file(folder: Path, uuid: str) -> tuple[str, Any]:
     document, problem = decode_json(decoded.lines)
     if problem is not None:
         return name, FeedError(0, f"line {problem.line}: {problem.message}", at=name)
-    if not isinstance(document, dict) or not isinstance(document.get("Event"), dict):
+    at, event = _unwrap(f"{name}: $", document)
+    if event is None:
         return name, FeedError(0, 'not a MISP event file: expected {"Event": {...}}', at=f"{name}: $")
-    return f"{name}: $.Event", document["Event"]
+    return at, event
 
 
 def _event(at: str, event: Any) -> Result:
