@@ -207,15 +207,39 @@ def _text(lines: Sequence[SourceLine]) -> str:
 
 
 def decode_json(lines: Sequence[SourceLine]) -> tuple[Any, LineError | None]:
-    """The JSON document of ``lines`` and None, or None and why they are not JSON (with the line)."""
+    """The JSON document of ``lines`` and None, or None and why they are not JSON (with the line).
+
+    Newline-delimited JSON (one object per line, as the ThreatFox API records are logged) is read as the list of
+    its objects.
+    """
     try:
         return json.loads(_text(lines)), None
     except json.JSONDecodeError as exc:
+        records = _json_lines(lines) if exc.msg == "Extra data" else None
+        if records is not None:
+            return records, None
         return None, LineError(exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
         return None, LineError(0, "not usable JSON: nested too deeply")
     except ValueError as exc:  # e.g. an integer longer than Python's digit limit
         return None, LineError(0, f"not usable JSON: {exc}")
+
+
+def _json_lines(lines: Sequence[SourceLine]) -> list[Any] | None:
+    """The objects of newline-delimited JSON (every non-blank line one JSON object), or None."""
+    records: list[Any] = []
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        try:
+            record = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(record, dict):
+            return None
+        records.append(record)
+    return records if len(records) > 1 else None
 
 
 def _load(lines: Sequence[SourceLine]) -> _Loaded:

@@ -82,7 +82,7 @@ REGISTRY: tuple[WatchlistFormat, ...] = (
         threatfox.NAME, threatfox.parse, threatfox.sniff, threatfox.HINT, threatfox.JSON_HINT, threatfox.THREAT_RULE
     ),
     WatchlistFormat(feodo.NAME, feodo.parse, feodo.sniff, feodo.HINT, feodo.JSON_HINT, feodo.THREAT_RULE),
-    WatchlistFormat(urlhaus.NAME, urlhaus.parse, urlhaus.sniff, urlhaus.HINT, threat_rule=urlhaus.THREAT_RULE),
+    WatchlistFormat(urlhaus.NAME, urlhaus.parse, urlhaus.sniff, urlhaus.HINT, urlhaus.JSON_HINT, urlhaus.THREAT_RULE),
 )
 
 FORMATS: dict[str, Parser] = {fmt.name: fmt.parse for fmt in REGISTRY}

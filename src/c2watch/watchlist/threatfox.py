@@ -21,6 +21,7 @@ types are skipped by design and reported. Threat ID: ``threatfox:<fk_malware>`` 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,10 @@ __all__ = ["HINT", "JSON_HINT", "NAME", "REQUIRED", "THREAT_RULE", "parse", "sni
 NAME = "threatfox"
 REQUIRED = ("first_seen_utc", "ioc_id", "ioc_value", "ioc_type")
 HINT = 'be a ThreatFox CSV export, whose column names are a comment (\'# "first_seen_utc","ioc_id","ioc_value",...\')'
-JSON_HINT = 'be a ThreatFox JSON export ({"<ioc id>": [{"ioc_value": ..., "ioc_type": ...}]})'
+JSON_HINT = (
+    'be a ThreatFox JSON export ({"<ioc id>": [{"ioc_value": ..., "ioc_type": ...}]}), API answer or API records'
+    " (one JSON object a line)"
+)
 THREAT_RULE = "threatfox:<fk_malware>, else threatfox:<malware_printable>"
 KEPT_TYPES = ("ip:port", "domain", "url")
 
@@ -57,6 +61,7 @@ _SCHEMA = RowSchema(
     labels={"threat_id": "fk_malware", "reported_on": "first_seen_utc", "ip": "ioc_value", "port": "ioc_value"}
     | {"domain": "ioc_value", "url": "ioc_value"}
 )
+_FOOTER = re.compile(r"^#\s*Number of entries:\s*(\d+)\s*$", re.IGNORECASE)
 _API_FIELDS = {"id": "ioc_id", "ioc": "ioc_value", "malware": "fk_malware", "first_seen": "first_seen_utc"}
 _EXPORT_FIELDS = {"malware": "fk_malware"}
 
@@ -90,14 +95,29 @@ def _parse_csv(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watc
     def parse_row(number: int, cells: list[str]) -> tuple[WatchlistEntry | None, list[LineError]]:
         return _record(dict(zip(names, cells, strict=True)), line=number)
 
-    return parse_body(body, len(names), parse_row, skipinitialspace=True)
+    entries, errors = parse_body(body, len(names), parse_row, skipinitialspace=True)
+    return entries, errors + _footer_errors(lines, len(body))
+
+
+def _footer_errors(lines: Sequence[SourceLine], rows: int) -> list[LineError]:
+    """A ``# Number of entries: N`` footer (full dumps) that disagrees with the number of rows read."""
+    for line in lines:
+        match = _FOOTER.match(line.text.strip())
+        if match and int(match.group(1)) != rows:
+            message = f"footer says {match.group(1)} entries but the file has {rows} rows (truncated download?)"
+            return [LineError(line.number, message)]
+    return []
 
 
 # JSON ----------------------------------------------------------------------------------------------------------
 
 
 def _json_shape(document: Any) -> str | None:
-    """``export`` (id -> [record]), ``api`` (query_status + data) or None."""
+    """``export`` (id -> [record]), ``api`` (query_status + data), ``records`` (a list of API records, as
+    newline-delimited JSON gives them) or None."""
+    if isinstance(document, list):
+        first = document[0] if document else None
+        return "records" if isinstance(first, dict) and {"ioc", "ioc_type"} <= set(first) else None
     if not isinstance(document, dict) or not document:
         return None
     if "query_status" in document and isinstance(document.get("data"), list):
@@ -115,7 +135,7 @@ def _parse_json(document: Any, path: Path | str) -> tuple[list[WatchlistEntry], 
         raise WatchlistError(path, [FeedError(0, message, at="$")])
     entries: list[WatchlistEntry] = []
     errors: list[LineError] = []
-    records = _api_records(document) if shape == "api" else _export_records(document)
+    records = _export_records(document) if shape == "export" else _api_records(document)
     for at, record in records:
         if isinstance(record, LineError):
             errors.append(record)
@@ -137,9 +157,11 @@ def _export_records(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, s
             yield _cells(member(at, index), record, _EXPORT_FIELDS, {"ioc_id": ioc_id})
 
 
-def _api_records(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, str] | LineError]]:
-    for index, record in enumerate(document["data"]):
-        yield _cells(member("$.data", index), record, _API_FIELDS, {})
+def _api_records(document: dict[str, Any] | list[Any]) -> Iterator[tuple[str, dict[str, str] | LineError]]:
+    """The records of an API answer (``$.data[i]``) or of newline-delimited JSON (``$[i]``, line i + 1)."""
+    base, items = ("$", document) if isinstance(document, list) else ("$.data", document["data"])
+    for index, record in enumerate(items):
+        yield _cells(member(base, index), record, _API_FIELDS, {})
 
 
 def _cells(
