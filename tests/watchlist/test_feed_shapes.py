@@ -117,3 +117,66 @@ def test_threatfox_full_dump_footer_is_checked(write_file: WriteFile) -> None:
     assert [(e.line, e.message) for e in cut.errors] == [
         (7, "footer says 1217668 entries but the file has 1 rows (truncated download?)")
     ]
+
+
+# Plain lists ---------------------------------------------------------------------------------------------------
+
+URLHAUS_TEXT_BANNER = [
+    "################################################################",
+    "# abuse.ch URLhaus Database Dump (TXT - online URLs)           #",
+    "# Last updated: 2025-04-21 12:40:00 (UTC)                      #",
+    "################################################################",
+    "#",
+]
+
+
+def test_urlhaus_text_online(write_file: WriteFile) -> None:
+    path = write_file(
+        [*URLHAUS_TEXT_BANNER, "http://198.51.100.61:53417/Mozi.a", "hxxp://c2.bad[.]example/x.sh"], name="u.txt"
+    )
+    result = parse_watchlist(path)
+    assert (result.format, result.errors, result.threat_rule) == (
+        "text",
+        [],
+        "urlhaus:, feodo: or threatfox:unattributed by the banner, else list:<file name>",
+    )
+    assert [(e.threat_id, e.url, e.port, e.line) for e in result.entries] == [
+        ("urlhaus:unattributed", "http://198.51.100.61:53417/Mozi.a", 53417, 6),
+        ("urlhaus:unattributed", "http://c2.bad.example/x.sh", 80, 7),
+    ]
+
+
+def test_urlhaus_hostfile(write_file: WriteFile) -> None:
+    lines = ["# abuse.ch URLhaus Host file", "127.0.0.1\tlocalhost", "127.0.0.1\tc2.bad.example"]
+    lines.append("127.0.0.1 Gate.Bad.EXAMPLE")
+    result = parse_watchlist(write_file(lines, name="hostfile"))
+    assert [(e.threat_id, e.domain, e.port) for e in result.entries] == [
+        ("urlhaus:unattributed", "c2.bad.example", 80),
+        ("urlhaus:unattributed", "gate.bad.example", 80),
+    ]
+    assert [(e.line, e.message) for e in result.ignored] == [(2, "hostfile entry for the local host skipped")]
+
+
+def test_feodo_plain_blocklist_and_its_footer(write_file: WriteFile) -> None:
+    banner = ["#" * 64, "# abuse.ch Feodo Tracker Botnet C2 IP Blocklist (recommended) #", "#" * 64]
+    whole = parse_watchlist(write_file([*banner, "198.51.100.10", "203.0.113.7", "# END 2 entries"], name="f.txt"))
+    assert [(e.threat_id, e.ip, e.port) for e in whole.entries] == [
+        ("feodo:unattributed", "198.51.100.10", 80),
+        ("feodo:unattributed", "203.0.113.7", 80),
+    ]
+    cut = parse_watchlist(write_file([*banner, "198.51.100.10", "# END 2 entries"], name="cut.txt"))
+    assert [(e.line, e.message) for e in cut.errors] == [
+        (5, "footer says 2 entries but the file has 1 lines (truncated download?)")
+    ]
+
+
+def test_a_pasted_list_is_under_its_file_name(write_file: WriteFile) -> None:
+    lines = ["198.51.100.5:8443", "[2001:db8::7]:443", "c2.bad.example:8080", "c2.bad.example", "no_such host"]
+    result = parse_watchlist(write_file(lines, name="from-colleague.txt"), "text")
+    assert [(e.threat_id, e.ip, e.domain, e.port) for e in result.entries] == [
+        ("list:from-colleague.txt", "198.51.100.5", None, 8443),
+        ("list:from-colleague.txt", "2001:db8::7", None, 443),
+        ("list:from-colleague.txt", None, "c2.bad.example", 8080),
+        ("list:from-colleague.txt", None, "c2.bad.example", 80),
+    ]
+    assert [(e.line, e.field) for e in result.errors] == [(5, "value")]

@@ -17,7 +17,7 @@ from c2watch.watchlist.feed import FeedError
 from c2watch.watchlist.importer import ImportOutcome, bad_rows, import_watchlist
 from c2watch.watchlist.taxii_pull import PullOutcome, pull_watchlist
 
-FORMATS = ["auto", "c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp"]
+FORMATS = ["auto", "c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp", "text"]
 _SHOWN_PLACES = 5
 
 
@@ -45,7 +45,7 @@ def import_(
     source: str | None,
     as_json: bool,
 ) -> None:
-    """Import a watchlist: c2watch or c2lemon CSV, URLhaus, ThreatFox, Feodo Tracker, STIX 2.1 bundle, MISP feed.
+    """Import a watchlist: c2watch or c2lemon CSV, URLhaus, ThreatFox, Feodo Tracker, STIX 2.1, MISP, plain list.
 
     FILE may be a MISP feed directory. Re-importing the same file changes nothing; rows a feed skips by
     design (hash IOCs, revoked or expired indicators ...) are counted, not errors.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
-from c2watch.watchlist import c2lemon, feodo, misp, native, stix_feed, threatfox, urlhaus
+from c2watch.watchlist import c2lemon, feodo, misp, native, plain, stix_feed, threatfox, urlhaus
 from c2watch.watchlist.decode import SourceLine
 from c2watch.watchlist.feed import json_problem, looks_like_json
 from c2watch.watchlist.table import first_significant
@@ -83,6 +83,7 @@ REGISTRY: tuple[WatchlistFormat, ...] = (
     ),
     WatchlistFormat(feodo.NAME, feodo.parse, feodo.sniff, feodo.HINT, feodo.JSON_HINT, feodo.THREAT_RULE),
     WatchlistFormat(urlhaus.NAME, urlhaus.parse, urlhaus.sniff, urlhaus.HINT, urlhaus.JSON_HINT, urlhaus.THREAT_RULE),
+    WatchlistFormat(plain.NAME, plain.parse, plain.sniff, plain.HINT, threat_rule=plain.THREAT_RULE),
 )
 
 FORMATS: dict[str, Parser] = {fmt.name: fmt.parse for fmt in REGISTRY}
