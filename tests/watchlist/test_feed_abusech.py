@@ -9,7 +9,7 @@ import pytest
 
 from c2watch.errors import WatchlistError
 from c2watch.models import WatchlistEntry
-from c2watch.watchlist import ParseResult, parse_watchlist, threatfox
+from c2watch.watchlist import DUPLICATE, ParseResult, parse_watchlist, threatfox
 from c2watch.watchlist.families import family_of
 from c2watch.watchlist.feed import FeedError, Ignored
 from c2watch.watchlist.threatfox import split_host_port
@@ -37,7 +37,8 @@ def by_ref(entries: list[WatchlistEntry]) -> dict[str | None, WatchlistEntry]:
 
 def test_urlhaus_fixture() -> None:
     result = parse_watchlist(FEEDS / "urlhaus.csv")
-    assert (result.format, result.errors, result.ignored) == ("urlhaus", [], [])
+    assert (result.format, result.errors) == ("urlhaus", [])
+    assert [(err.line, err.message) for err in result.ignored] == [(15, DUPLICATE)]  # 2766166 repeats 2766173
     assert result.threat_rule.startswith("urlhaus:<first tag that names a malware family>")
     refs = by_ref(result.entries)
     assert (refs["2766173"].threat_id, refs["2766173"].url, refs["2766173"].port) == (

@@ -71,6 +71,7 @@ def _as_json(outcome: ImportOutcome) -> dict[str, object]:
         "encoding": outcome.encoding,
         "threat_rule": outcome.threat_rule,
         **outcome.report.as_dict(),
+        "skipped_rows": bad_rows(outcome.skipped),
         "skipped": [_error_json(e) for e in outcome.skipped],
         "ignored": [_error_json(e) for e in outcome.ignored],
     }
@@ -165,6 +166,7 @@ def _pull_json(outcome: PullOutcome) -> dict[str, object]:
         "objects": outcome.objects,
         "threat_rule": outcome.threat_rule,
         **outcome.report.as_dict(),
+        "skipped_rows": bad_rows(outcome.skipped),
         "skipped": [_error_json(e) for e in outcome.skipped],
         "ignored": [_error_json(e) for e in outcome.ignored],
     }

@@ -36,6 +36,7 @@ from c2watch.watchlist.feed import (
     sniff_json,
     text_of,
 )
+from c2watch.watchlist.refang import normalize_ip
 from c2watch.watchlist.rows import RowSchema
 from c2watch.watchlist.table import first_significant, parse_body, split_header, split_line
 
@@ -133,5 +134,15 @@ def _record(row: Mapping[str, str], *, line: int = 0, at: str = "") -> tuple[Wat
         "summary": f"Feodo Tracker {malware or 'botnet'} C2",
     }
     times = {"reported_on": row.get("first_seen_utc", "")}
-    source_ref = (f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}") if ip else None
-    return feed_entry(values, _SCHEMA, line=line, at=at, source_ref=source_ref, times=times)
+    return feed_entry(values, _SCHEMA, line=line, at=at, source_ref=_record_id(ip, port), times=times)
+
+
+def _record_id(ip: str, port: str) -> str | None:
+    """``<ip>:<port>`` (``[v6]:port``) of the normalised address: a defanged ``198.51.100[.]7`` is refanged."""
+    if not ip:
+        return None
+    try:
+        address = normalize_ip(ip)
+    except ValueError:
+        address = ip  # the row is reported as bad anyway
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

@@ -17,6 +17,7 @@ event's ``date`` the report date, its ``info`` the summary.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ _SCHEMA = RowSchema(labels={"reported_on": "date", "threat_id": "uuid"})
 _SINGLE = {"ip-dst": ("ip",), "domain": ("domain",), "hostname": ("domain",), "url": ("url",)}
 _PAIRS = {"ip-dst|port": ("ip", "port"), "domain|ip": ("domain", "ip"), "hostname|port": ("domain", "port")}
 _PORT_RELATIONS = frozenset({"dst-port", "port"})
+_FILE_EXTENSIONS = frozenset(
+    {"exe", "dll", "scr", "sys", "bat", "cmd", "ps1", "vbs", "js", "jse", "hta", "lnk", "msi", "jar", "bin", "dat"}
+    | {"tmp", "log", "txt", "ini", "cfg", "doc", "docx", "xls", "xlsx", "rtf", "pdf", "rar", "7z", "gz", "uin"}
+)
+"""Extensions that are not top-level domains: a scheme-less "URL" ending in one is a file name."""
 
 Target = dict[str, str]
 Result = tuple[list[WatchlistEntry], list[LineError]]
@@ -169,9 +175,13 @@ def _attribute(at: str, attribute: Any, event: _Event) -> Result:
     if not isinstance(attribute, dict):
         return [], [FeedError(0, "not a MISP attribute (a JSON object)", at=at)]
     kind = text_of(attribute.get("type")).lower()
-    target = _attribute_target(kind, text_of(attribute.get("value")))
+    value = text_of(attribute.get("value"))
+    target = _attribute_target(kind, value)
     if target is None:
         return [], [Ignored(0, f"attribute type {kind!r} skipped: not a network destination", at=at)]
+    if kind == "url" and not _names_a_host(value):
+        message = "url attribute without a scheme skipped: it names no host (a file name or a path)"
+        return [], [Ignored(0, message, at=at)]
     if attribute.get("deleted") is True:
         return [], [Ignored(0, "deleted attribute skipped", at=at)]
     if attribute.get("to_ids") is False:
@@ -189,6 +199,28 @@ def _attribute_target(kind: str, value: str) -> Target | None:
         left, _, right = value.partition("|")
         return {first: left, second: right}
     return None
+
+
+def _names_a_host(url: str) -> bool:
+    """False for a scheme-less ``url`` value that starts with no host name or address (``igfxtray.exe``,
+    ``Data/dtl.dat``, ``107.183.86``): MISP users file paths and file names as URLs."""
+    text = refang(url)
+    if "://" in text or not text:
+        return True
+    host = re.split(r"[/?#]", text, maxsplit=1)[0].rpartition("@")[2]
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    labels = name.lower().rstrip(".").split(".")
+    if len(labels) < 2 or not labels[-1]:
+        return _is_address(name)
+    return _is_address(name) or (labels[-1].isalpha() and labels[-1] not in _FILE_EXTENSIONS)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _with_scheme(url: str) -> str:
