@@ -180,3 +180,33 @@ def test_a_pasted_list_is_under_its_file_name(write_file: WriteFile) -> None:
         ("list:from-colleague.txt", None, "c2.bad.example", 80),
     ]
     assert [(e.line, e.field) for e in result.errors] == [(5, "value")]
+
+
+# TAXII documents saved to files --------------------------------------------------------------------------------
+
+
+def test_a_saved_taxii_envelope_reads_like_a_bundle(write_file: WriteFile) -> None:
+    bundle = json.loads((Path(__file__).parent / "feeds" / "stix_bundle.json").read_text())
+    envelope = {"more": True, "next": "3c1be2ad-81ba-47e1-8698-0383697313b7", "objects": bundle["objects"]}
+    from_bundle = parse_watchlist(Path(__file__).parent / "feeds" / "stix_bundle.json")
+    from_envelope = parse_watchlist(write_file(json.dumps(envelope), name="page1.json"))
+    assert from_envelope.format == "stix"
+    assert from_envelope.entries == from_bundle.entries
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ({"title": "T", "default": "/api1/", "api_roots": ["/api1/"]}, "a TAXII 2.1 discovery resource"),
+        ({"title": "T", "versions": ["application/taxii+json;version=2.1"], "max_content_length": 1}, "API root"),
+        ({"collections": [{"id": "x", "title": "t"}]}, "a TAXII 2.1 collections resource"),
+        ({"/discovery": {}, "api1": {}}, "a medallion (TAXII server) data file"),
+        ({"backend": {"module_class": "MemoryBackend"}, "users": {}}, "a medallion (TAXII server) configuration"),
+    ],
+)
+def test_taxii_resources_are_refused_with_what_they_are(
+    write_file: WriteFile, document: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(WatchlistError) as excinfo:
+        parse_watchlist(write_file(json.dumps(document), name="taxii.json"))
+    assert reason in str(excinfo.value) and "not a watchlist" in str(excinfo.value)

@@ -79,7 +79,7 @@ def store_entries(
             where, [LineError(0, f"source name is {len(source)} characters long (limit {MAX_SOURCE})")]
         )
     if not parsed.entries:
-        raise WatchlistError(where, [*parsed.errors, LineError(0, _nothing_left(parsed.ignored))])
+        raise WatchlistError(where, [*parsed.errors, LineError(0, _nothing_left(parsed.ignored, parsed.format))])
     return store.apply_watchlist(parsed.entries, source, now, dry_run=dry_run)
 
 
@@ -93,8 +93,10 @@ def _place(error: LineError) -> tuple[int, str]:
     return error.line, error.at if isinstance(error, FeedError) else ""
 
 
-def _nothing_left(ignored: list[LineError]) -> str:
+def _nothing_left(ignored: list[LineError], fmt: str) -> str:
     if not ignored:
+        if fmt == "stix":
+            return "no destination to watch: the document holds no indicator (STIX names destinations in patterns)"
         return "no valid destination found"
     reasons = Counter(err.message for err in ignored).most_common(3)
     shown = "; ".join(f"{count} x {message}" for message, count in reasons)
