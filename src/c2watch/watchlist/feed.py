@@ -36,6 +36,7 @@ __all__ = [
     "feed_date",
     "feed_entry",
     "feed_time",
+    "footer_errors",
     "forget_json",
     "json_problem",
     "load_json",
@@ -52,6 +53,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|Z)$", re.IGNORECASE)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _NULLS = frozenset({"", "none", "null", "n/a"})
+_FOOTER = re.compile(r"^#\s*(?:END\s+(\d+)\s+entries|Number of entries:\s*(\d+))\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,19 @@ def comment_header(lines: Sequence[SourceLine], required: Sequence[str]) -> tupl
         if all(name in cells for name in required):
             return line, cells
     return None
+
+
+def footer_errors(lines: Sequence[SourceLine], rows: int, noun: str = "rows") -> list[LineError]:
+    """A footer that disagrees with the ``rows`` read: Feodo's ``# END N entries``, ThreatFox's full-dump
+    ``# Number of entries: N`` (a truncated download)."""
+    for line in lines:
+        match = _FOOTER.match(line.text.strip())
+        if match:
+            count = int(match.group(1) or match.group(2))
+            if count != rows:
+                message = f"footer says {count} entries but the file has {rows} {noun} (truncated download?)"
+                return [LineError(line.number, message)]
+    return []
 
 
 # JSON documents -------------------------------------------------------------------------------------------------

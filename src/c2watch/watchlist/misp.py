@@ -17,7 +17,6 @@ event's ``date`` the report date, its ``info`` the summary.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
 from c2watch.watchlist.decode import SourceLine, read_text
 from c2watch.watchlist.feed import FeedError, Ignored, decode_json, feed_entry, load_json, member, sniff_json, text_of
-from c2watch.watchlist.refang import refang
+from c2watch.watchlist.refang import is_ip_address, refang
 from c2watch.watchlist.rows import RowSchema
 
 __all__ = ["JSON_HINT", "MANIFEST", "NAME", "THREAT_RULE", "parse", "sniff"]
@@ -211,16 +210,8 @@ def _names_a_host(url: str) -> bool:
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     labels = name.lower().rstrip(".").split(".")
     if len(labels) < 2 or not labels[-1]:
-        return _is_address(name)
-    return _is_address(name) or (labels[-1].isalpha() and labels[-1] not in _FILE_EXTENSIONS)
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        return False
-    return True
+        return is_ip_address(name.strip("[]"))
+    return is_ip_address(name.strip("[]")) or (labels[-1].isalpha() and labels[-1] not in _FILE_EXTENSIONS)
 
 
 def _with_scheme(url: str) -> str:

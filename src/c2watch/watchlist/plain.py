@@ -12,7 +12,6 @@ error (a truncated download).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,8 +19,8 @@ from pathlib import Path
 from c2watch.errors import LineError
 from c2watch.models import WatchlistEntry
 from c2watch.watchlist.decode import SourceLine
-from c2watch.watchlist.feed import Ignored
-from c2watch.watchlist.refang import refang
+from c2watch.watchlist.feed import Ignored, footer_errors
+from c2watch.watchlist.refang import is_ip_address, refang
 from c2watch.watchlist.rows import RowSchema, build_entry
 from c2watch.watchlist.table import significant
 
@@ -37,7 +36,6 @@ _BANNERS = (
 )
 _HOSTFILE = re.compile(r"^(?:127\.0\.0\.1|0\.0\.0\.0|::1?)\s+(\S+)$")
 _TOKEN = re.compile(r"^[^\s,;\"'<>{}|]+$")
-_FOOTER = re.compile(r"^#\s*(?:END\s+(\d+)\s+entries|Number of entries:\s*(\d+))\s*$", re.IGNORECASE)
 _SNIFFED_LINES = 50
 _SCHEMA = RowSchema(labels={"threat_id": "threat", "ip": "value", "domain": "value", "url": "value", "port": "value"})
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "local", "broadcasthost"})
@@ -69,7 +67,7 @@ def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watchlist
         entry, row_errors = build_entry({"threat_id": threat, **values}, line.number, _SCHEMA)
         errors += row_errors
         entries += [] if entry is None else [entry]
-    return entries, errors + _footer_errors(lines, len(rows))
+    return entries, errors + footer_errors(lines, len(rows), "lines")
 
 
 def threat_of(lines: Sequence[SourceLine], path: Path | str) -> str:
@@ -98,10 +96,10 @@ def _values(line: SourceLine) -> tuple[dict[str, str], LineError | None]:
 def _destination(text: str) -> dict[str, str]:
     if "://" in text:
         return {"url": text}
-    if _is_address(text.strip("[]")):
+    if is_ip_address(text.strip("[]")):
         return {"ip": text}
     host, port = _split_port(text)
-    return {"ip": host, "port": port} if _is_address(host) else {"domain": host, "port": port}
+    return {"ip": host, "port": port} if is_ip_address(host) else {"domain": host, "port": port}
 
 
 def _split_port(text: str) -> tuple[str, str]:
@@ -111,22 +109,3 @@ def _split_port(text: str) -> tuple[str, str]:
         return host, port
     host, colon, port = text.rpartition(":")
     return (host, port) if colon and ":" not in host else (text, "")
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _footer_errors(lines: Sequence[SourceLine], rows: int) -> list[LineError]:
-    for line in lines:
-        match = _FOOTER.match(line.text.strip())
-        if match:
-            count = int(match.group(1) or match.group(2))
-            if count != rows:
-                message = f"footer says {count} entries but the file has {rows} lines (truncated download?)"
-                return [LineError(line.number, message)]
-    return []

@@ -21,7 +21,6 @@ types are skipped by design and reported. Threat ID: ``threatfox:<fk_malware>`` 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from c2watch.watchlist.feed import (
     comment_header,
     family_threat,
     feed_entry,
+    footer_errors,
     load_json,
     looks_like_json,
     member,
@@ -61,7 +61,6 @@ _SCHEMA = RowSchema(
     labels={"threat_id": "fk_malware", "reported_on": "first_seen_utc", "ip": "ioc_value", "port": "ioc_value"}
     | {"domain": "ioc_value", "url": "ioc_value"}
 )
-_FOOTER = re.compile(r"^#\s*Number of entries:\s*(\d+)\s*$", re.IGNORECASE)
 _API_FIELDS = {"id": "ioc_id", "ioc": "ioc_value", "malware": "fk_malware", "first_seen": "first_seen_utc"}
 _EXPORT_FIELDS = {"malware": "fk_malware"}
 
@@ -96,17 +95,7 @@ def _parse_csv(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watc
         return _record(dict(zip(names, cells, strict=True)), line=number)
 
     entries, errors = parse_body(body, len(names), parse_row, skipinitialspace=True)
-    return entries, errors + _footer_errors(lines, len(body))
-
-
-def _footer_errors(lines: Sequence[SourceLine], rows: int) -> list[LineError]:
-    """A ``# Number of entries: N`` footer (full dumps) that disagrees with the number of rows read."""
-    for line in lines:
-        match = _FOOTER.match(line.text.strip())
-        if match and int(match.group(1)) != rows:
-            message = f"footer says {match.group(1)} entries but the file has {rows} rows (truncated download?)"
-            return [LineError(line.number, message)]
-    return []
+    return entries, errors + footer_errors(lines, len(body))
 
 
 # JSON ----------------------------------------------------------------------------------------------------------
