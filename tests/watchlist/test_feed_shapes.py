@@ -110,6 +110,14 @@ TF_ROW = (
 )
 
 
+def test_threatfox_csv_whose_header_lost_its_comment_mark(write_file: WriteFile) -> None:
+    result = parse_watchlist(write_file([TF_BANNER[-1].removeprefix("# "), TF_ROW], name="tf.csv"))
+    assert (result.format, result.errors) == ("threatfox", [])
+    assert [(e.threat_id, e.ip, e.port, e.line) for e in result.entries] == [
+        ("threatfox:win.cobalt_strike", "198.51.100.90", 7777, 2)
+    ]
+
+
 def test_threatfox_full_dump_footer_is_checked(write_file: WriteFile) -> None:
     whole = parse_watchlist(write_file([*TF_BANNER, TF_ROW, "# Number of entries: 1"], name="full.csv"))
     assert (len(whole.entries), whole.errors) == (1, [])

@@ -30,6 +30,7 @@ __all__ = [
     "FeedError",
     "Ignored",
     "check_threat_id",
+    "column_header",
     "comment_header",
     "decode_json",
     "family_threat",
@@ -187,6 +188,22 @@ def footer_errors(lines: Sequence[SourceLine], rows: int, noun: str = "rows") ->
                 message = f"footer says {count} entries but the file has {rows} {noun} (truncated download?)"
                 return [LineError(line.number, message)]
     return []
+
+
+def column_header(lines: Sequence[SourceLine], required: Sequence[str]) -> tuple[SourceLine, list[str]] | None:
+    """abuse.ch's column comment (:func:`comment_header`), or the first line of a copy whose header lost its
+    ``# `` (and banner) when it names the ``required`` columns."""
+    found = comment_header(lines, required)
+    if found is not None:
+        return found
+    first = next((line for line in lines if line.text.strip() and not line.text.lstrip().startswith("#")), None)
+    if first is None:
+        return None
+    try:
+        cells = [cell.lower() for cell in split_line(first, True)]
+    except csv.Error:
+        return None
+    return (first, cells) if all(name in cells for name in required) else None
 
 
 # JSON documents -------------------------------------------------------------------------------------------------

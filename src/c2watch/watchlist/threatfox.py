@@ -31,7 +31,7 @@ from c2watch.watchlist.decode import SourceLine
 from c2watch.watchlist.feed import (
     FeedError,
     Ignored,
-    comment_header,
+    column_header,
     family_threat,
     feed_entry,
     footer_errors,
@@ -69,7 +69,7 @@ def sniff(lines: Sequence[SourceLine]) -> bool:
     """True for a CSV export (its column comment) or a JSON export or API answer."""
     if looks_like_json(lines):
         return _json_shape(sniff_json(lines)) is not None
-    return comment_header(lines, REQUIRED) is not None
+    return column_header(lines, REQUIRED) is not None
 
 
 def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
@@ -83,7 +83,7 @@ def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watchlist
 
 
 def _parse_csv(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
-    found = comment_header(lines, REQUIRED)
+    found = column_header(lines, REQUIRED)
     if found is None:
         message = 'missing ThreatFox column comment: expected \'# "first_seen_utc","ioc_id","ioc_value",...\''
         rows = significant(lines)

@@ -18,7 +18,6 @@ offline URLs are kept (whether they come back is what c2watch watches).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from c2watch.watchlist.decode import SourceLine
 from c2watch.watchlist.families import family_of
 from c2watch.watchlist.feed import (
     FeedError,
-    comment_header,
+    column_header,
     family_threat,
     feed_entry,
     load_json,
@@ -40,7 +39,7 @@ from c2watch.watchlist.feed import (
     text_of,
 )
 from c2watch.watchlist.rows import RowSchema
-from c2watch.watchlist.table import first_significant, parse_body, significant, split_line
+from c2watch.watchlist.table import parse_body, significant
 
 __all__ = ["COLUMNS", "HINT", "JSON_HINT", "NAME", "THREAT_RULE", "UNATTRIBUTED", "parse", "sniff", "threat_id"]
 
@@ -61,14 +60,14 @@ def sniff(lines: Sequence[SourceLine]) -> bool:
     ``# ``, the first line) precede the data, or a JSON dump."""
     if looks_like_json(lines):
         return _is_json_dump(sniff_json(lines))
-    return _header(lines) is not None
+    return column_header(lines, REQUIRED) is not None
 
 
 def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
     """Parse a URLhaus dump; raise :class:`WatchlistError` when its column names are missing."""
     if looks_like_json(lines):
         return _parse_json(load_json(lines, path), path)
-    found = _header(lines)
+    found = column_header(lines, REQUIRED)
     if found is None:
         message = "missing URLhaus column comment: expected '# " + ",".join(COLUMNS) + "' before the data"
         raise WatchlistError(path, [LineError(_first_number(lines), message)])
@@ -79,21 +78,6 @@ def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watchlist
         return _entry(number, dict(zip(names, cells, strict=True)))
 
     return parse_body(body, len(names), parse_row)
-
-
-def _header(lines: Sequence[SourceLine]) -> tuple[SourceLine, list[str]] | None:
-    """The column names: abuse.ch's comment, or the first line of a copy whose header lost its ``# ``."""
-    found = comment_header(lines, REQUIRED)
-    if found is not None:
-        return found
-    first = first_significant(lines)
-    if first is None:
-        return None
-    try:
-        cells = [cell.lower() for cell in split_line(first)]
-    except csv.Error:
-        return None
-    return (first, cells) if all(name in cells for name in REQUIRED) else None
 
 
 def _is_json_dump(document: Any) -> bool:
