@@ -86,7 +86,7 @@ def test_urlhaus_generic_tags_are_not_families() -> None:
         ("CoinMiner.XMRig", "xmrig"),
         ("censys", None),
         ("github", None),
-        ("176-65-139-212", None),
+        ("198-51-100-212", None),
         ("c2-monitor-auto", None),
         ("32", None),
         ("backdoor", None),

@@ -1,7 +1,7 @@
 """Tell a malware family from the other words feeds tag their rows with.
 
 URLhaus tags a URL with anything its reporters type (``32-bit``, ``elf``, ``censys``, ``github``, ``USA``,
-``176-65-139-212``, ``Mozi``) and sorts the tags alphabetically, so neither "the first tag" nor "the first tag that
+``198-51-100-212``, ``Mozi``) and sorts the tags alphabetically, so neither "the first tag" nor "the first tag that
 is not a file type" names a family. :func:`family_of` recognises a family by one of two rules:
 
 1. the name is in :data:`FAMILIES` (families and abused remote-access tools that abuse.ch and Malpedia name,

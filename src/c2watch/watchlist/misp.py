@@ -202,7 +202,7 @@ def _attribute_target(kind: str, value: str) -> Target | None:
 
 def _names_a_host(url: str) -> bool:
     """False for a scheme-less ``url`` value that starts with no host name or address (``igfxtray.exe``,
-    ``Data/dtl.dat``, ``107.183.86``): MISP users file paths and file names as URLs."""
+    ``Data/dtl.dat``, ``198.51.100``): MISP users file paths and file names as URLs."""
     text = refang(url)
     if "://" in text or not text:
         return True
