@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "HASH_LENGTHS",
+    "is_ip_address",
     "normalize_date",
     "normalize_domain",
     "normalize_hash",
@@ -77,7 +78,8 @@ def normalize_ip(value: str) -> str:
         raise ValueError(f"not a valid IPv4 or IPv6 address: {_show(text)}") from None
 
 
-def _is_ip(text: str) -> bool:
+def is_ip_address(text: str) -> bool:
+    """True when ``text`` is an IPv4 or IPv6 address as written (no refanging, no brackets)."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -99,7 +101,7 @@ def normalize_domain(value: str) -> str:
     text = refang(value).lower()
     if not text:
         raise ValueError("empty domain name")
-    if _is_ip(text) or _is_ip(text.strip("[]")):
+    if is_ip_address(text) or is_ip_address(text.strip("[]")):
         raise ValueError(f"an IP address is not a domain name: {_show(text)}")
     name = _to_ascii(text[:-1] if text.endswith(".") else text).lower()
     if len(name) > 253:
@@ -176,7 +178,7 @@ def _normalize_url_host(host: str) -> str:
         if ":" not in address:
             raise ValueError(f"only IPv6 addresses go in brackets: {_show(host)}")
         return f"[{address}]"
-    if _is_ip(host):
+    if is_ip_address(host):
         return normalize_ip(host)
     return normalize_domain(host)
 
