@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from c2watch.models import Target, WatchlistEntry
 from c2watch.store.fit import fit_row
-from c2watch.store.isolate import REFUSED, attempt, refused_error
+from c2watch.store.isolate import REFUSED, attempt, is_refusal, refused_error
 from c2watch.store.tables import primary_key as _primary_key
 from c2watch.store.tables import target_sources, targets, threats
 
@@ -100,17 +100,15 @@ def apply_entries(
     Every source that lists a destination is kept (``target_sources``). A destination that ``source`` listed
     before and no longer lists is released by it, and retired (kept, no longer probed) only when no other source
     still lists it. When the database refuses the import, it is applied again entry by entry: a refused entry is
-    reported in ``refused`` (with its line and the database's words), the others are stored; when none can be,
-    the database's error is raised.
+    reported in ``refused`` (with its line and the database's words), the others are stored.
     """
     try:
         with attempt(conn):
             return _apply_entries(conn, entries, source, now, careful=False)
-    except REFUSED:
-        report = _apply_entries(conn, entries, source, now, careful=True)
-        if not (report.added or report.updated or report.reactivated):
-            raise  # every write refused: the import is wrong, not a value (the caller's transaction rolls back)
-        return report
+    except REFUSED as exc:
+        if not is_refusal(exc):
+            raise
+    return _apply_entries(conn, entries, source, now, careful=True)
 
 
 def _apply_entries(
@@ -187,6 +185,8 @@ def _alone(conn: sa.Connection, entry: WatchlistEntry, report: ImportReport) -> 
         with attempt(conn):
             yield
     except REFUSED as exc:
+        if not is_refusal(exc):
+            raise
         where = f" (line {entry.line})" if entry.line else ""
         report.refused.append(f"{_label(entry.threat_id, entry.key)}{where}: {refused_error(exc)}")
 
