@@ -124,6 +124,32 @@ def test_0004_downgrades_and_upgrades_again_with_data(store_url: str) -> None:
     engine.dispose()
 
 
+def test_0005_lists_each_active_target_under_its_source(store_url: str) -> None:
+    engine = create_engine(store_url)
+    migrate(engine, "0004")
+    seed_first_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO targets (id, threat_pk, key, ip, port, source, active, first_imported_at, retired_at) "
+                "VALUES (2, 1, '||198.51.100.8|80', '198.51.100.8', 80, 'old.csv', false, :now, :now)"
+            ),
+            {"now": NOW},
+        )
+    migrate(engine)
+    store = Store(engine)
+    assert [(t.ip, t.active, t.extra.get("sources")) for t in store.watchlist.targets()] == [
+        ("198.51.100.7", True, "list.csv"),
+        ("198.51.100.8", False, None),
+    ]
+    report = store.watchlist.apply([], "list.csv", NOW.replace(tzinfo=dt.UTC))
+    assert report.retired == ["A ||198.51.100.7|80"]
+    migrate_down(engine, "0004")
+    assert current_revision(engine) == "0004"
+    migrate(engine)
+    engine.dispose()
+
+
 def migrate_down(engine: sa.Engine, revision: str) -> None:
     from alembic import command
 

@@ -50,3 +50,14 @@ def test_a_threat_id_with_control_characters_is_a_line_error(store: Store, tmp_p
         import_watchlist(store, path, NOW)
     assert [(e.line, e.field) for e in caught.value.errors] == [(3, "threat_id")]
     assert "control characters" in str(caught.value) and _summaries(store) == {}
+
+
+def test_a_refused_update_keeps_the_destination_listed(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "watchlist.csv"
+    path.write_text(HEADER + LINES[0] + LINES[2], encoding="utf-8")
+    import_watchlist(store, path, NOW)
+    refuse_rows(store, "targets", "summary", "'refuse me'")
+    path.write_text(HEADER + LINES[0] + LINES[2].replace("bell\x07 and escape\x1b[31m", "refuse me"), encoding="utf-8")
+    outcome = import_watchlist(store, path, NOW)
+    assert len(outcome.report.refused) == 1 and outcome.report.retired == []
+    assert {t.ip: t.active for t in store.watchlist.targets()} == {"198.51.100.7": True, "198.51.100.9": True}

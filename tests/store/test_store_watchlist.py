@@ -74,6 +74,44 @@ def test_other_source_does_not_retire(store: Store) -> None:
     assert len(store.watchlist.targets(active_only=True)) == 3
 
 
+def test_overlapping_sources_keep_a_destination_until_neither_lists_it(store: Store) -> None:
+    """Two feeds list one destination: dropping it from one keeps it active; from both retires it."""
+    shared, only_a = ENTRIES[0], ENTRIES[1]
+    store.watchlist.apply([shared, only_a], "feed-a", NOW)
+    both = store.watchlist.apply([shared], "feed-b", NOW)
+    assert (both.added, both.unchanged) == ([], 1)
+    [target] = store.watchlist.targets("TID-A", active_only=True)[:1]
+    assert (target.extra["source"], target.extra["sources"]) == ("feed-a", "feed-a, feed-b")
+    without = store.watchlist.apply([only_a], "feed-a", LATER)
+    assert (without.retired, without.released) == ([], ["TID-A ||198.51.100.7|80"])
+    assert len(store.watchlist.targets(active_only=True)) == 2
+    again_b = store.watchlist.apply([shared], "feed-b", LATER)
+    assert (again_b.reactivated, again_b.unchanged) == ([], 1)
+    gone = store.watchlist.apply([ENTRIES[2]], "feed-b", LATER)
+    assert (gone.retired, gone.released) == (["TID-A ||198.51.100.7|80"], [])
+    [retired] = [t for t in store.watchlist.targets() if not t.active]
+    assert retired.ip == "198.51.100.7" and "sources" not in retired.extra
+    back = store.watchlist.apply([shared, only_a], "feed-a", LATER)
+    assert back.reactivated == ["TID-A ||198.51.100.7|80"]
+    assert store.watchlist.targets("TID-A")[0].extra["sources"] == "feed-a"
+
+
+def test_a_dry_run_lists_nothing(store: Store) -> None:
+    store.watchlist.apply(ENTRIES[:1], "feed-a", NOW)
+    store.watchlist.apply(ENTRIES[:1], "feed-b", NOW, dry_run=True)
+    assert store.watchlist.targets()[0].extra["sources"] == "feed-a"
+    assert store.watchlist.apply([], "feed-a", LATER).retired == ["TID-A ||198.51.100.7|80"]
+
+
+def test_releasing_many_destinations_at_once(store: Store) -> None:
+    many = [WatchlistEntry("TID-M", ip=f"198.51.100.{n % 250 + 1}", port=1000 + n) for n in range(1200)]
+    store.watchlist.apply(many, "feed-a", NOW)
+    store.watchlist.apply(many[:600], "feed-b", NOW)
+    report = store.watchlist.apply([], "feed-a", LATER)
+    assert (len(report.released), len(report.retired)) == (600, 600)
+    assert len(store.watchlist.targets(active_only=True)) == 600
+
+
 def test_changed_fields_are_updated(store: Store) -> None:
     store.watchlist.apply(ENTRIES, "list.csv", NOW)
     changed = [WatchlistEntry("TID-A", ip="198.51.100.7", port=80, summary="now with a note")]

@@ -9,7 +9,8 @@ import pytest
 
 from c2watch.errors import WatchlistError
 from c2watch.models import WatchlistEntry
-from c2watch.watchlist import ParseResult, parse_watchlist
+from c2watch.watchlist import DUPLICATE, ParseResult, parse_watchlist, threatfox
+from c2watch.watchlist.families import family_of
 from c2watch.watchlist.feed import FeedError, Ignored
 from c2watch.watchlist.threatfox import split_host_port
 
@@ -36,8 +37,9 @@ def by_ref(entries: list[WatchlistEntry]) -> dict[str | None, WatchlistEntry]:
 
 def test_urlhaus_fixture() -> None:
     result = parse_watchlist(FEEDS / "urlhaus.csv")
-    assert (result.format, result.errors, result.ignored) == ("urlhaus", [], [])
-    assert result.threat_rule.startswith("urlhaus:<first malware-family tag>")
+    assert (result.format, result.errors) == ("urlhaus", [])
+    assert [(err.line, err.message) for err in result.ignored] == [(15, DUPLICATE)]  # 2766166 repeats 2766173
+    assert result.threat_rule.startswith("urlhaus:<first tag that names a malware family>")
     refs = by_ref(result.entries)
     assert (refs["2766173"].threat_id, refs["2766173"].url, refs["2766173"].port) == (
         "urlhaus:mozi",
@@ -50,15 +52,58 @@ def test_urlhaus_fixture() -> None:
     assert refs["2766169"].url == "http://loader.bad.example/a.php?id=1,2"  # refanged, quoted comma kept
     assert refs["2766169"].threat_id == "urlhaus:emotet"  # 'doc' is a file type, not a family
     assert refs["2766168"].url == "http://[2001:db8::5]:8080/bins/x86"
-    assert refs["2766167"].threat_id == "urlhaus:malware_download"  # tags 'None': the threat column
+    assert refs["2766167"].threat_id == "urlhaus:unattributed"  # tags 'None'
+    assert refs["2766168"].threat_id == "urlhaus:mozi"
     assert refs["2766170"].summary == "URLhaus malware_download; tags: exe,RedLineStealer"
+
+
+def test_urlhaus_generic_tags_are_not_families() -> None:
+    """Real dumps sort tags alphabetically and carry scanner names, sites, numbers and addresses as tags."""
+    result = parse_watchlist(FEEDS / "urlhaus_tags.csv")
+    assert (result.errors, result.ignored) == ([], [])
+    assert {e.source_ref: e.threat_id for e in result.entries} == {
+        "3520601": "urlhaus:mozi",  # after 32-bit, censys, elf
+        "3520602": "urlhaus:unattributed",  # github, opendir
+        "3520603": "urlhaus:unattributed",  # 32, backdoor, elf
+        "3520604": "urlhaus:mirai",  # 198-51-100-212, c2-monitor-auto, mirai
+        "3520605": "urlhaus:emotet",  # heodo is an alias
+        "3520606": "urlhaus:darkvisionrat",  # not listed, but named like a RAT
+        "3520607": "urlhaus:xmrig",  # dotted: the last part
+        "3520608": "urlhaus:cobaltstrike",  # CobaltStrike
+        "3520609": "urlhaus:unattributed",  # multirat is a kind, dropped-by-amadey a delivery
+        "3520610": "urlhaus:unattributed",  # 10pluspositivesinVT
+    }
+
+
+@pytest.mark.parametrize(
+    ("tag", "family"),
+    [
+        ("Mozi", "mozi"),
+        ("cobalt_strike", "cobaltstrike"),
+        ("Cobalt Strike", "cobaltstrike"),
+        ("RemcosRAT", "remcos"),
+        ("PhemedroneStealer", "phemedronestealer"),
+        ("CoinMiner.XMRig", "xmrig"),
+        ("censys", None),
+        ("github", None),
+        ("198-51-100-212", None),
+        ("c2-monitor-auto", None),
+        ("32", None),
+        ("backdoor", None),
+        ("base64-loader", None),
+        ("rat", None),
+        ("", None),
+    ],
+)
+def test_family_of(tag: str, family: str | None) -> None:
+    assert family_of(tag) == family
 
 
 def test_urlhaus_old_dump_without_last_online() -> None:
     result = parse_watchlist(FEEDS / "urlhaus_old.csv", "urlhaus")
     assert result.errors == []
     assert targets(result) == [
-        ("urlhaus:malware_download", None, None, "http://198.51.100.20/bins/mips", 80),
+        ("urlhaus:unattributed", None, None, "http://198.51.100.20/bins/mips", 80),
         ("urlhaus:gafgyt", None, None, "http://c2.old.example/x", 80),
     ]
 
@@ -245,3 +290,16 @@ def test_feodo_json_errors(write_file: WriteFile) -> None:
         "$[0]: dst_port: port must be a number in 1..65535, not 'x'",
         "$[1]: expected a blocklist record (a JSON object)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"fk_malware": "win.cobalt_strike", "malware_printable": "Cobalt Strike"}, "threatfox:win.cobalt_strike"),
+        ({"fk_malware": "unknown", "malware_printable": "Unknown malware"}, "threatfox:unattributed"),
+        ({"fk_malware": "None", "malware_printable": "Unknown malware"}, "threatfox:unattributed"),
+        ({"fk_malware": "", "malware_printable": "QakBot"}, "threatfox:qakbot"),
+    ],
+)
+def test_threatfox_threat_id(row: dict[str, str], expected: str) -> None:
+    assert threatfox.threat_id(row) == expected

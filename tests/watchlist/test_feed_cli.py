@@ -28,10 +28,10 @@ def write(tmp_path: Path, text: str, name: str) -> Path:
 @pytest.mark.parametrize(
     ("name", "fmt", "added", "ignored"),
     [
-        ("urlhaus.csv", "urlhaus", 5, 0),
+        ("urlhaus.csv", "urlhaus", 5, 1),  # a repeated URL is reported
         ("threatfox.csv", "threatfox", 4, 2),
         ("threatfox.json", "threatfox", 4, 1),
-        ("feodo.csv", "feodo", 3, 0),
+        ("feodo.csv", "feodo", 3, 1),  # a repeated row is reported
         ("feodo.json", "feodo", 3, 0),
         ("stix_bundle.json", "stix", 8, 4),
         ("misp", "misp", 10, 4),
@@ -191,3 +191,81 @@ def test_json_errors_carry_their_path(invoke: Invoke, tmp_path: Path) -> None:
     assert report["skipped"] == [
         {"line": 0, "field": None, "message": "expected a blocklist record (a JSON object)", "at": "$[1]"}
     ]
+
+
+# Smaller findings on real feeds --------------------------------------------------------------------------------
+
+
+def test_skipped_counts_rows_not_messages(invoke: Invoke, tmp_path: Path) -> None:
+    header = "1,,#uid,#ip,#domain,#url,#port,#date,#report-date,#note,#hash,#file type"
+    rows = ["2,,L1,192.0.2.300,,,0,,,,,", "3,,L2,192.0.2.3,,,80,,,,,"]  # row 2: bad address and bad port
+    path = write(tmp_path, "\n".join([header, *rows]) + "\n", "lemon.csv")
+    result = invoke("watchlist", "import", str(path), "--skip-invalid")
+    assert "1 added" in result.stdout and "1 skipped" in result.stdout
+    assert result.stderr.count("skipped ") == 2  # both problems of the row are listed
+    report = as_json(invoke("watchlist", "import", str(path), "--skip-invalid", "--json"))
+    assert (report["skipped_rows"], len(report["skipped"])) == (1, 2)
+
+
+def test_feodo_record_id_is_the_refanged_address(invoke: Invoke, tmp_path: Path) -> None:
+    text = (FEEDS / "feodo.csv").read_text().replace('"203.0.113.44"', '"203.0.113[.]44"')
+    invoke("watchlist", "import", str(write(tmp_path, text, "feodo-defanged.csv")))
+    refs = {row["ip"]: row["extra"]["source_ref"] for row in listing(invoke)}  # type: ignore[index]
+    assert refs["203.0.113.44"] == "203.0.113.44:8080"
+
+
+def test_misp_url_attribute_that_is_a_file_name(invoke: Invoke, tmp_path: Path) -> None:
+    event = json.loads((FEEDS / "misp_event.json").read_text())
+    values = ["igfxtray.exe", "Data/dtl.dat", "198.51.100", "www.lure.example/doc/a.txt"]
+    event["Event"]["Attribute"] += [
+        {"uuid": f"5f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3b0{i}", "type": "url", "value": value, "to_ids": True}
+        for i, value in enumerate(values)
+    ]
+    report = as_json(invoke("watchlist", "import", str(write(tmp_path, json.dumps(event), "e.json")), "--json"))
+    assert (report["added"], report["skipped"]) == (3, [])
+    file_names = [err for err in report["ignored"] if "names no host" in err["message"]]
+    assert len(file_names) == 3
+    assert "http://www.lure.example/doc/a.txt" in {row["url"] for row in listing(invoke)}
+
+
+def test_stix_or_keeps_the_good_address_beside_a_bad_name(invoke: Invoke, tmp_path: Path) -> None:
+    indicator = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--6b1f4e2a-7d0c-4c39-9a57-0f4b1d7e2c12",
+        "created": "2024-05-01T00:00:00.000Z",
+        "modified": "2024-05-01T00:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.12'] OR [domain-name:value = 'bad label']",
+        "pattern_type": "stix",
+        "valid_from": "2024-05-01T00:00:00Z",
+    }
+    bundle = {"type": "bundle", "id": "bundle--6b1f4e2a-7d0c-4c39-9a57-0f4b1d7e2c13", "objects": [indicator]}
+    path = write(tmp_path, json.dumps(bundle), "b.json")
+    refused = invoke("watchlist", "import", str(path), ok=False)
+    assert refused.exit_code != 0 and "'bad label'" in refused.stderr
+    report = as_json(invoke("watchlist", "import", str(path), "--skip-invalid", "--json"))
+    assert (report["added"], report["skipped_rows"]) == (1, 1)
+    assert [row["ip"] for row in listing(invoke)] == ["198.51.100.12"]
+
+
+def test_repeated_rows_are_reported(invoke: Invoke) -> None:
+    result = invoke("watchlist", "import", str(FEEDS / "feodo.csv"))
+    assert "3 added" in result.stdout and "1 ignored" in result.stdout
+    assert "repeats a destination listed earlier under the same threat ID" in result.stderr
+    assert "(line 12)" in result.stderr
+
+
+def test_overlapping_feeds_keep_a_shared_destination(invoke: Invoke, tmp_path: Path) -> None:
+    """Two lists share 198.51.100.10:443 under one threat ID; dropping it from one keeps it active."""
+    one = write(tmp_path, "198.51.100.10:443\n198.51.100.11:443\n", "one.txt")
+    two = write(tmp_path, "198.51.100.10:443\n", "two.txt")
+    invoke("watchlist", "import", str(one), "--threat", "WAVE")
+    invoke("watchlist", "import", str(two), "--threat", "WAVE")
+    write(tmp_path, "198.51.100.11:443\n", "one.txt")
+    again = invoke("watchlist", "import", str(one), "--threat", "WAVE")
+    assert "0 retired, 1 kept (listed by another source)" in again.stdout
+    active = {row["ip"]: row["extra"]["sources"] for row in listing(invoke) if row["active"]}  # type: ignore[index]
+    assert active == {"198.51.100.10": "two.txt", "198.51.100.11": "one.txt"}
+    write(tmp_path, "198.51.100.99:443\n", "two.txt")
+    last = as_json(invoke("watchlist", "import", str(two), "--threat", "WAVE", "--json"))
+    assert (last["retired"], last["released"]) == (1, 0)

@@ -78,6 +78,21 @@ def test_single_event_file() -> None:
     ]
 
 
+def test_bare_events_as_pymisp_writes_them(write_file: WriteFile, tmp_path: Path) -> None:
+    """No ``{"Event": ...}`` wrapper: alone, in a list, and as a feed directory's event file."""
+    wrapped = parse_watchlist(FEEDS / "misp_event.json")
+    bare = json.loads((FEEDS / "misp_event.json").read_text())["Event"]
+    alone = parse_watchlist(write_file(json.dumps(bare, indent=2), name="bare.json"))
+    assert (alone.format, alone.entries, alone.errors) == ("misp", wrapped.entries, [])
+    listed = parse_watchlist(write_file(json.dumps([bare]), name="list.json"))
+    assert [(e.ip, e.domain) for e in listed.entries] == [(e.ip, e.domain) for e in wrapped.entries]
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "manifest.json").write_text(json.dumps({bare["uuid"]: {"info": bare["info"]}}))
+    (feed / f"{bare['uuid']}.json").write_text(json.dumps(bare))
+    assert [e.domain for e in parse_watchlist(feed).entries] == [e.domain for e in wrapped.entries]
+
+
 def test_list_of_events_and_search_answer(write_file: WriteFile) -> None:
     one = event(attribute("ip-dst", "198.51.100.1"))
     for text in (json.dumps([one, one]), json.dumps({"response": [one]})):

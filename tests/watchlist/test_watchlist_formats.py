@@ -22,7 +22,7 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 
 def test_registry() -> None:
-    assert set(FORMATS) == {"c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp"}
+    assert set(FORMATS) == {"c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp", "text"}
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,10 @@ from c2watch.cli.context import App, pass_app
 from c2watch.errors import LineError
 from c2watch.store import ImportReport
 from c2watch.watchlist.feed import FeedError
-from c2watch.watchlist.importer import ImportOutcome, import_watchlist
+from c2watch.watchlist.importer import ImportOutcome, bad_rows, import_watchlist
 from c2watch.watchlist.taxii_pull import PullOutcome, pull_watchlist
 
-FORMATS = ["auto", "c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp"]
+FORMATS = ["auto", "c2watch", "c2lemon", "urlhaus", "threatfox", "feodo", "stix", "misp", "text"]
 _SHOWN_PLACES = 5
 
 
@@ -45,7 +45,7 @@ def import_(
     source: str | None,
     as_json: bool,
 ) -> None:
-    """Import a watchlist: c2watch or c2lemon CSV, URLhaus, ThreatFox, Feodo Tracker, STIX 2.1 bundle, MISP feed.
+    """Import a watchlist: c2watch or c2lemon CSV, URLhaus, ThreatFox, Feodo Tracker, STIX 2.1, MISP, plain list.
 
     FILE may be a MISP feed directory. Re-importing the same file changes nothing; rows a feed skips by
     design (hash IOCs, revoked or expired indicators ...) are counted, not errors.
@@ -73,6 +73,7 @@ def _as_json(outcome: ImportOutcome) -> dict[str, object]:
         "encoding": outcome.encoding,
         "threat_rule": outcome.threat_rule,
         **outcome.report.as_dict(),
+        "skipped_rows": bad_rows(outcome.skipped),
         "skipped": [_error_json(e) for e in outcome.skipped],
         "ignored": [_error_json(e) for e in outcome.ignored],
     }
@@ -86,9 +87,12 @@ def _error_json(error: LineError) -> dict[str, Any]:
 
 
 def _counts(report: ImportReport, outcome: ImportOutcome | PullOutcome) -> str:
+    """What changed; ``skipped`` counts bad rows (a row with two bad fields is one), ``ignored`` rows skipped by
+    design; ``kept`` destinations this source no longer lists but another still does."""
+    kept = f"{len(report.released)} kept (listed by another source), " if report.released else ""
     return (
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.reactivated)} reactivated, "
-        f"{len(report.retired)} retired, {report.unchanged} unchanged, {len(outcome.skipped)} skipped, "
+        f"{len(report.retired)} retired, {kept}{report.unchanged} unchanged, {bad_rows(outcome.skipped)} skipped, "
         f"{len(outcome.ignored)} ignored" + (f", {len(report.refused)} refused by the store" if report.refused else "")
     )
 
@@ -164,6 +168,7 @@ def _pull_json(outcome: PullOutcome) -> dict[str, object]:
         "objects": outcome.objects,
         "threat_rule": outcome.threat_rule,
         **outcome.report.as_dict(),
+        "skipped_rows": bad_rows(outcome.skipped),
         "skipped": [_error_json(e) for e in outcome.skipped],
         "ignored": [_error_json(e) for e in outcome.ignored],
     }

@@ -19,11 +19,12 @@ from typing import Any
 
 import orjson
 import psycopg
+import psycopg.errors
 import sqlalchemy as sa
 
 from c2watch.text import clean_text
 
-__all__ = ["REFUSED", "REFUSED_TEXT", "Refusal", "attempt", "refused_error", "write_isolated"]
+__all__ = ["REFUSED", "REFUSED_TEXT", "Refusal", "attempt", "is_refusal", "refused_error", "write_isolated"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,15 @@ class Refusal:
     lost: bool = False
 
 
+def is_refusal(exc: BaseException) -> bool:
+    """True for a value the database will not take; False for a NULL in a required column (c2watch always gives
+    those: such an error is a bug of ours, raised as it is, never repaired)."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, psycopg.errors.NotNullViolation):
+        return False
+    return not (isinstance(orig, sqlite3.IntegrityError) and str(orig).startswith("NOT NULL constraint failed"))
+
+
 def refused_error(exc: BaseException) -> str:
     """The database's own words for a refusal, as storable text."""
     orig = getattr(exc, "orig", None) or exc
@@ -83,6 +93,8 @@ def _tried(conn: sa.Connection, write: Write, rows: Rows) -> BaseException | Non
         with attempt(conn):
             write(conn, rows)
     except REFUSED as exc:
+        if not is_refusal(exc):
+            raise
         return exc
     return None
 

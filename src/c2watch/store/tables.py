@@ -22,6 +22,7 @@ __all__ = [
     "outbox",
     "primary_key",
     "sync_cursors",
+    "target_sources",
     "targets",
     "taxii_objects",
     "taxii_statuses",
@@ -98,6 +99,18 @@ targets = sa.Table(
     sa.Column("retired_at", UTCDateTime),
     sa.UniqueConstraint("threat_pk", "key", name="uq_targets_threat_key"),
 )
+
+target_sources = sa.Table(
+    "target_sources",
+    metadata,
+    sa.Column("target_pk", sa.Integer, sa.ForeignKey("targets.id"), nullable=False),
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("listed_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("target_pk", "source", name="pk_target_sources"),
+    sa.Index("ix_target_sources_source", "source", "target_pk"),
+)
+"""Every source (watchlist file, feed, TAXII collection) that lists an active target; a target is retired when
+no source lists it any more. ``targets.source`` keeps the source that listed it first."""
 
 observers = sa.Table(
     "observers",

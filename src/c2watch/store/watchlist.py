@@ -1,9 +1,9 @@
-"""Watchlist persistence: apply an import (add, update, reactivate, retire) and list threats and targets."""
+"""Watchlist persistence: apply an import (add, update, reactivate, release, retire) and list threats and targets."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +12,14 @@ import sqlalchemy as sa
 
 from c2watch.models import Target, WatchlistEntry
 from c2watch.store.fit import fit_row
-from c2watch.store.isolate import REFUSED, attempt, refused_error
+from c2watch.store.isolate import REFUSED, attempt, is_refusal, refused_error
 from c2watch.store.tables import primary_key as _primary_key
-from c2watch.store.tables import targets, threats
+from c2watch.store.tables import target_sources, targets, threats
 
 __all__ = ["ImportReport", "ThreatRow", "apply_entries", "list_targets", "list_threats"]
 
+_CHUNK = 500
+"""Targets per statement when releasing (keeps ``IN (...)`` lists within every backend's parameter limit)."""
 _FIELDS = ("ip", "domain", "url", "port", "reported_on", "malware_hash", "file_type", "summary", "source_ref")
 
 
@@ -30,6 +32,8 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     reactivated: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    """No longer listed by this source, but still by another: kept active."""
     unchanged: int = 0
     threats_added: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -37,7 +41,9 @@ class ImportReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.reactivated or self.retired or self.threats_added)
+        return bool(
+            self.added or self.updated or self.reactivated or self.retired or self.released or self.threats_added
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +54,7 @@ class ImportReport:
             "updated": len(self.updated),
             "reactivated": len(self.reactivated),
             "retired": len(self.retired),
+            "released": len(self.released),
             "unchanged": self.unchanged,
             "refused": self.refused,
         }
@@ -90,19 +97,18 @@ def apply_entries(
 ) -> ImportReport:
     """Bring the store in line with ``entries`` from ``source`` inside the caller's transaction.
 
-    A destination that ``source`` delivered before and no longer lists is retired (kept, no longer probed). When
-    the database refuses the import, it is applied again entry by entry: a refused entry is reported in
-    ``refused`` (with its line and the database's words), the others are stored; when none can be, the
-    database's error is raised.
+    Every source that lists a destination is kept (``target_sources``). A destination that ``source`` listed
+    before and no longer lists is released by it, and retired (kept, no longer probed) only when no other source
+    still lists it. When the database refuses the import, it is applied again entry by entry: a refused entry is
+    reported in ``refused`` (with its line and the database's words), the others are stored.
     """
     try:
         with attempt(conn):
             return _apply_entries(conn, entries, source, now, careful=False)
-    except REFUSED:
-        report = _apply_entries(conn, entries, source, now, careful=True)
-        if not (report.added or report.updated or report.reactivated):
-            raise  # every write refused: the import is wrong, not a value (the caller's transaction rolls back)
-        return report
+    except REFUSED as exc:
+        if not is_refusal(exc):
+            raise
+    return _apply_entries(conn, entries, source, now, careful=True)
 
 
 def _apply_entries(
@@ -113,16 +119,27 @@ def _apply_entries(
     report.threats_added = sorted({e.threat_id for e in entries} - known_threats)
     threat_ids = _ensure_threats(conn, entries, now)
     existing = {(row.threat_pk, row.key): row for row in conn.execute(sa.select(targets))}
-    seen: set[tuple[int, str]] = set()
+    listed = _listed_by(conn, source)
+    seen: dict[tuple[int, str], int] = {}
     for entry in entries:
         ident = (threat_ids[entry.threat_id], entry.key)
         if ident in seen:
             continue
-        seen.add(ident)
+        row = existing.get(ident)
+        if row is not None:  # still listed, even when its update is refused
+            seen[ident] = int(row.id)
         with _alone(conn, entry, report) if careful else nullcontext():
-            _apply_one(conn, entry, ident, existing.get(ident), source, now, report)
-    _retire_missing(conn, existing.values(), seen, source, now, report, threat_ids)
+            seen[ident] = _apply_one(conn, entry, ident, row, source, now, report)
+    new_listings = [{"target_pk": pk, "source": source, "listed_at": now} for pk in seen.values() if pk not in listed]
+    if new_listings:
+        conn.execute(target_sources.insert(), new_listings)
+    _release_missing(conn, sorted(listed - set(seen.values())), source, now, report)
     return report
+
+
+def _listed_by(conn: sa.Connection, source: str) -> set[int]:
+    query = sa.select(target_sources.c.target_pk).where(target_sources.c.source == source)
+    return set(conn.scalars(query))
 
 
 def _apply_one(
@@ -133,17 +150,18 @@ def _apply_one(
     source: str,
     now: dt.datetime,
     report: ImportReport,
-) -> None:
+) -> int:
+    """Add, reactivate or update the entry's target; its id."""
     label = _label(entry.threat_id, entry.key)
     values = _values(entry)
     if row is None:
-        conn.execute(
+        result = conn.execute(
             targets.insert().values(
                 threat_pk=ident[0], key=entry.key, source=source, active=True, first_imported_at=now, **values
             )
         )
         report.added.append(label)
-        return
+        return _primary_key(result)
     changes = {name: value for name, value in values.items() if value is not None and getattr(row, name) != value}
     if not row.active:
         conn.execute(
@@ -157,6 +175,7 @@ def _apply_one(
         report.updated.append(label)
     else:
         report.unchanged += 1
+    return int(row.id)
 
 
 @contextmanager
@@ -166,25 +185,34 @@ def _alone(conn: sa.Connection, entry: WatchlistEntry, report: ImportReport) -> 
         with attempt(conn):
             yield
     except REFUSED as exc:
+        if not is_refusal(exc):
+            raise
         where = f" (line {entry.line})" if entry.line else ""
         report.refused.append(f"{_label(entry.threat_id, entry.key)}{where}: {refused_error(exc)}")
 
 
-def _retire_missing(
-    conn: sa.Connection,
-    rows: Iterable[Any],
-    seen: set[tuple[int, str]],
-    source: str,
-    now: dt.datetime,
-    report: ImportReport,
-    threat_ids: dict[str, int],
+def _release_missing(
+    conn: sa.Connection, target_ids: list[int], source: str, now: dt.datetime, report: ImportReport
 ) -> None:
-    names = {pk: name for name, pk in threat_ids.items()}
-    names.update({row.id: row.threat_id for row in conn.execute(sa.select(threats.c.id, threats.c.threat_id))})
-    for row in rows:
-        if row.source == source and row.active and (row.threat_pk, row.key) not in seen:
-            conn.execute(targets.update().where(targets.c.id == row.id).values(active=False, retired_at=now))
-            report.retired.append(_label(names[row.threat_pk], row.key))
+    """``source`` no longer lists ``target_ids``: drop its listings; retire the targets nobody lists any more."""
+    for start in range(0, len(target_ids), _CHUNK):
+        chunk = target_ids[start : start + _CHUNK]
+        conn.execute(
+            target_sources.delete().where(target_sources.c.source == source, target_sources.c.target_pk.in_(chunk))
+        )
+        still = set(conn.scalars(sa.select(target_sources.c.target_pk).where(target_sources.c.target_pk.in_(chunk))))
+        query = (
+            sa.select(targets.c.id, targets.c.key, targets.c.active, threats.c.threat_id)
+            .join(threats, targets.c.threat_pk == threats.c.id)
+            .where(targets.c.id.in_(chunk))
+            .order_by(targets.c.id)
+        )
+        for row in conn.execute(query):
+            if row.id in still:
+                report.released.append(_label(row.threat_id, row.key))
+            elif row.active:
+                conn.execute(targets.update().where(targets.c.id == row.id).values(active=False, retired_at=now))
+                report.retired.append(_label(row.threat_id, row.key))
 
 
 def list_targets(conn: sa.Connection, threat: str | None = None, active_only: bool = False) -> list[Target]:
@@ -194,15 +222,29 @@ def list_targets(conn: sa.Connection, threat: str | None = None, active_only: bo
     if active_only:
         query = query.where(targets.c.active.is_(True))
     query = query.order_by(threats.c.threat_id, targets.c.id)
-    return [_target(row) for row in conn.execute(query)]
+    sources = _sources(conn)
+    return [_target(row, sources.get(row.id)) for row in conn.execute(query)]
 
 
-def _target(row: Any) -> Target:
+def _sources(conn: sa.Connection) -> dict[int, list[str]]:
+    """The sources listing each target, first listed first."""
+    query = sa.select(target_sources.c.target_pk, target_sources.c.source).order_by(
+        target_sources.c.listed_at, target_sources.c.source
+    )
+    found: dict[int, list[str]] = {}
+    for row in conn.execute(query):
+        found.setdefault(row.target_pk, []).append(row.source)
+    return found
+
+
+def _target(row: Any, sources: list[str] | None) -> Target:
     extra = {
         name: str(value)
         for name in ("malware_hash", "file_type", "summary", "source", "source_ref")
         if (value := getattr(row, name)) is not None
     }
+    if sources:
+        extra["sources"] = ", ".join(sources)
     return Target(
         id=row.id,
         threat_id=row.threat_id,

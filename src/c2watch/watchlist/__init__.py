@@ -32,6 +32,7 @@ from c2watch.watchlist.table import first_significant
 
 __all__ = [
     "AUTO",
+    "DUPLICATE",
     "FORMATS",
     "ParseResult",
     "finish_parse",
@@ -92,7 +93,7 @@ def finish_parse(
     encoding: str,
     threat: str | None = None,
 ) -> ParseResult:
-    """Sort errors from skips, apply the ``threat`` override, drop repeated entries."""
+    """Sort errors from skips, apply the ``threat`` override, drop (and report) repeated destinations."""
     ignored: list[LineError] = [err for err in errors if isinstance(err, Ignored)]
     real = sorted((err for err in errors if not isinstance(err, Ignored)), key=lambda err: err.line)
     rule = threat_rule(fmt)
@@ -100,7 +101,8 @@ def finish_parse(
     if threat is not None:
         kept = [replace(entry, threat_id=threat) for entry in kept]
         rule = f"every destination under {threat!r} (--threat)"
-    return ParseResult(_drop_duplicates(kept), real, fmt, encoding, ignored, rule)
+    unique, repeats = _drop_duplicates(kept)
+    return ParseResult(unique, real, fmt, encoding, ignored + repeats, rule)
 
 
 def _check_threat(threat: str | None, path: Path | str) -> None:
@@ -131,13 +133,26 @@ def _check_header_readable(decoded: DecodedText, path: Path) -> None:
         raise WatchlistError(path, [first_error])
 
 
-def _drop_duplicates(entries: list[WatchlistEntry]) -> list[WatchlistEntry]:
-    """Entries without exact repeats (same values apart from line and row number); keeps the first."""
-    seen: set[WatchlistEntry] = set()
-    unique: list[WatchlistEntry] = []
+DUPLICATE = "repeats a destination listed earlier under the same threat ID (the first is kept)"
+
+
+def _drop_duplicates(entries: list[WatchlistEntry]) -> tuple[list[WatchlistEntry], list[LineError]]:
+    """The first entry of each destination (threat ID and url/domain/ip/port, as the store identifies it), and one
+    :class:`Ignored` for each repeat, at its line or record id."""
+    seen: dict[tuple[str, str], WatchlistEntry] = {}
+    repeats: list[LineError] = []
     for entry in entries:
-        identity = replace(entry, line=0, source_ref=None)
-        if identity not in seen:
-            seen.add(identity)
-            unique.append(entry)
-    return unique
+        identity = (entry.threat_id, entry.key)
+        first = seen.setdefault(identity, entry)
+        if first is not entry and not _same_row(first, entry):
+            repeats.append(Ignored(entry.line, DUPLICATE, at=_where(entry)))
+    return list(seen.values()), repeats
+
+
+def _same_row(first: WatchlistEntry, other: WatchlistEntry) -> bool:
+    """Two destinations of one row or record (a STIX indicator under two campaigns is not a repeat of itself)."""
+    return first.line == other.line and first.source_ref == other.source_ref
+
+
+def _where(entry: WatchlistEntry) -> str:
+    return "" if entry.line or not entry.source_ref else f"record {entry.source_ref}"

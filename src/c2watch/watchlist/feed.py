@@ -30,12 +30,14 @@ __all__ = [
     "FeedError",
     "Ignored",
     "check_threat_id",
+    "column_header",
     "comment_header",
     "decode_json",
     "family_threat",
     "feed_date",
     "feed_entry",
     "feed_time",
+    "footer_errors",
     "forget_json",
     "json_problem",
     "load_json",
@@ -52,6 +54,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|Z)$", re.IGNORECASE)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _NULLS = frozenset({"", "none", "null", "n/a"})
+_FOOTER = re.compile(r"^#\s*(?:END\s+(\d+)\s+entries|Number of entries:\s*(\d+))\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,35 @@ def comment_header(lines: Sequence[SourceLine], required: Sequence[str]) -> tupl
     return None
 
 
+def footer_errors(lines: Sequence[SourceLine], rows: int, noun: str = "rows") -> list[LineError]:
+    """A footer that disagrees with the ``rows`` read: Feodo's ``# END N entries``, ThreatFox's full-dump
+    ``# Number of entries: N`` (a truncated download)."""
+    for line in lines:
+        match = _FOOTER.match(line.text.strip())
+        if match:
+            count = int(match.group(1) or match.group(2))
+            if count != rows:
+                message = f"footer says {count} entries but the file has {rows} {noun} (truncated download?)"
+                return [LineError(line.number, message)]
+    return []
+
+
+def column_header(lines: Sequence[SourceLine], required: Sequence[str]) -> tuple[SourceLine, list[str]] | None:
+    """abuse.ch's column comment (:func:`comment_header`), or the first line of a copy whose header lost its
+    ``# `` (and banner) when it names the ``required`` columns."""
+    found = comment_header(lines, required)
+    if found is not None:
+        return found
+    first = next((line for line in lines if line.text.strip() and not line.text.lstrip().startswith("#")), None)
+    if first is None:
+        return None
+    try:
+        cells = [cell.lower() for cell in split_line(first, True)]
+    except csv.Error:
+        return None
+    return (first, cells) if all(name in cells for name in required) else None
+
+
 # JSON documents -------------------------------------------------------------------------------------------------
 
 
@@ -207,15 +239,39 @@ def _text(lines: Sequence[SourceLine]) -> str:
 
 
 def decode_json(lines: Sequence[SourceLine]) -> tuple[Any, LineError | None]:
-    """The JSON document of ``lines`` and None, or None and why they are not JSON (with the line)."""
+    """The JSON document of ``lines`` and None, or None and why they are not JSON (with the line).
+
+    Newline-delimited JSON (one object per line, as the ThreatFox API records are logged) is read as the list of
+    its objects.
+    """
     try:
         return json.loads(_text(lines)), None
     except json.JSONDecodeError as exc:
+        records = _json_lines(lines) if exc.msg == "Extra data" else None
+        if records is not None:
+            return records, None
         return None, LineError(exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
         return None, LineError(0, "not usable JSON: nested too deeply")
     except ValueError as exc:  # e.g. an integer longer than Python's digit limit
         return None, LineError(0, f"not usable JSON: {exc}")
+
+
+def _json_lines(lines: Sequence[SourceLine]) -> list[Any] | None:
+    """The objects of newline-delimited JSON (every non-blank line one JSON object), or None."""
+    records: list[Any] = []
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        try:
+            record = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(record, dict):
+            return None
+        records.append(record)
+    return records if len(records) > 1 else None
 
 
 def _load(lines: Sequence[SourceLine]) -> _Loaded:

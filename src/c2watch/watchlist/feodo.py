@@ -17,7 +17,6 @@ offline entries are kept. A footer whose count differs from the rows read means 
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from c2watch.watchlist.feed import (
     FeedError,
     family_threat,
     feed_entry,
+    footer_errors,
     load_json,
     looks_like_json,
     member,
@@ -36,6 +36,7 @@ from c2watch.watchlist.feed import (
     sniff_json,
     text_of,
 )
+from c2watch.watchlist.refang import normalize_ip
 from c2watch.watchlist.rows import RowSchema
 from c2watch.watchlist.table import first_significant, parse_body, split_header, split_line
 
@@ -47,7 +48,6 @@ REQUIRED = ("dst_ip", "dst_port", "malware")
 HINT = "be a Feodo Tracker blocklist (header '" + ",".join(COLUMNS) + "')"
 JSON_HINT = 'be a Feodo Tracker JSON blocklist ([{"ip_address": ..., "port": ..., "malware": ...}])'
 THREAT_RULE = "feodo:<malware>"
-_FOOTER = re.compile(r"^#\s*END\s+(\d+)\s+entries\s*$", re.IGNORECASE)
 _JSON_FIELDS = {"ip_address": "dst_ip", "port": "dst_port", "first_seen": "first_seen_utc", "status": "c2_status"}
 _SCHEMA = RowSchema(
     labels={"threat_id": "malware", "ip": "dst_ip", "port": "dst_port", "reported_on": "first_seen_utc"}
@@ -87,17 +87,7 @@ def _parse_csv(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watc
         return _record(dict(zip(names, cells, strict=True)), line=number)
 
     entries, errors = parse_body(body, len(names), parse_row)
-    return entries, errors + _footer_errors(lines, len(body))
-
-
-def _footer_errors(lines: Sequence[SourceLine], rows: int) -> list[LineError]:
-    """A ``# END N entries`` footer that disagrees with the number of rows read."""
-    for line in lines:
-        match = _FOOTER.match(line.text.strip())
-        if match and int(match.group(1)) != rows:
-            message = f"footer says {match.group(1)} entries but the file has {rows} rows (truncated download?)"
-            return [LineError(line.number, message)]
-    return []
+    return entries, errors + footer_errors(lines, len(body))
 
 
 def _is_json_record(value: object) -> bool:
@@ -133,5 +123,15 @@ def _record(row: Mapping[str, str], *, line: int = 0, at: str = "") -> tuple[Wat
         "summary": f"Feodo Tracker {malware or 'botnet'} C2",
     }
     times = {"reported_on": row.get("first_seen_utc", "")}
-    source_ref = (f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}") if ip else None
-    return feed_entry(values, _SCHEMA, line=line, at=at, source_ref=source_ref, times=times)
+    return feed_entry(values, _SCHEMA, line=line, at=at, source_ref=_record_id(ip, port), times=times)
+
+
+def _record_id(ip: str, port: str) -> str | None:
+    """``<ip>:<port>`` (``[v6]:port``) of the normalised address: a defanged ``198.51.100[.]7`` is refanged."""
+    if not ip:
+        return None
+    try:
+        address = normalize_ip(ip)
+    except ValueError:
+        address = ip  # the row is reported as bad anyway
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
-from c2watch.watchlist import c2lemon, feodo, misp, native, stix_feed, threatfox, urlhaus
+from c2watch.watchlist import c2lemon, feodo, misp, native, plain, stix_feed, threatfox, urlhaus
 from c2watch.watchlist.decode import SourceLine
-from c2watch.watchlist.feed import json_problem, looks_like_json
+from c2watch.watchlist.feed import json_problem, looks_like_json, sniff_json
 from c2watch.watchlist.table import first_significant
 
 __all__ = [
@@ -82,7 +82,8 @@ REGISTRY: tuple[WatchlistFormat, ...] = (
         threatfox.NAME, threatfox.parse, threatfox.sniff, threatfox.HINT, threatfox.JSON_HINT, threatfox.THREAT_RULE
     ),
     WatchlistFormat(feodo.NAME, feodo.parse, feodo.sniff, feodo.HINT, feodo.JSON_HINT, feodo.THREAT_RULE),
-    WatchlistFormat(urlhaus.NAME, urlhaus.parse, urlhaus.sniff, urlhaus.HINT, threat_rule=urlhaus.THREAT_RULE),
+    WatchlistFormat(urlhaus.NAME, urlhaus.parse, urlhaus.sniff, urlhaus.HINT, urlhaus.JSON_HINT, urlhaus.THREAT_RULE),
+    WatchlistFormat(plain.NAME, plain.parse, plain.sniff, plain.HINT, threat_rule=plain.THREAT_RULE),
 )
 
 FORMATS: dict[str, Parser] = {fmt.name: fmt.parse for fmt in REGISTRY}
@@ -98,6 +99,9 @@ def detect(lines: Sequence[SourceLine], path: Path | str = "<text>") -> str:
         problem = json_problem(lines)
         if problem is not None:
             raise WatchlistError(path, [problem])
+        known = stix_feed.not_a_feed(sniff_json(lines))
+        if known is not None:
+            raise WatchlistError(path, [LineError(0, f"this is {known}")])
         hints = " or ".join(fmt.json_hint for fmt in REGISTRY if fmt.json_hint)
         raise WatchlistError(path, [LineError(0, f"cannot detect format of this JSON document; it must {hints}")])
     header = first_significant(lines)

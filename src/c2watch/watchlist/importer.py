@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from c2watch.store import ImportReport, Store
 from c2watch.store.fit import column_length
 from c2watch.store.tables import targets
 from c2watch.watchlist import AUTO, ParseResult, parse_watchlist
+from c2watch.watchlist.feed import FeedError
 
-__all__ = ["MAX_SOURCE", "ImportOutcome", "import_watchlist", "store_entries"]
+__all__ = ["MAX_SOURCE", "ImportOutcome", "bad_rows", "import_watchlist", "store_entries"]
 
 MAX_SOURCE = column_length(targets.c.source)
 """Size of the store's ``targets.source`` column."""
@@ -79,12 +81,24 @@ def store_entries(
             where, [LineError(0, f"source name is {len(source)} characters long (limit {MAX_SOURCE})")]
         )
     if not parsed.entries:
-        raise WatchlistError(where, [*parsed.errors, LineError(0, _nothing_left(parsed.ignored))])
+        raise WatchlistError(where, [*parsed.errors, LineError(0, _nothing_left(parsed.ignored, parsed.format))])
     return store.watchlist.apply(parsed.entries, source, now, dry_run=dry_run)
 
 
-def _nothing_left(ignored: list[LineError]) -> str:
+def bad_rows(errors: Sequence[LineError]) -> int:
+    """How many rows ``errors`` concern: a row with several bad fields counts once."""
+    return len({_place(err) for err in errors})
+
+
+def _place(error: LineError) -> tuple[int, str]:
+    """The row an error is about: its line, or its place in a JSON document."""
+    return error.line, error.at if isinstance(error, FeedError) else ""
+
+
+def _nothing_left(ignored: list[LineError], fmt: str) -> str:
     if not ignored:
+        if fmt == "stix":
+            return "no destination to watch: the document holds no indicator (STIX names destinations in patterns)"
         return "no valid destination found"
     reasons = Counter(err.message for err in ignored).most_common(3)
     shown = "; ".join(f"{count} x {message}" for message, count in reasons)

@@ -1,8 +1,8 @@
 """MISP feeds: a directory (or its ``manifest.json``) with one ``<event uuid>.json`` per event, or events.
 
 Read: a feed directory or its ``manifest.json`` (``{"<event uuid>": {"info": ..., ...}}``, the events in
-the files beside it), one event file (``{"Event": {...}}``), a list of such events, or a REST search answer
-(``{"response": [{"Event": ...}]}``).
+the files beside it), one event file (``{"Event": {...}}``, or the bare event as PyMISP writes it), a list of
+such events, or a REST search answer (``{"response": [{"Event": ...}]}``).
 
 Destinations: attributes of type ``ip-dst``, ``ip-dst|port``, ``domain``, ``hostname``, ``domain|ip``,
 ``hostname|port`` and ``url`` (a URL without a scheme is taken as ``http://``), and objects holding such
@@ -27,20 +27,25 @@ from c2watch.errors import LineError, WatchlistError
 from c2watch.models import WatchlistEntry
 from c2watch.watchlist.decode import SourceLine, read_text
 from c2watch.watchlist.feed import FeedError, Ignored, decode_json, feed_entry, load_json, member, sniff_json, text_of
-from c2watch.watchlist.refang import refang
+from c2watch.watchlist.refang import is_ip_address, refang
 from c2watch.watchlist.rows import RowSchema
 
 __all__ = ["JSON_HINT", "MANIFEST", "NAME", "THREAT_RULE", "parse", "sniff"]
 
 NAME = "misp"
 MANIFEST = "manifest.json"
-JSON_HINT = 'be a MISP feed (a directory or its manifest.json) or MISP events ({"Event": {...}})'
+JSON_HINT = 'be a MISP feed (a directory or its manifest.json) or MISP events ({"Event": {...}} or bare)'
 THREAT_RULE = "misp:<event uuid> (one threat per event)"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SCHEMA = RowSchema(labels={"reported_on": "date", "threat_id": "uuid"})
 _SINGLE = {"ip-dst": ("ip",), "domain": ("domain",), "hostname": ("domain",), "url": ("url",)}
 _PAIRS = {"ip-dst|port": ("ip", "port"), "domain|ip": ("domain", "ip"), "hostname|port": ("domain", "port")}
 _PORT_RELATIONS = frozenset({"dst-port", "port"})
+_FILE_EXTENSIONS = frozenset(
+    {"exe", "dll", "scr", "sys", "bat", "cmd", "ps1", "vbs", "js", "jse", "hta", "lnk", "msi", "jar", "bin", "dat"}
+    | {"tmp", "log", "txt", "ini", "cfg", "doc", "docx", "xls", "xlsx", "rtf", "pdf", "rar", "7z", "gz", "uin"}
+)
+"""Extensions that are not top-level domains: a scheme-less "URL" ending in one is a file name."""
 
 Target = dict[str, str]
 Result = tuple[list[WatchlistEntry], list[LineError]]
@@ -81,27 +86,45 @@ def parse(lines: Sequence[SourceLine], path: Path | str) -> Result:
 
 def _shape(document: Any) -> str | None:
     if isinstance(document, list):
-        return "events" if document and isinstance(document[0], dict) and "Event" in document[0] else None
+        return "events" if document and (_wrapped(document[0]) or _bare(document[0])) else None
     if not isinstance(document, dict) or not document:
         return None
-    if isinstance(document.get("Event"), dict):
+    if _wrapped(document):
         return "event"
+    if _bare(document):
+        return "bare"
     if isinstance(document.get("response"), list):
         return "response"
     key, value = next(iter(document.items()))
     return "manifest" if _UUID.match(key) and isinstance(value, dict) and "info" in value else None
 
 
+def _wrapped(item: Any) -> bool:
+    """An event as MISP exports it: ``{"Event": {...}}``."""
+    return isinstance(item, dict) and isinstance(item.get("Event"), dict)
+
+
+def _bare(item: Any) -> bool:
+    """An event without the wrapper, as PyMISP writes it: its uuid, info and attributes or objects at the top."""
+    return isinstance(item, dict) and "uuid" in item and "info" in item and ("Attribute" in item or "Object" in item)
+
+
+def _unwrap(at: str, item: Any) -> tuple[str, Any]:
+    """The event of ``item`` (wrapped or bare) and where it is."""
+    if _wrapped(item):
+        return member(at, "Event"), item["Event"]
+    return at, item if _bare(item) else None
+
+
 def _events(shape: str, document: Any, path: Path) -> Iterator[tuple[str, Any]]:
     """Every event as (where, event JSON or the error reading it)."""
-    if shape == "event":
-        yield "$.Event", document["Event"]
+    if shape in ("event", "bare"):
+        yield _unwrap("$", document)
     elif shape in ("events", "response"):
         base = "$" if shape == "events" else "$.response"
         items = document if shape == "events" else document["response"]
         for index, item in enumerate(items):
-            at = member(member(base, index), "Event")
-            yield at, item.get("Event") if isinstance(item, dict) else None
+            yield _unwrap(member(base, index), item)
     else:
         for uuid in document:
             yield _event_file(path.parent, str(uuid))
@@ -120,9 +143,10 @@ def _event_file(folder: Path, uuid: str) -> tuple[str, Any]:
     document, problem = decode_json(decoded.lines)
     if problem is not None:
         return name, FeedError(0, f"line {problem.line}: {problem.message}", at=name)
-    if not isinstance(document, dict) or not isinstance(document.get("Event"), dict):
+    at, event = _unwrap(f"{name}: $", document)
+    if event is None:
         return name, FeedError(0, 'not a MISP event file: expected {"Event": {...}}', at=f"{name}: $")
-    return f"{name}: $.Event", document["Event"]
+    return at, event
 
 
 def _event(at: str, event: Any) -> Result:
@@ -150,9 +174,13 @@ def _attribute(at: str, attribute: Any, event: _Event) -> Result:
     if not isinstance(attribute, dict):
         return [], [FeedError(0, "not a MISP attribute (a JSON object)", at=at)]
     kind = text_of(attribute.get("type")).lower()
-    target = _attribute_target(kind, text_of(attribute.get("value")))
+    value = text_of(attribute.get("value"))
+    target = _attribute_target(kind, value)
     if target is None:
         return [], [Ignored(0, f"attribute type {kind!r} skipped: not a network destination", at=at)]
+    if kind == "url" and not _names_a_host(value):
+        message = "url attribute without a scheme skipped: it names no host (a file name or a path)"
+        return [], [Ignored(0, message, at=at)]
     if attribute.get("deleted") is True:
         return [], [Ignored(0, "deleted attribute skipped", at=at)]
     if attribute.get("to_ids") is False:
@@ -170,6 +198,20 @@ def _attribute_target(kind: str, value: str) -> Target | None:
         left, _, right = value.partition("|")
         return {first: left, second: right}
     return None
+
+
+def _names_a_host(url: str) -> bool:
+    """False for a scheme-less ``url`` value that starts with no host name or address (``igfxtray.exe``,
+    ``Data/dtl.dat``, ``198.51.100``): MISP users file paths and file names as URLs."""
+    text = refang(url)
+    if "://" in text or not text:
+        return True
+    host = re.split(r"[/?#]", text, maxsplit=1)[0].rpartition("@")[2]
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    labels = name.lower().rstrip(".").split(".")
+    if len(labels) < 2 or not labels[-1]:
+        return is_ip_address(name.strip("[]"))
+    return is_ip_address(name.strip("[]")) or (labels[-1].isalpha() and labels[-1] not in _FILE_EXTENSIONS)
 
 
 def _with_scheme(url: str) -> str:

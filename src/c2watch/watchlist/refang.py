@@ -14,9 +14,11 @@ from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from c2watch.models.net import is_ip_literal
+from c2watch.models.net import is_ip_literal as is_ip_address
 
 __all__ = [
     "HASH_LENGTHS",
+    "is_ip_address",
     "normalize_date",
     "normalize_domain",
     "normalize_hash",

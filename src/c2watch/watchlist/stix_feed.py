@@ -42,13 +42,14 @@ __all__ = [
     "UNATTRIBUTED",
     "Located",
     "entries_from_objects",
+    "not_a_feed",
     "parse",
     "parse_at",
     "sniff",
 ]
 
 NAME = "stix"
-JSON_HINT = 'be a STIX 2.1 bundle ({"type": "bundle", "objects": [...]})'
+JSON_HINT = 'be a STIX 2.1 bundle ({"type": "bundle", "objects": [...]}) or TAXII envelope ({"objects": [...]})'
 THREAT_RULE = (
     f"the {THREAT_ID_SOURCE} external reference of the indicator, its campaign or report; "
     "else stix:<campaign, report, malware or intrusion-set name>; else stix:unattributed"
@@ -60,14 +61,46 @@ _SCHEMA = RowSchema(
 )
 _BEFORE_ALL = dt.datetime.min.replace(tzinfo=dt.UTC)
 
+_ENVELOPE_KEYS = frozenset({"objects", "more", "next"})
+_PULL = "read a collection with 'c2watch watchlist pull --taxii URL --collection ID'"
+_NOT_FEEDS = (
+    (frozenset({"/discovery"}), f"a medallion (TAXII server) data file, not a watchlist: serve it and {_PULL}"),
+    (frozenset({"backend"}), "a medallion (TAXII server) configuration file, not a watchlist"),
+    (frozenset({"api_roots"}), f"a TAXII 2.1 discovery resource, not a watchlist: {_PULL}"),
+    (frozenset({"versions", "max_content_length"}), f"a TAXII 2.1 API root resource, not a watchlist: {_PULL}"),
+    (frozenset({"collections"}), f"a TAXII 2.1 collections resource, not a watchlist: {_PULL}"),
+    (frozenset({"success_count", "status"}), "a TAXII 2.1 status resource, not a watchlist"),
+)
+
 Located = tuple[str, Any]
 """An object as found (where: a JSON path, or a TAXII page and index) and its parsed JSON."""
 
 
 def sniff(lines: Sequence[SourceLine]) -> bool:
-    """True for a JSON object with ``"type": "bundle"``."""
-    document = sniff_json(lines)
-    return isinstance(document, dict) and document.get("type") == "bundle"
+    """True for a bundle (a JSON object with ``"type": "bundle"``) or a saved TAXII 2.1 envelope."""
+    return _shape(sniff_json(lines)) is not None
+
+
+def _shape(document: Any) -> str | None:
+    """``bundle``, ``envelope`` (a TAXII 2.1 Get Objects answer: ``objects``, ``more``, ``next``) or None."""
+    if not isinstance(document, dict):
+        return None
+    if document.get("type") == "bundle":
+        return "bundle"
+    if isinstance(document.get("objects"), list) and set(document) <= _ENVELOPE_KEYS:
+        return "envelope"
+    return None
+
+
+def not_a_feed(document: Any) -> str | None:
+    """Why a JSON document that is no watchlist was refused, when it is a known kind (TAXII resources, medallion's
+    files); None otherwise."""
+    if not isinstance(document, dict):
+        return None
+    for keys, what in _NOT_FEEDS:
+        if keys <= set(document):
+            return what
+    return None
 
 
 def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
@@ -80,8 +113,8 @@ def parse_at(
 ) -> tuple[list[WatchlistEntry], list[LineError]]:
     """Parse a bundle; indicators whose ``valid_until`` is not after ``now`` are skipped."""
     document = load_json(lines, path)
-    if not isinstance(document, dict) or document.get("type") != "bundle":
-        message = 'not a STIX 2.1 bundle: expected {"type": "bundle", "objects": [...]}'
+    if _shape(document) is None:
+        message = 'not a STIX 2.1 bundle: expected {"type": "bundle", "objects": [...]} or a TAXII envelope'
         raise WatchlistError(path, [FeedError(0, message, at="$")])
     objects = document.get("objects", [])
     if not isinstance(objects, list):

@@ -16,10 +16,12 @@ from c2watch.watchlist.decode import SourceLine
 
 __all__ = [
     "RowParser",
+    "RowsParser",
     "first_significant",
     "fit_width",
     "is_skippable",
     "parse_body",
+    "parse_rows",
     "significant",
     "split_header",
     "split_line",
@@ -27,6 +29,9 @@ __all__ = [
 
 RowParser = Callable[[int, list[str]], tuple[WatchlistEntry | None, list[LineError]]]
 """Turns the cells of one data row (and its line number) into an entry or the row's errors."""
+
+RowsParser = Callable[[int, list[str]], tuple[list[WatchlistEntry], list[LineError]]]
+"""Turns the cells of one data row into its entries (a row may list several destinations) and errors."""
 
 
 def is_skippable(text: str) -> bool:
@@ -79,7 +84,19 @@ def fit_width(cells: list[str], width: int) -> list[str] | None:
 def parse_body(
     body: Sequence[SourceLine], width: int, parse_row: RowParser, skipinitialspace: bool = False
 ) -> tuple[list[WatchlistEntry], list[LineError]]:
-    """Parse every data line; collect all entries and all line errors."""
+    """Parse every data line (one entry per row); collect all entries and all line errors."""
+
+    def one(number: int, cells: list[str]) -> tuple[list[WatchlistEntry], list[LineError]]:
+        entry, errors = parse_row(number, cells)
+        return ([] if entry is None else [entry]), errors
+
+    return parse_rows(body, width, one, skipinitialspace)
+
+
+def parse_rows(
+    body: Sequence[SourceLine], width: int, parse_row: RowsParser, skipinitialspace: bool = False
+) -> tuple[list[WatchlistEntry], list[LineError]]:
+    """Parse every data line (any number of entries per row); collect all entries and all line errors."""
     entries: list[WatchlistEntry] = []
     errors: list[LineError] = []
     for line in body:
@@ -92,8 +109,7 @@ def parse_body(
         if fitted is None:
             errors.append(LineError(line.number, f"expected {width} fields, found {len(cells)}"))
             continue
-        entry, row_errors = parse_row(line.number, fitted)
+        row_entries, row_errors = parse_row(line.number, fitted)
         errors += row_errors
-        if entry is not None:
-            entries.append(entry)
+        entries += row_entries
     return entries, errors

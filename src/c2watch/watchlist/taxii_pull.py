@@ -10,6 +10,7 @@ HTTP Basic password with ``user``. The environment's proxy and ``.netrc`` settin
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -235,24 +236,30 @@ def _api_roots(conn: Any, url: str) -> list[str]:
 
 
 def _read(found: Collection, page_size: int, max_pages: int) -> FetchedCollection:
-    """Every object of the collection, page by page, refusing a server that pages forever."""
+    """Every object of the collection, page by page, refusing a server that pages forever.
+
+    A cursor may repeat (medallion keeps one server-side cursor per request and sends the same ``next`` on every
+    page); a loop shows as a page that announces more objects but brings none not already received.
+    """
     fetched = FetchedCollection(found.url, str(found.title))
-    asked: set[str] = set()
-
-    def get_objects(**kwargs: Any) -> Any:
-        cursor = kwargs.get("next")
-        if cursor:
-            if cursor in asked:
-                raise WatchlistError(found.url, [LineError(0, f"TAXII server repeats page cursor {cursor!r}")])
-            asked.add(cursor)
-        return found.get_objects(**kwargs)
-
-    for envelope in as_pages(get_objects, per_request=page_size):
+    received: set[str] = set()
+    for envelope in as_pages(found.get_objects, per_request=page_size):
         fetched.pages += 1
         _check_envelope(found.url, envelope, fetched.pages, max_pages)
         objects = envelope.get("objects", [])
+        if not _new_objects(objects, received) and envelope.get("more"):
+            message = f"page {fetched.pages} brings no new object but says more follow (the server pages in a loop)"
+            raise WatchlistError(found.url, [LineError(0, message)])
         fetched.objects += [(f"page {fetched.pages}: $.objects[{i}]", obj) for i, obj in enumerate(objects)]
     return fetched
+
+
+def _new_objects(objects: list[Any], received: set[str]) -> int:
+    """How many of ``objects`` (compared by their whole JSON text) were not received before; remembers them."""
+    texts = {json.dumps(obj, sort_keys=True) for obj in objects}
+    new = texts - received
+    received |= new
+    return len(new)
 
 
 def _check_envelope(url: str, envelope: Any, page: int, max_pages: int) -> None:

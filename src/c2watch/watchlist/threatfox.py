@@ -31,9 +31,10 @@ from c2watch.watchlist.decode import SourceLine
 from c2watch.watchlist.feed import (
     FeedError,
     Ignored,
-    comment_header,
+    column_header,
     family_threat,
     feed_entry,
+    footer_errors,
     load_json,
     looks_like_json,
     member,
@@ -49,7 +50,10 @@ __all__ = ["HINT", "JSON_HINT", "NAME", "REQUIRED", "THREAT_RULE", "parse", "sni
 NAME = "threatfox"
 REQUIRED = ("first_seen_utc", "ioc_id", "ioc_value", "ioc_type")
 HINT = 'be a ThreatFox CSV export, whose column names are a comment (\'# "first_seen_utc","ioc_id","ioc_value",...\')'
-JSON_HINT = 'be a ThreatFox JSON export ({"<ioc id>": [{"ioc_value": ..., "ioc_type": ...}]})'
+JSON_HINT = (
+    'be a ThreatFox JSON export ({"<ioc id>": [{"ioc_value": ..., "ioc_type": ...}]}), API answer or API records'
+    " (one JSON object a line)"
+)
 THREAT_RULE = "threatfox:<fk_malware>, else threatfox:<malware_printable>"
 KEPT_TYPES = ("ip:port", "domain", "url")
 
@@ -65,7 +69,7 @@ def sniff(lines: Sequence[SourceLine]) -> bool:
     """True for a CSV export (its column comment) or a JSON export or API answer."""
     if looks_like_json(lines):
         return _json_shape(sniff_json(lines)) is not None
-    return comment_header(lines, REQUIRED) is not None
+    return column_header(lines, REQUIRED) is not None
 
 
 def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
@@ -79,7 +83,7 @@ def parse(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watchlist
 
 
 def _parse_csv(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[WatchlistEntry], list[LineError]]:
-    found = comment_header(lines, REQUIRED)
+    found = column_header(lines, REQUIRED)
     if found is None:
         message = 'missing ThreatFox column comment: expected \'# "first_seen_utc","ioc_id","ioc_value",...\''
         rows = significant(lines)
@@ -90,14 +94,19 @@ def _parse_csv(lines: Sequence[SourceLine], path: Path | str) -> tuple[list[Watc
     def parse_row(number: int, cells: list[str]) -> tuple[WatchlistEntry | None, list[LineError]]:
         return _record(dict(zip(names, cells, strict=True)), line=number)
 
-    return parse_body(body, len(names), parse_row, skipinitialspace=True)
+    entries, errors = parse_body(body, len(names), parse_row, skipinitialspace=True)
+    return entries, errors + footer_errors(lines, len(body))
 
 
 # JSON ----------------------------------------------------------------------------------------------------------
 
 
 def _json_shape(document: Any) -> str | None:
-    """``export`` (id -> [record]), ``api`` (query_status + data) or None."""
+    """``export`` (id -> [record]), ``api`` (query_status + data), ``records`` (a list of API records, as
+    newline-delimited JSON gives them) or None."""
+    if isinstance(document, list):
+        first = document[0] if document else None
+        return "records" if isinstance(first, dict) and {"ioc", "ioc_type"} <= set(first) else None
     if not isinstance(document, dict) or not document:
         return None
     if "query_status" in document and isinstance(document.get("data"), list):
@@ -115,7 +124,7 @@ def _parse_json(document: Any, path: Path | str) -> tuple[list[WatchlistEntry], 
         raise WatchlistError(path, [FeedError(0, message, at="$")])
     entries: list[WatchlistEntry] = []
     errors: list[LineError] = []
-    records = _api_records(document) if shape == "api" else _export_records(document)
+    records = _export_records(document) if shape == "export" else _api_records(document)
     for at, record in records:
         if isinstance(record, LineError):
             errors.append(record)
@@ -137,9 +146,11 @@ def _export_records(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, s
             yield _cells(member(at, index), record, _EXPORT_FIELDS, {"ioc_id": ioc_id})
 
 
-def _api_records(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, str] | LineError]]:
-    for index, record in enumerate(document["data"]):
-        yield _cells(member("$.data", index), record, _API_FIELDS, {})
+def _api_records(document: dict[str, Any] | list[Any]) -> Iterator[tuple[str, dict[str, str] | LineError]]:
+    """The records of an API answer (``$.data[i]``) or of newline-delimited JSON (``$[i]``, line i + 1)."""
+    base, items = ("$", document) if isinstance(document, list) else ("$.data", document["data"])
+    for index, record in enumerate(items):
+        yield _cells(member(base, index), record, _API_FIELDS, {})
 
 
 def _cells(
@@ -210,9 +221,15 @@ def split_host_port(value: str) -> tuple[str, str]:
 
 
 def threat_id(row: Mapping[str, str]) -> str:
-    """``threatfox:<fk_malware>``, else ``threatfox:<malware_printable>``; empty when the row names neither."""
+    """``threatfox:<fk_malware>``, else ``threatfox:<malware_printable>``; ``threatfox:unattributed`` for
+    ThreatFox's own "unknown" malware; empty when the row names none."""
     name = null_text(row.get("fk_malware", "")) or null_text(row.get("malware_printable", ""))
+    if name.lower() in _UNKNOWN:
+        return "threatfox:unattributed"
     return family_threat("threatfox", name) if name else ""
+
+
+_UNKNOWN = frozenset({"unknown", "unknown malware"})
 
 
 def _summary(row: Mapping[str, str]) -> str:
