@@ -3,7 +3,7 @@
 The request goes to an address the guard allowed (never re-resolved by aiohttp) with the real ``Host`` header and
 TLS SNI; proxies from the environment are ignored; redirects are recorded, not followed; the body is read raw
 (never decompressed) up to ``max_body_bytes``. Header values are recorded as aiohttp decoded them (bytes that are
-not UTF-8 kept as lone surrogates); the observation fits them for storage (:meth:`Observation.fit`).
+not UTF-8 kept as lone surrogates); the observation is fitted for storage (:mod:`c2watch.store.observation_fit`).
 """
 
 from __future__ import annotations
