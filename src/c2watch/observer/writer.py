@@ -2,9 +2,9 @@
 event loop (and the probes' timing) never waits for the database or the disk.
 
 Each observation is fitted to the store's columns as it is put (:mod:`c2watch.store.observation_fit`), so the row
-and the STIX objects carry the same values. Each batch goes to the store in one transaction (with the STIX objects into the
-outbox when a hub is configured) and then to the cycle's bundle file; a row the database refuses costs only its
-refused values (:mod:`c2watch.store.isolate`), so the bundle and the store hold the same observations.
+and the STIX objects carry the same values. Each batch goes to the store in one transaction (with the STIX objects
+into the outbox when a hub is configured) and then to the cycle's bundle file; a row the database refuses costs only
+its refused values (:mod:`c2watch.store.isolate`), so the bundle and the store hold the same observations.
 """
 
 from __future__ import annotations
