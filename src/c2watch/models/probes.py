@@ -78,8 +78,21 @@ class PingFields(TypedDict, total=False):
     error: str | None
 
 
-class HttpFields(TypedDict, total=False):
-    """One GET: status line, a few headers, what was read of the body, the certificate when HTTPS."""
+class CertFields(TypedDict, total=False):
+    """The peer certificate of an HTTPS GET or a TLS handshake (c2watch.probes.certificate)."""
+
+    cert_sha256: str | None
+    cert_serial: str | None
+    cert_subject: str | None
+    cert_issuer: str | None
+    cert_not_after: str | None
+    cert_self_signed: bool | None
+    cert_error: str
+
+
+class HttpFields(CertFields, total=False):
+    """One GET: status line, a few headers, what was read of the body and its fingerprint (header order, Shodan's
+    html hash, title), the certificate when HTTPS."""
 
     url: str
     address: str
@@ -88,18 +101,19 @@ class HttpFields(TypedDict, total=False):
     server: str | None
     content_type: str | None
     location: str | None
-    cert_sha256: str | None
     body_bytes: int
     body_sha256: str
+    header_order_sha256: str
+    html_hash: int
+    title: str | None
     error: str
     detail: str
 
 
-class TlsFields(TypedDict, total=False):
-    """A handshake: the certificate's SHA-256, the protocol version and cipher."""
+class TlsFields(CertFields, total=False):
+    """A handshake: the certificate (SHA-256, serial, subject, issuer, expiry, self-signed), protocol and cipher."""
 
     address: str
-    cert_sha256: str | None
     version: str | None
     cipher: str | None
     error: str

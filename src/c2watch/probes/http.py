@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import hashlib
 import ssl
 from typing import Any
 
 import aiohttp
 
 from c2watch.config import HttpSettings, Settings
+from c2watch.fingerprint import http_fingerprint
 from c2watch.models.probes import HttpFields, HttpResult, ProbeTarget
 from c2watch.probes.base import ProbeContext, Stopwatch
+from c2watch.probes.certificate import add_certificate
 from c2watch.probes.http_errors import error_kind
 
 __all__ = ["insecure_ssl_context", "open_session", "probe"]
@@ -33,7 +34,7 @@ def insecure_ssl_context() -> ssl.SSLContext:
     return context
 
 
-_peer_cert: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("peer_cert", default=None)
+_peer_cert: contextvars.ContextVar[dict[str, bytes] | None] = contextvars.ContextVar("peer_cert", default=None)
 
 
 class _CertRecordingConnector(aiohttp.TCPConnector):
@@ -47,7 +48,7 @@ class _CertRecordingConnector(aiohttp.TCPConnector):
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if holder is not None and der:
-            holder["sha256"] = hashlib.sha256(der).hexdigest()
+            holder["der"] = der
         return connection
 
 
@@ -94,21 +95,22 @@ def _headers(target: ProbeTarget, settings: HttpSettings) -> dict[str, str]:
     }
 
 
-async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[int, str]:
-    digest = hashlib.sha256()
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    """At most ``cap`` bytes of the body (never the rest of an endless or bomb body)."""
+    chunks: list[bytes] = []
     total = 0
     while total < cap:
         chunk = await response.content.read(min(65536, cap - total))
         if not chunk:
             break
-        digest.update(chunk)
+        chunks.append(chunk)
         total += len(chunk)
-    return total, digest.hexdigest()
+    return b"".join(chunks)
 
 
 async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> HttpFields:
     address = target.addresses[0]
-    cert: dict[str, str] = {}
+    cert: dict[str, bytes] = {}
     _peer_cert.set(cert)
     timeout = _client_timeout(settings.total_timeout, settings.connect_timeout)
     async with session.get(
@@ -125,10 +127,14 @@ async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohtt
             server=response.headers.get("Server"),
             content_type=response.headers.get("Content-Type"),
             location=response.headers.get("Location"),
-            cert_sha256=cert.get("sha256"),
         )
-        fields["body_bytes"], fields["body_sha256"] = await _read_capped(response, settings.max_body_bytes)
+        add_certificate(fields, cert.get("der"))
+        body = await _read_capped(response, settings.max_body_bytes)
         response.close()  # never drain the rest of an endless or bomb body
+        answer = http_fingerprint(response.raw_headers, body)
+        fields["body_bytes"], fields["body_sha256"] = len(body), answer.body_sha256
+        fields["header_order_sha256"], fields["html_hash"] = answer.header_order_sha256, answer.html_hash
+        fields["title"] = answer.title
         return fields
 
 

@@ -1,13 +1,13 @@
-"""TLS probe: complete a handshake (verification off) and record the certificate's SHA-256 and the protocol."""
+"""TLS probe: complete a handshake (verification off) and record the certificate's fingerprint and the protocol."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 from c2watch.config import Settings
 from c2watch.models.probes import ProbeTarget, TlsFields, TlsResult
 from c2watch.probes.base import ProbeContext, Stopwatch
+from c2watch.probes.certificate import add_certificate
 from c2watch.probes.http import insecure_ssl_context
 from c2watch.probes.http_errors import error_kind
 
@@ -29,12 +29,13 @@ async def _handshake(target: ProbeTarget, timeout: float) -> TlsFields:
     try:
         ssl_object = writer.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        return TlsFields(
+        fields = TlsFields(
             address=address,
-            cert_sha256=hashlib.sha256(der).hexdigest() if der else None,
             version=ssl_object.version() if ssl_object else None,
             cipher=ssl_object.cipher()[0] if ssl_object and ssl_object.cipher() else None,
         )
+        add_certificate(fields, der)
+        return fields
     finally:
         writer.transport.abort()
 

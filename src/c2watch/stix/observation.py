@@ -161,7 +161,15 @@ _HTTP_DETAILS = (
     "location",
     "body_bytes",
     "body_sha256",
+    "header_order_sha256",
+    "html_hash",
+    "title",
     "cert_sha256",
+    "cert_serial",
+    "cert_subject",
+    "cert_issuer",
+    "cert_not_after",
+    "cert_self_signed",
 )
 
 

@@ -1,0 +1,80 @@
+"""A real cycle against lab personas records each answer's fingerprint with no extra request (certificate serial,
+subject, issuer, expiry and self-signedness; header order, Shodan's html hash, the title) in the store and in the
+STIX details extension, and the stored fingerprint is what the shipped signatures recognise."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import mmh3
+from stix2validator import ValidationOptions, validate_file
+
+from c2watch.identity import Evidence, load_rules, match
+from c2watch.lab import Lab, Scenario
+from c2watch.lab.personas import PERSONAS
+from c2watch.observer.cycle import run_cycle
+from c2watch.stix.vocab import DETAILS_EXTENSION
+from c2watch.store import Store
+from tests.helpers.observing import destination, import_lab, lab_settings
+
+PERSONA_NAMES = ["cobalt-strike", "metasploit", "nginx-default"]
+SCENARIO = Scenario(
+    [
+        replace(destination(i + 1, f"as:{name}", scheme="https"), address=f"127.91.0.{i + 1}")
+        for i, name in enumerate(PERSONA_NAMES)
+    ]
+)
+SETTINGS = lab_settings(cycle={"probes": ["http", "tls"]})
+
+
+def cycle(store: Store, tmp_path: Path) -> tuple[dict[str, dict[str, Any]], Path]:
+    async def go() -> Path:
+        async with Lab(SCENARIO, control_icmp=False) as lab:
+            import_lab(store, lab, SCENARIO, tmp_path)
+            summary = await run_cycle(store, SETTINGS, tmp_path)
+        assert summary.stix_path is not None
+        return Path(summary.stix_path)
+
+    path = asyncio.run(go())
+    by_address = {f"127.91.0.{i + 1}": name for i, name in enumerate(PERSONA_NAMES)}
+    rows = {by_address[row["probed_value"].split("/")[2].split(":")[0]]: row for row in store.observations.rows()}
+    return rows, path
+
+
+def evidence(http: dict[str, Any]) -> Evidence:
+    return Evidence(
+        cert_serial=http.get("cert_serial"),
+        cert_subject=http.get("cert_subject"),
+        cert_issuer=http.get("cert_issuer"),
+        title=http.get("title"),
+        html_hash=http.get("html_hash"),
+    )
+
+
+def test_answers_are_fingerprinted_and_recognised(store: Store, tmp_path: Path) -> None:
+    rows, path = cycle(store, tmp_path)
+    http = {name: row["details"]["probes"]["http"] for name, row in rows.items()}
+    tls = {name: row["details"]["probes"]["tls"] for name, row in rows.items()}
+    cs = http["cobalt-strike"]
+    assert (cs["cert_serial"], cs["cert_self_signed"], cs["title"]) == ("146473198", True, None)
+    assert "O=cobaltstrike" in cs["cert_subject"] and cs["cert_sha256"] == tls["cobalt-strike"]["cert_sha256"]
+    assert tls["metasploit"]["cert_issuer"] == "CN=MetasploitSelfSignedCA" and not tls["metasploit"]["cert_self_signed"]
+    nginx = http["nginx-default"]
+    assert nginx["title"] == "Welcome to nginx!" and nginx["html_hash"] == mmh3.hash(PERSONAS["nginx-default"].body)
+    assert len({h["header_order_sha256"] for h in http.values()}) == 2  # nginx's headers, and the plain 404's
+    found = {name: sorted(m.rule.id for m in match(load_rules(), evidence(h))) for name, h in http.items()}
+    assert found == {
+        "cobalt-strike": ["cobalt-strike.default-certificate"],
+        "metasploit": ["metasploit.default"],
+        "nginx-default": ["default-page.nginx"],
+    }
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    flows = [o for o in bundle["objects"] if o["type"] == "network-traffic" and "dst_port" in o]
+    serials = {o["extensions"][DETAILS_EXTENSION].get("cert_serial") for o in flows}
+    assert "146473198" in serials and len(flows) == len(PERSONA_NAMES)
+    result = validate_file(str(path), ValidationOptions(version="2.1", disabled=["103", "301"]))
+    assert result.is_valid
