@@ -71,6 +71,21 @@ def find_existing(conn: sa.Connection, collection: str, keys: Sequence[tuple[str
     return {key: body for key, body in found.items() if key in wanted}
 
 
+def owners(conn: sa.Connection, collection: str, ids: Sequence[str]) -> dict[str, int | None]:
+    """Object id → the organisation that posted its first version, for the ids stored in ``collection``."""
+    found: dict[str, tuple[dt.datetime, int, int | None]] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 500):
+        query = sa.select(
+            taxii_objects.c.object_id, taxii_objects.c.date_added, taxii_objects.c.id, taxii_objects.c.org_pk
+        ).where(taxii_objects.c.collection == collection, taxii_objects.c.object_id.in_(unique[start : start + 500]))
+        for row in conn.execute(query):
+            first = found.get(row.object_id)
+            if first is None or (row.date_added, row.id) < first[:2]:
+                found[row.object_id] = (row.date_added, row.id, row.org_pk)
+    return {object_id: first[2] for object_id, first in found.items()}
+
+
 _COLUMNS = ("collection", "object_id", "object_type", "version", "spec_version", "date_added", "org_pk", "body")
 
 

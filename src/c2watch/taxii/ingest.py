@@ -1,11 +1,11 @@
-"""Add objects to a collection: parse the envelope, check each object, keep the valid ones (an identical re-post is
-a success), index observations for the dashboard, and return the TAXII status resource."""
+"""Add objects to a collection: parse the envelope, check each object and who may write it, keep the valid ones (an
+identical re-post is a success), index observations for the dashboard, and return the TAXII status resource."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from c2watch.stix.ingest import records_from_objects
 from c2watch.stix.validate import SCO_VERSION, check_object, object_version
+from c2watch.stix.vocab import DETAILS_EXTENSION
 from c2watch.store import TokenInfo
 from c2watch.store.shared import index_records
-from c2watch.store.taxii import NewObjects, add_objects, find_existing, save_status
+from c2watch.store.taxii import NewObjects, add_objects, find_existing, owners, save_status
 from c2watch.taxii.collections import OBSERVATIONS, CollectionDef
 from c2watch.taxii.errors import TaxiiError
 
@@ -73,6 +74,53 @@ def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
     return valid
 
 
+def _refuse(valid: Valid, key: tuple[str, str], outcome: Outcome, message: str) -> None:
+    obj, _ = valid.pop(key)
+    outcome.failures.append(_entry(obj, key[1], message))
+
+
+def _foreign_versions(
+    conn: sa.Connection, collection: CollectionDef, token: TokenInfo, valid: Valid, owner: dict[str, int | None]
+) -> list[tuple[str, str]]:
+    """Keys of objects whose id another organisation posted first, unless identical to what is stored (a shared
+    campaign or a re-post of the same version is a repeat, not a rewrite)."""
+    foreign = [key for key in valid if owner.get(key[0]) not in (None, token.org_pk) and key[1] != SCO_VERSION]
+    stored = find_existing(conn, collection.id, foreign) if foreign else {}
+    return [key for key in foreign if stored.get(key) is None or orjson.loads(stored[key]) != valid[key][0]]
+
+
+def _organization_claim(obj: dict[str, Any], token: TokenInfo) -> bool:
+    """An organisation identity other than the poster's own, as the hub registered it."""
+    if obj.get("type") != "identity" or obj.get("identity_class") != "organization":
+        return False
+    return obj["id"] != token.org_identity or obj.get("name") != token.organization
+
+
+def _observer_ref(obj: dict[str, Any]) -> Any:
+    details = obj.get("extensions", {}).get(DETAILS_EXTENSION)
+    return details.get("observer_ref") if isinstance(details, dict) else None
+
+
+def _check_claims(
+    conn: sa.Connection, collection: CollectionDef, token: TokenInfo, valid: Valid, outcome: Outcome
+) -> None:
+    """Ownership (docs/sharing.md, trust model): an object id belongs to the organisation that posted it first;
+    organisation identities are the hub's; an observation's observer is one of the posting organisation's."""
+    refs = {
+        r for obj, _ in valid.values() if obj["type"] == "observed-data" and isinstance(r := _observer_ref(obj), str)
+    }
+    owner = owners(conn, collection.id, [key[0] for key in valid] + sorted(refs))
+    for key in _foreign_versions(conn, collection, token, valid, owner):
+        _refuse(valid, key, outcome, "this object belongs to another organisation")
+    for key in [k for k, (obj, _) in valid.items() if _organization_claim(obj, token)]:
+        _refuse(valid, key, outcome, "organisation identities are written by the hub only")
+    posted = {k[0] for k, (obj, _) in valid.items() if obj["type"] == "identity"}
+    for key in [k for k, (obj, _) in valid.items() if obj["type"] == "observed-data"]:
+        ref = _observer_ref(valid[key][0])
+        if not (owner.get(ref) == token.org_pk or (ref in posted and owner.get(ref) is None)):
+            _refuse(valid, key, outcome, f"observer_ref {ref!r} is not an observer of the posting organisation")
+
+
 def _new_objects(collection: CollectionDef, token: TokenInfo, valid: Valid, now: dt.datetime) -> NewObjects:
     items = [
         (object_id, obj["type"], version, str(obj.get("spec_version", "2.1")), body)
@@ -103,11 +151,13 @@ def store_envelope(
     """Store what is valid and new; everything in one transaction (the caller's)."""
     outcome = Outcome(str(uuid.uuid4()), len(objects))
     valid = _sort(objects, token, outcome)
+    _check_claims(conn, collection, token, valid, outcome)
     inserted = add_objects(conn, _new_objects(collection, token, valid, now))
     outcome.successes.extend(_entry(valid[key][0], key[1]) for key in valid if key in inserted)
     _judge_repeats(conn, collection, valid, [key for key in valid if key not in inserted], outcome)
     if collection is OBSERVATIONS and inserted:
         context = {obj["id"]: obj for obj, _ in valid.values()}
-        outcome.indexed = index_records(conn, records_from_objects(context), now)
+        records = [replace(r, org_name=token.organization) for r in records_from_objects(context)]  # as registered
+        outcome.indexed = index_records(conn, records, now)
     save_status(conn, outcome.status_id, token.org_pk, now, outcome.total, outcome.successes, outcome.failures)
     return outcome
