@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from c2watch.config import Settings
 from c2watch.lab import Destination, Lab, Scenario, to_watchlist_csv
 from c2watch.models.observation import Observation
+from c2watch.observer.cycle import run_cycle
 from c2watch.store import Store
 from c2watch.watchlist.importer import import_watchlist
 
@@ -51,3 +54,20 @@ def import_lab(store: Store, lab: Lab, scenario: Scenario, tmp_path: Path) -> No
 
 def by_address(observations: list[Observation]) -> dict[str, Observation]:
     return {obs.target.host: obs for obs in observations}
+
+
+def lab_cycle(store: Store, scenario: Scenario, settings: Settings, tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    """One real cycle over ``scenario`` (served by a lab that leaves ICMP alone, imported as the watchlist): the
+    stored rows by destination name, and the cycle's bundle."""
+
+    async def go() -> Path:
+        async with Lab(scenario, control_icmp=False) as lab:
+            import_lab(store, lab, scenario, tmp_path)
+            summary = await run_cycle(store, settings, tmp_path)
+        assert summary.stix_path is not None
+        return Path(summary.stix_path)
+
+    path = asyncio.run(go())
+    names = {dest.address: dest.name for dest in scenario}
+    rows = {names[urlsplit(row["probed_value"]).hostname or ""]: row for row in store.observations.rows()}
+    return rows, path

@@ -4,7 +4,6 @@ STIX details extension, and the stored fingerprint is what the shipped signature
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -14,12 +13,11 @@ import mmh3
 from stix2validator import ValidationOptions, validate_file
 
 from c2watch.identity import Evidence, load_rules, match
-from c2watch.lab import Lab, Scenario
+from c2watch.lab import Scenario
 from c2watch.lab.personas import PERSONAS
-from c2watch.observer.cycle import run_cycle
 from c2watch.stix.vocab import DETAILS_EXTENSION
 from c2watch.store import Store
-from tests.helpers.observing import destination, import_lab, lab_settings
+from tests.helpers.observing import destination, lab_cycle, lab_settings
 
 PERSONA_NAMES = ["cobalt-strike", "metasploit", "nginx-default"]
 SCENARIO = Scenario(
@@ -32,17 +30,9 @@ SETTINGS = lab_settings(cycle={"probes": ["http", "tls"]})
 
 
 def cycle(store: Store, tmp_path: Path) -> tuple[dict[str, dict[str, Any]], Path]:
-    async def go() -> Path:
-        async with Lab(SCENARIO, control_icmp=False) as lab:
-            import_lab(store, lab, SCENARIO, tmp_path)
-            summary = await run_cycle(store, SETTINGS, tmp_path)
-        assert summary.stix_path is not None
-        return Path(summary.stix_path)
-
-    path = asyncio.run(go())
-    by_address = {f"127.91.0.{i + 1}": name for i, name in enumerate(PERSONA_NAMES)}
-    rows = {by_address[row["probed_value"].split("/")[2].split(":")[0]]: row for row in store.observations.rows()}
-    return rows, path
+    rows, path = lab_cycle(store, SCENARIO, SETTINGS, tmp_path)
+    names = {dest.name: name for dest, name in zip(SCENARIO, PERSONA_NAMES, strict=True)}
+    return {names[name]: row for name, row in rows.items()}, path
 
 
 def evidence(http: dict[str, Any]) -> Evidence:

@@ -4,7 +4,6 @@ on SQLite and on PostgreSQL (which enforces lengths and refuses NUL)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import json
@@ -15,16 +14,15 @@ from typing import Any
 import pytest
 from stix2validator import ValidationOptions, validate_file
 
-from c2watch.lab import Lab, Scenario
+from c2watch.lab import Scenario
 from c2watch.lab.behaviours import HOSTILE_FIELDS, HOSTILE_SHAPES
 from c2watch.lab.hostile import hostile_value
-from c2watch.observer.cycle import run_cycle
 from c2watch.stix.ingest import records_from_objects
 from c2watch.store import Store
 from c2watch.store.fit import CLIP_END
 from c2watch.store.tables import observations
 from tests.helpers.database import refuse_rows
-from tests.helpers.observing import destination, import_lab, lab_settings
+from tests.helpers.observing import destination, lab_cycle, lab_settings
 
 COLUMNS = {"reason": "http_reason", "server": "http_server", "content-type": "http_content_type"}
 COLUMNS["location"] = "http_location"
@@ -39,18 +37,9 @@ COMPARED = ("http_status", "http_reason", "http_server", "http_content_type", "h
 
 def run(store: Store, tmp_path: Path) -> tuple[dict[str, dict[str, Any]], Path]:
     """One cycle over the scenario: stored rows by behaviour, and the bundle's path."""
-
-    async def go() -> Path:
-        async with Lab(SCENARIO, control_icmp=False) as lab:
-            import_lab(store, lab, SCENARIO, tmp_path)
-            summary = await run_cycle(store, SETTINGS, tmp_path)
-        assert summary.stix_path is not None
-        return Path(summary.stix_path)
-
-    path = asyncio.run(go())
-    behaviours = {f"127.89.0.{i + 1}": b for i, b in enumerate(HOSTILE + WELL_BEHAVED)}
-    rows = {behaviours[row["probed_value"].split("/")[2].split(":")[0]]: row for row in store.observations.rows()}
-    return rows, path
+    rows, path = lab_cycle(store, SCENARIO, SETTINGS, tmp_path)
+    behaviours = {dest.name: b for dest, b in zip(SCENARIO, HOSTILE + WELL_BEHAVED, strict=True)}
+    return {behaviours[name]: row for name, row in rows.items()}, path
 
 
 def sent_text(field: str, shape: str) -> str:
