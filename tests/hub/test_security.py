@@ -130,3 +130,17 @@ def test_status_is_per_organisation(hub: RunningHub) -> None:
     status_id = post(hub, "a-observer", envelope(producer(ORG_A), 1)).json()["id"]
     assert call(hub, "GET", f"status/{status_id}/", "a-reader").json()["status"] == "complete"
     assert_taxii_error(call(hub, "GET", f"status/{status_id}/", "b-observer"), 404)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "next=99999999999999999999999",
+        "next=%C2%B2",  # a digit that is not ASCII
+        "added_after=0001-01-01T00:00:00%2B01:00",  # before year 1 once in UTC
+        "added_after=yesterday",
+    ],
+)
+def test_out_of_range_paging_is_a_taxii_400(hub: RunningHub, query: str) -> None:
+    for path in (OBJECTS_PATH, f"collections/{OBSERVATIONS.id}/manifest/"):
+        assert_taxii_error(call(hub, "GET", f"{path}?{query}"), 400)

@@ -80,13 +80,16 @@ def taxii_json(value: Any, status: int = 200, headers: dict[str, str] | None = N
     return Response(body, status_code=status, media_type=TAXII_MEDIA, headers=headers)
 
 
+_MAX_NEXT = 2**31 - 1  # an object's row id (``taxii_objects.id``): larger would only reach the database to fail
+
+
 def _parse_added_after(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
     try:
         return parse_time(value)
-    except ValueError as exc:
-        raise TaxiiError(400, "Bad added_after", f"not a timestamp: {value!r}") from exc
+    except (ValueError, OverflowError) as exc:  # OverflowError: a time before year 1 once in UTC
+        raise TaxiiError(400, "Bad added_after", f"not a timestamp: {value[:100]!r}") from exc
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -104,7 +107,7 @@ def _query(
 ) -> ObjectQuery:
     if limit is not None and limit < 1:
         raise TaxiiError(400, "Bad limit", "limit must be a positive integer")
-    if next_ is not None and not next_.isdigit():
+    if next_ is not None and not (next_.isascii() and next_.isdigit() and int(next_) <= _MAX_NEXT):
         raise TaxiiError(400, "Bad next", "unknown 'next' value")
     wanted = _split(versions) or ["last"]
     return ObjectQuery(
