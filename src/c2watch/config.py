@@ -22,7 +22,7 @@ from pydantic_settings import (
 )
 
 from c2watch.errors import ConfigError
-from c2watch.models.kinds import PROBE_KINDS, AnswerProbe
+from c2watch.models.kinds import DEFAULT_PROBES, PROBE_KINDS, AnswerProbe
 
 __all__ = ["CONFIG_FILE", "Settings", "default_home", "load_settings"]
 
@@ -73,7 +73,7 @@ class ScheduleSettings(Section):
 class CycleSettings(Section):
     """What a cycle runs and how wide."""
 
-    probes: list[str] = Field(default_factory=lambda: ["dns", "icmp", "http", "tls"])
+    probes: list[str] = Field(default_factory=lambda: [str(kind) for kind in DEFAULT_PROBES])
     concurrency: int = Field(500, ge=1, le=100_000)
     write_stix: bool = True
 

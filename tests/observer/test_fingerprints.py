@@ -12,6 +12,7 @@ from typing import Any
 import mmh3
 from stix2validator import ValidationOptions, validate_file
 
+from c2watch.fingerprint import favicon_hash
 from c2watch.identity import Evidence, load_rules, match
 from c2watch.lab import Scenario
 from c2watch.lab.personas import PERSONAS
@@ -68,3 +69,28 @@ def test_answers_are_fingerprinted_and_recognised(store: Store, tmp_path: Path) 
     assert "146473198" in serials and len(flows) == len(PERSONA_NAMES)
     result = validate_file(str(path), ValidationOptions(version="2.1", disabled=["103", "301"]))
     assert result.is_valid
+
+
+ACTIVE = Scenario(
+    [
+        replace(destination(1, "as:nginx-default", scheme="https"), address="127.91.1.1"),
+        replace(destination(2, "status:404"), address="127.91.1.2"),
+        replace(destination(3, "closed", scheme="https"), address="127.91.1.3"),
+    ]
+)
+
+
+def test_opt_in_jarm_and_favicon(store: Store, tmp_path: Path) -> None:
+    settings = lab_settings(cycle={"probes": ["http", "jarm", "favicon"]}, tls={"timeout": 0.5})
+    rows, path = lab_cycle(store, ACTIVE, settings, tmp_path)
+    tenant, plain, closed = (rows[dest.name]["details"]["probes"] for dest in ACTIVE)
+    assert tenant["jarm"]["outcome"] == "fingerprinted" and len(tenant["jarm"]["jarm"]) == 62
+    assert tenant["jarm"]["answered"] >= 1 and set(tenant["jarm"]["jarm"]) != {"0"}
+    assert tenant["favicon"]["favicon_hash"] == favicon_hash(PERSONAS["nginx-default"].body)  # the lab answers any path
+    assert plain["jarm"]["outcome"] == "not-applicable" and plain["favicon"]["status"] == 404
+    assert (closed["jarm"]["outcome"], closed["jarm"]["jarm"]) == ("no-answer", "0" * 62)
+    assert closed["favicon"]["outcome"] == "error" and closed["favicon"]["error"] == "refused"
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    details = [o["extensions"][DETAILS_EXTENSION] for o in bundle["objects"] if "dst_port" in o]
+    assert {d.get("jarm") for d in details} == {tenant["jarm"]["jarm"], None}
+    assert tenant["favicon"]["favicon_hash"] in {d.get("favicon_hash") for d in details}

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["ANSWER_PROBES", "PROBE_KINDS", "AnswerProbe", "ProbeKind"]
+__all__ = ["ANSWER_PROBES", "DEFAULT_PROBES", "OPT_IN_PROBES", "PROBE_KINDS", "AnswerProbe", "ProbeKind"]
 
-ProbeKind = Literal["dns", "icmp", "http", "tls"]
+ProbeKind = Literal["dns", "icmp", "http", "tls", "jarm", "favicon"]
 PROBE_KINDS: tuple[ProbeKind, ...] = get_args(ProbeKind)
-"""Every probe kind (``c2watch.probes.PROBES`` has one probe for each; ``[cycle] probes`` names some)."""
+"""Every probe kind (``c2watch.probes.PROBES`` has one probe for each; ``[cycle] probes`` names some). ``jarm`` and
+``favicon`` are off by default: an implant never sends them (docs/fingerprints.md)."""
+
+OPT_IN_PROBES: tuple[ProbeKind, ...] = ("jarm", "favicon")
+"""Kinds off by default: requests an implant would never make, which a watchful operator can notice."""
+DEFAULT_PROBES: tuple[ProbeKind, ...] = tuple(kind for kind in PROBE_KINDS if kind not in OPT_IN_PROBES)
+"""``[cycle] probes`` by default."""
 
 AnswerProbe = Literal["http", "icmp", "tls"]
 ANSWER_PROBES: tuple[AnswerProbe, ...] = get_args(AnswerProbe)

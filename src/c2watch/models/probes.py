@@ -18,8 +18,12 @@ __all__ = [
     "AnyResult",
     "DnsFields",
     "DnsResult",
+    "FaviconFields",
+    "FaviconResult",
     "HttpFields",
     "HttpResult",
+    "JarmFields",
+    "JarmResult",
     "PingFields",
     "PingResult",
     "ProbeResult",
@@ -129,7 +133,27 @@ class DnsFields(TypedDict, total=False):
     error: str | None
 
 
-FieldsT = TypeVar("FieldsT", PingFields, HttpFields, TlsFields, DnsFields)
+class JarmFields(TypedDict, total=False):
+    """JARM: the fingerprint (all zeros: no TLS answer), how many of its ten ClientHellos got a ServerHello."""
+
+    address: str
+    jarm: str
+    answered: int
+    error: str
+
+
+class FaviconFields(TypedDict, total=False):
+    """``GET /favicon.ico``: the status, the bytes read and Shodan's ``http.favicon.hash`` of them."""
+
+    address: str
+    status: int
+    bytes: int
+    favicon_hash: int | None
+    error: str
+    detail: str
+
+
+FieldsT = TypeVar("FieldsT", PingFields, HttpFields, TlsFields, DnsFields, JarmFields, FaviconFields)
 
 
 @dataclass
@@ -145,4 +169,6 @@ PingResult = ProbeResult[PingFields]
 HttpResult = ProbeResult[HttpFields]
 TlsResult = ProbeResult[TlsFields]
 DnsResult = ProbeResult[DnsFields]
-AnyResult = PingResult | HttpResult | TlsResult | DnsResult
+JarmResult = ProbeResult[JarmFields]
+FaviconResult = ProbeResult[FaviconFields]
+AnyResult = PingResult | HttpResult | TlsResult | DnsResult | JarmResult | FaviconResult

@@ -95,7 +95,7 @@ async def open_context(settings: Settings, clock: Clock) -> AsyncIterator[ProbeC
         if "icmp" in kinds:
             ctx.pinger = await open_pinger(settings.icmp.mode)
             stack.push_async_callback(ctx.pinger.aclose)
-        if "http" in kinds:
+        if "http" in kinds or "favicon" in kinds:
             ctx.http = await stack.enter_async_context(open_session(settings.http, settings.cycle.concurrency))
         yield ctx
 

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from c2watch.models.kinds import ProbeKind
 from c2watch.models.probes import ProbeResult, ProbeTarget
-from c2watch.probes import dns, http, icmp, tls
+from c2watch.probes import dns, favicon, http, icmp, jarm, tls
 from c2watch.probes.base import Probe, ProbeContext
 
 __all__ = ["PROBES", "Probe", "ProbeContext", "ProbeResult", "ProbeTarget"]
 
-PROBES: dict[ProbeKind, Probe] = {"dns": dns.probe, "icmp": icmp.probe, "http": http.probe, "tls": tls.probe}
+PROBES: dict[ProbeKind, Probe] = {
+    "dns": dns.probe,
+    "icmp": icmp.probe,
+    "http": http.probe,
+    "tls": tls.probe,
+    "jarm": jarm.probe,
+    "favicon": favicon.probe,
+}

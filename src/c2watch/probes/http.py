@@ -23,7 +23,7 @@ from c2watch.probes.base import ProbeContext, Stopwatch
 from c2watch.probes.certificate import add_certificate
 from c2watch.probes.http_errors import error_kind
 
-__all__ = ["insecure_ssl_context", "open_session", "probe"]
+__all__ = ["drop_tracebacks", "get_bytes", "insecure_ssl_context", "open_session", "probe"]
 
 
 def insecure_ssl_context() -> ssl.SSLContext:
@@ -79,9 +79,9 @@ def _client_timeout(total: float, connect: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=total, sock_connect=connect)
 
 
-def _request_url(target: ProbeTarget, address: str) -> str:
+def _request_url(target: ProbeTarget, address: str, path: str | None = None) -> str:
     host = f"[{address}]" if ":" in address else address  # an IP address the guard allowed: ":" only in IPv6
-    return f"{target.scheme}://{host}:{target.port}{target.path}"
+    return f"{target.scheme}://{host}:{target.port}{path or target.path}"
 
 
 def _headers(target: ProbeTarget, settings: HttpSettings) -> dict[str, str]:
@@ -138,6 +138,23 @@ async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohtt
         return fields
 
 
+async def get_bytes(
+    target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession, path: str
+) -> tuple[int, bytes]:
+    """Another GET of ``path`` on the destination, as the probe's (headers, timeouts, bounded read): its status and
+    at most ``max_body_bytes`` of its body. Raises on failure (the caller makes it data)."""
+    async with session.get(
+        _request_url(target, target.addresses[0], path),
+        headers=_headers(target, settings),
+        allow_redirects=False,
+        timeout=_client_timeout(settings.total_timeout, settings.connect_timeout),
+        server_hostname=target.host if target.scheme == "https" and target.host_is_name else None,
+    ) as response:
+        body = await _read_capped(response, settings.max_body_bytes)
+        response.close()
+        return response.status, body
+
+
 async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> HttpResult:
     """GET ``target`` once. Outcome ``responding`` with status and reason, or ``error`` with its kind."""
     watch = Stopwatch(ctx.clock)
@@ -149,12 +166,12 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> H
             fields = await _exchange(target, settings.http, ctx.http)
     except Exception as exc:  # every failure of a hostile peer is data
         result = watch.result("http", "error", HttpFields(error=error_kind(exc), detail=str(exc)[:300], url=target.url))
-        _drop_tracebacks(exc)
+        drop_tracebacks(exc)
         return result
     return watch.result("http", "responding", HttpFields(url=target.url, **fields))
 
 
-def _drop_tracebacks(exc: BaseException | None) -> None:
+def drop_tracebacks(exc: BaseException | None) -> None:
     """Once a failure is recorded its tracebacks are of no use; their frames point back at the exceptions, and
     each such cycle would wait for the garbage collector (a large share of a cycle's CPU where most GETs fail)."""
     pending, seen = [exc], set()

@@ -202,7 +202,19 @@ def _http_traffic(
     traffic["extensions"][DETAILS_EXTENSION] = _details(f, result.outcome, _HTTP_DETAILS)
     if not shared_status and status is not None:  # a status line the shared schema has no room for (600-999)
         traffic["extensions"][DETAILS_EXTENSION].update(status=status, reason=f.get("reason"))
+    traffic["extensions"][DETAILS_EXTENSION].update(_active_fingerprints(obs))
     return traffic
+
+
+def _active_fingerprints(obs: Observation) -> dict[str, Any]:
+    """What the opt-in probes found of the same server: its JARM and Shodan's favicon hash."""
+    found: dict[str, Any] = {}
+    scan, icon = obs.results.get("jarm"), obs.results.get("favicon")
+    if scan is not None and scan.outcome == "fingerprinted":
+        found["jarm"] = scan.fields.get("jarm")
+    if icon is not None and icon.fields.get("favicon_hash") is not None:
+        found["favicon_hash"] = icon.fields.get("favicon_hash")
+    return found
 
 
 def observation_objects(obs: Observation, producer: Producer, created: str) -> list[dict[str, Any]]:
