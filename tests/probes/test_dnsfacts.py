@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import dns.asyncresolver
 
+from c2watch.config import Settings
 from c2watch.identity import Evidence, load_rules, match
 from c2watch.lab.dnsserver import LabDns
+from c2watch.models.probes import ProbeTarget
+from c2watch.probes.base import ProbeContext
+from c2watch.probes.dns import probe as dns_probe
 from c2watch.probes.dnsfacts import dns_facts
+from c2watch.probes.resolve import Resolver
+from c2watch.safety import Guard
 
 RECORDS = {
     "gate.parked.test": {"A": ["127.0.0.9"]},
@@ -62,3 +68,17 @@ async def test_a_silent_name_server_is_a_timeout_within_the_lifetime() -> None:
         elapsed = loop.time() - start
     assert facts.errors["cname"] == "timeout" and facts.errors["zone"] == "timeout" and facts.ptr_names == {}
     assert elapsed < 3 * 1.0 + 1.0  # cname, zone and PTR questions, each bounded by the lifetime
+
+
+async def test_the_dns_probe_records_the_facts() -> None:
+    async with LabDns(RECORDS) as server:
+        settings = Settings(dns={"nameservers": ["127.0.0.1"], "port": server.port, "timeout": 1.0})  # type: ignore[arg-type]
+        resolver = Resolver(settings.dns)
+        ctx = ProbeContext(guard=Guard.from_strings(["127.0.0.0/8"]), resolver=resolver)
+        url = "http://gate.parked.test/"
+        target = ProbeTarget(1, "T", "url", url, "gate.parked.test", 80, "http", url, "/", ("127.0.0.9",))
+        result = await dns_probe(target, settings, ctx)
+    fields = result.fields
+    assert (result.outcome, fields["addresses"], fields["zone"]) == ("resolved", ["127.0.0.9"], "parked.test")
+    assert fields["name_servers"] == ["ns1.parkingcrew.net", "ns2.parkingcrew.net"]
+    assert fields["ptr_names"] == {"127.0.0.9": ["sinkhole.cert.pl"]} and "facts_errors" not in fields

@@ -125,12 +125,19 @@ class TlsFields(CertFields, total=False):
 
 
 class DnsFields(TypedDict, total=False):
-    """A lookup: the name, its addresses and their TTL."""
+    """A lookup: the name, its addresses and their TTL; what else DNS says of it (CNAME, the zone with its SOA and
+    name servers, PTR names of the addresses) and why a question failed (c2watch.probes.dnsfacts)."""
 
     name: str | None
     addresses: list[str]
     ttl: int | None
     error: str | None
+    cnames: list[str]
+    zone: str | None
+    soa: str | None
+    name_servers: list[str]
+    ptr_names: dict[str, list[str]]
+    facts_errors: dict[str, str]
 
 
 class JarmFields(TypedDict, total=False):

@@ -18,16 +18,11 @@ import dns.name
 import dns.resolver
 import dns.reversename
 
+from c2watch.probes.resolve import error_kind
+
 __all__ = ["MAX_PTR", "DnsFacts", "dns_facts"]
 
 MAX_PTR = 4
-_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
-    (dns.resolver.NXDOMAIN, "nxdomain"),
-    (dns.resolver.NoAnswer, "no-answer"),
-    (dns.resolver.NoNameservers, "servfail"),
-    (dns.resolver.LifetimeTimeout, "timeout"),
-    (dns.exception.Timeout, "timeout"),
-)
 
 
 @dataclass(frozen=True)
@@ -46,10 +41,6 @@ class DnsFacts:
         return self.errors.get("zone") == "nxdomain" or self.errors.get("cname") == "nxdomain"
 
 
-def _kind(exc: BaseException) -> str:
-    return next((kind for cls, kind in _ERRORS if isinstance(exc, cls)), "dns-error")
-
-
 def _text(name: dns.name.Name | str) -> str:
     return str(name).rstrip(".").lower()
 
@@ -58,7 +49,7 @@ async def _ask(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> 
     try:
         answer = await resolver.resolve(name, rdtype, search=False, raise_on_no_answer=True)
     except (dns.exception.DNSException, OSError) as exc:
-        return [], _kind(exc)
+        return [], error_kind(exc)
     return [rr.to_text() for rr in answer], None
 
 

@@ -12,7 +12,7 @@ import dns.resolver
 from c2watch.config import DnsSettings
 from c2watch.models.probes import Resolution
 
-__all__ = ["RESERVED_SUFFIXES", "Resolution", "Resolver", "is_reserved_name"]
+__all__ = ["RESERVED_SUFFIXES", "Resolution", "Resolver", "error_kind", "is_reserved_name"]
 
 # Names that must never be looked up through a real resolver (RFC 2606 / RFC 6761).
 RESERVED_SUFFIXES = ("example", "invalid", "localhost", "test", "example.com", "example.net", "example.org")
@@ -32,7 +32,8 @@ _ERRORS: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
-def _error_kind(exc: BaseException) -> str:
+def error_kind(exc: BaseException) -> str:
+    """``nxdomain``, ``no-answer``, ``servfail``, ``timeout`` or ``dns-error``."""
     return next((kind for cls, kind in _ERRORS if isinstance(exc, cls)), "dns-error")
 
 
@@ -46,6 +47,11 @@ class Resolver:
         self._resolver.port = settings.port
         self._resolver.lifetime = settings.timeout
         self._resolver.timeout = settings.timeout
+
+    @property
+    def dnspython(self) -> dns.asyncresolver.Resolver:
+        """The configured dnspython resolver (for the DNS facts: c2watch.probes.dnsfacts)."""
+        return self._resolver
 
     async def _query(self, name: str, rdtype: str) -> tuple[list[str], int | None, BaseException | None]:
         try:
@@ -63,4 +69,4 @@ class Resolver:
             ttls = [t for t in (ttl4, ttl6) if t is not None]
             return Resolution(name, addresses, None, min(ttls) if ttls else None, elapsed)
         worst = err4 if err4 is not None and not isinstance(err4, dns.resolver.NoAnswer) else err6 or err4
-        return Resolution(name, (), _error_kind(worst) if worst else "no-answer", None, elapsed)
+        return Resolution(name, (), error_kind(worst) if worst else "no-answer", None, elapsed)
