@@ -4,6 +4,7 @@ STIX details extension, and the stored fingerprint is what the shipped signature
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,8 @@ from stix2validator import ValidationOptions, validate_file
 
 from c2watch.fingerprint import favicon_hash
 from c2watch.identity import Evidence, load_rules, match
+from c2watch.identity.judge import REASSIGNED, judge
+from c2watch.identity.sightings import sighting_of
 from c2watch.lab import Scenario
 from c2watch.lab.personas import PERSONAS
 from c2watch.stix.vocab import DETAILS_EXTENSION
@@ -28,6 +31,7 @@ SCENARIO = Scenario(
     ]
 )
 SETTINGS = lab_settings(cycle={"probes": ["http", "tls"]})
+T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 
 def cycle(store: Store, tmp_path: Path) -> tuple[dict[str, dict[str, Any]], Path]:
@@ -94,3 +98,20 @@ def test_opt_in_jarm_and_favicon(store: Store, tmp_path: Path) -> None:
     details = [o["extensions"][DETAILS_EXTENSION] for o in bundle["objects"] if "dst_port" in o]
     assert {d.get("jarm") for d in details} == {tenant["jarm"]["jarm"], None}
     assert tenant["favicon"]["favicon_hash"] in {d.get("favicon_hash") for d in details}
+
+
+def test_stored_rows_become_sightings_the_judgement_reads(store: Store, tmp_path: Path) -> None:
+    rows, _ = cycle(store, tmp_path)
+    step = dt.timedelta(hours=4)
+    c2, tenant = rows["cobalt-strike"], rows["nginx-default"]
+    history = [{**c2, "observed_at": T0 + n * step} for n in range(10)]
+    history += [{**tenant, "observed_at": T0 + n * step} for n in range(10, 40)]  # the address re-rented
+    sightings = [sighting_of(row) for row in history]
+    assert sightings[0].evidence.cert_serial == "146473198" and sightings[0].status == 404
+    assert sightings[-1].evidence.title == "Welcome to nginx!" and sightings[-1].identity is not None
+    judgement = judge(sightings, load_rules())
+    assert (judgement.status, judgement.since) == (REASSIGNED, T0 + 10 * step)
+    assert {"cert_sha256", "header_order"} <= set(judgement.differing)
+    steady = judge([sighting_of({**c2, "observed_at": T0 + n * step}) for n in range(30)], load_rules())
+    assert (steady.status, steady.identity) == (None, "same")
+    assert steady.framework is not None and steady.framework.rule.name == "Cobalt Strike"
