@@ -6,12 +6,13 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 
-from c2watch.store import Store
+from c2watch.store import Store, TokenInfo
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.media import TAXII_MEDIA
 from c2watch.wiring.hub import create_hub_app
@@ -75,6 +76,19 @@ def make_tokens(store: Store) -> dict[str, str]:
         key = f"{'a' if org == ORG_A else 'b'}-{role}"
         tokens[key], _ = store.access.create_token(org, key, role)
     return tokens
+
+
+def observer_token(store: Store) -> tuple[str, TokenInfo]:
+    """Org A's reader token and its observer token's info (on a store with :func:`make_tokens`' organisations)."""
+    tokens = make_tokens(store)
+    info = store.access.verify_token(tokens["a-observer"])
+    assert info is not None
+    return tokens["a-reader"], info
+
+
+def by_stix_id(store: Store) -> dict[str, dict[str, Any]]:
+    """Every stored observation row by the id of its STIX observed-data."""
+    return {row["stix_id"]: row for row in store.observations.rows()}
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,15 +23,8 @@ from c2watch.taxii.client import HubClient
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
 from c2watch.taxii.sync import SyncReport, pull_observations
 from c2watch.wiring.hub import create_hub_app
-from tests.helpers.hub import ORG_A, ThreadServer, make_tokens
+from tests.helpers.hub import ORG_A, ThreadServer, by_stix_id, observer_token
 from tests.helpers.stix_factory import T0, envelope, producer
-
-
-def observer_token(store: Store) -> tuple[str, TokenInfo]:
-    tokens = make_tokens(store)
-    info = store.access.verify_token(tokens["a-observer"])
-    assert info is not None
-    return tokens["a-reader"], info
 
 
 def all_pages(store: Store, query: ObjectQuery) -> list[list[StoredObject]]:
@@ -147,10 +139,6 @@ def clocked_hub(store: Store) -> Iterator[tuple[str, str, TokenInfo, Clock]]:
     clock = Clock()
     with ThreadServer(create_hub_app(store, clock=clock)) as url:
         yield url + "/api/", reader, observer, clock
-
-
-def by_stix_id(store: Store) -> dict[str, dict[str, Any]]:
-    return {row["stix_id"]: row for row in store.observations.rows()}
 
 
 async def pull(agent: Store, api: str, token: str, page_size: int) -> SyncReport:

@@ -15,9 +15,8 @@ from c2watch.store.tables import observations, observers, targets
 from c2watch.taxii.backend import StoreBackend
 from c2watch.taxii.collections import OBSERVATIONS
 from tests.helpers.database import refuse_rows
-from tests.helpers.hub import ORG_A
+from tests.helpers.hub import ORG_A, by_stix_id, observer_token
 from tests.helpers.stix_factory import T0, envelope, producer
-from tests.hub.test_bulk import by_stix_id, observer_token
 
 
 def _observed(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
