@@ -21,7 +21,7 @@ only changes its status code, restarts or flaps keeps its identity and is never 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 
 from c2watch.identity.evidence import Evidence
@@ -131,11 +131,11 @@ def _of_kind(found: Sequence[Match], kind: str) -> Match | None:
     return next((m for m in found if m.rule.kind == kind), None)
 
 
-def _streak(sightings: Sequence[Sighting], test: object) -> int:
+def _streak(sightings: Sequence[Sighting], test: Callable[[Sighting], bool]) -> int:
     """How many of the latest sightings pass ``test`` in a row."""
     count = 0
     for sighting in reversed(sightings):
-        if not test(sighting):  # type: ignore[operator]
+        if not test(sighting):
             break
         count += 1
     return count
@@ -160,12 +160,15 @@ def _signature_status(
         return None
     for kind, status in (("sinkhole", SINKHOLED), ("parking", PARKED)):
         found = [by_kind.get(kind) for by_kind in latest]
-        if all(found) and len({m.rule.id for m in found if m}) == 1:
-            rule_match = found[-1]
-            count = _streak(sightings, lambda s, k=kind: _of_kind(match(signatures, s.evidence), k) is not None)
-            assert rule_match is not None
+        rule_match = found[-1]
+        if rule_match is not None and all(found) and len({m.rule.id for m in found if m}) == 1:
+            count = _streak(sightings, _matches_kind(signatures, kind))
             return Judgement(status, "changed", sightings[-count].at, signature=rule_match, reason=rule_match.rule.name)
     return None
+
+
+def _matches_kind(signatures: Sequence[Rule], kind: str) -> Callable[[Sighting], bool]:
+    return lambda sighting: _of_kind(match(signatures, sighting.evidence), kind) is not None
 
 
 def _of_kinds(found: Sequence[Match]) -> dict[str, Match]:
