@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from c2watch.alerts import deliver as deliver_webhooks
-from c2watch.analysis.blocklist import DEFAULT_KEEP, FORMATS, KINDS, advise, parse_keep, render
+from c2watch.analysis.blocklist import DEFAULT_KEEP, FORMATS, KINDS, Policy, advise, render
 from c2watch.analysis.events import EVENT_KINDS, list_events, refresh
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.verdicts import Verdict, VerdictRules, stored_verdicts
@@ -128,9 +128,8 @@ def _kinds(text: str) -> tuple[str, ...]:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="plain", show_default=True)
 @click.option(
     "--keep",
-    default=",".join(DEFAULT_KEEP),
-    show_default=True,
-    help="Statuses whose destinations stay on the deny list (comma separated).",
+    help="Statuses whose destinations stay on the deny list (comma separated); default: every status but "
+    "[blocklist] removable (" + ",".join(DEFAULT_KEEP) + ").",
 )
 @click.option("--removable", is_flag=True, help="Write what may leave the deny list instead, with why.")
 @click.option("--kind", "kinds", default=",".join(KINDS), show_default=True, help="Values to write: ip,domain,url.")
@@ -141,7 +140,7 @@ def _kinds(text: str) -> tuple[str, ...]:
 def blocklist(
     app: App,
     fmt: str,
-    keep: str,
+    keep: str | None,
     removable: bool,
     kinds: str,
     threat: str | None,
@@ -156,7 +155,7 @@ def blocklist(
     """
     verdicts = current_verdicts(app, threat, no_refresh)
     rules = VerdictRules.from_settings(app.settings)
-    advice = advise(verdicts, rules, app.clock(), parse_keep(keep), _kinds(kinds))
+    advice = advise(verdicts, rules, app.clock(), Policy.from_settings(app.settings, keep), _kinds(kinds))
     text = render(advice, fmt, removable, producer_of(app.settings))
     if output is None:
         click.echo(text, nl=False)
