@@ -4,12 +4,13 @@ import datetime as dt
 
 from c2watch.analysis import overview
 from c2watch.analysis.events import refresh
+from c2watch.analysis.verdicts import STATUSES
 from c2watch.config import Settings
 from c2watch.store import Store
 from tests.helpers.seed import JST, add_threat
 
 JUDGED_AT = dt.datetime(2021, 3, 1, tzinfo=dt.UTC)
-NONE = {"alive": 0, "blocked-for-observer": 0, "dormant": 0, "dead": 0, "never-seen": 0}
+NONE = dict.fromkeys(STATUSES, 0)
 
 
 def test_overview_counts_the_stored_verdicts(store: Store, seeded: dict[str, list[int]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,8 +24,12 @@ from c2watch.config import load_settings
 from c2watch.lab import Scenario, load_scenario
 from c2watch.lab.storyline import DayTable, verdicts_by_day
 from c2watch.store import Store, open_store
+from c2watch.web import create_app
+from c2watch.web.server import ServedApp
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "identity"
+OUTPUT = Path(__file__).parents[2] / "test-output"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _designed() -> ModuleType:
@@ -109,3 +114,48 @@ def test_the_bundles_stay_valid(observed: tuple[Store, DayTable, Path]) -> None:
     for path in (bundles[0], bundles[len(bundles) // 2], bundles[-1]):
         result = validate_file(str(path), ValidationOptions(version="2.1", disabled=["103", "301"]))
         assert result.is_valid, path
+
+
+def _threat_page(url: str, lang: str = "en") -> str:
+    with urllib.request.urlopen(f"{url}threats/IDENTITY?month=2026-03&lang={lang}", timeout=30) as reply:
+        return str(reply.read().decode("utf-8"))
+
+
+def test_the_dashboard_shows_each_status_its_identity_and_match(observed: tuple[Store, DayTable, Path]) -> None:
+    store, _, data = observed
+    with ServedApp(create_app(store, load_settings(data))) as app:
+        english, japanese = _threat_page(app.url), _threat_page(app.url, "ja")
+    for status, label in (("reassigned", "Reassigned"), ("sinkholed", "Sinkholed"), ("parked", "Parked")):
+        assert f'data-status="{status}">{label}</span>' in english
+    assert 'value="domain-gone"' in english and "Domain gone" in english  # in the filter, with its count
+    assert 'data-rule="cobalt-strike.default-certificate"' in english and 'data-identity="same"' in english
+    assert 'data-rule="sinkhole.shadowserver"' in english
+    assert "再割当て" in japanese and "シンクホール化" in japanese and "ドメイン消滅" in japanese
+
+
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian package chromium not installed")
+def test_the_dashboard_in_chromium(observed: tuple[Store, DayTable, Path]) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    store, table, data = observed
+    errors: list[str] = []
+    with ServedApp(create_app(store, load_settings(data))) as app, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{app.url}threats/IDENTITY?month=2026-03")
+        page.check("#verdict-filter input[value=reassigned]")
+        page.check("#verdict-filter input[value=sinkholed]")
+        page.click("#view-form button[type=submit]")
+        page.wait_for_selector("#destinations tbody tr[data-status]")
+        shown = page.eval_on_selector_all("#destinations tbody tr", "rows => rows.map(r => r.dataset.status)")
+        assert sorted(shown) == ["reassigned", "sinkholed"]
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "identity-threat.png"), full_page=True)
+        rented = table.last["re-rented"].target.id
+        page.goto(f"{app.url}destinations/{rented}?lang=ja")
+        assert page.inner_text("#verdict .verdict") == "再割当て"
+        assert "cert_sha256" in page.inner_text("#identity-differing")
+        page.screenshot(path=str(OUTPUT / "identity-destination-ja.png"), full_page=True)
+        browser.close()
+    assert errors == []

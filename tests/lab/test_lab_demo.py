@@ -23,8 +23,8 @@ def test_public_api() -> None:
 
 def test_example_scenario() -> None:
     scenario = example_scenario()
-    assert len(scenario) == 8
-    assert {dest.threat_id for dest in scenario} == {"DEMO-A", "DEMO-B"}
+    assert len(scenario) == 12
+    assert {dest.threat_id for dest in scenario} == {"DEMO-A", "DEMO-B", "DEMO-C"}
     assert all(dest.address.startswith("127.77.0.") for dest in scenario)
     kinds = {dest.behaviour_at(DEMO_START).kind for dest in scenario}
     assert {"status", "closed", "tarpit", "slow", "reset", "rate"} <= kinds
@@ -32,6 +32,14 @@ def test_example_scenario() -> None:
     gate = scenario.get("demo-a-gate")
     codes = [gate.behaviour_at(DEMO_START + timedelta(days=day)).code for day in (0, 7, 14, 300)]
     assert codes == [200, 404, 500, 500]
+    named = {dest.name: dest for dest in scenario if dest.domain}
+    assert {d.domain for d in named.values()} == {"gate.sunk.test", "shop.parked.test", "www.gone.test"}
+    gone = named["demo-c-gone"]
+    answers = [gone.answer_at(DEMO_START + timedelta(hours=hours)) for hours in (0, 12, 24 * 40)]
+    assert [a.kind if a else None for a in answers] == ["a", "nxdomain", "nxdomain"]
+    rented = scenario.get("demo-c-rerented")
+    personas = [rented.behaviour_at(DEMO_START + timedelta(days=day)).args for day in (0, 5)]
+    assert personas == [("cobalt-strike",), ("nginx-default",)]
 
 
 def test_watchlist_csv(tmp_path: Path) -> None:
@@ -39,11 +47,12 @@ def test_watchlist_csv(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == WATCHLIST_HEADER
     assert rows[1][:6] == ["DEMO-A", "127.77.0.1", "", "http://127.77.0.1:8080/gate.php", "8080", "2025-01-01"]
-    assert len(rows) == 9
+    assert len(rows) == 13
+    assert rows[11][1:4] == ["", "shop.parked.test", "http://shop.parked.test:8080/"]  # found through DNS
     path = tmp_path / "demo.csv"
     path.write_text(text, encoding="utf-8")
     parsed = parse_watchlist(path)  # the product's own reader accepts it
-    assert parsed.errors == [] and len(parsed.entries) == 8
+    assert parsed.errors == [] and len(parsed.entries) == 12
     assert parsed.entries[5].url == "https://127.77.0.6:8443/"
 
 

@@ -102,7 +102,7 @@ def test_export_blocklist(seeded: Path, tmp_path: Path) -> None:
     assert "unknown status zombie" in run("export", "blocklist", "--keep", "zombie", code=2).stderr
     assert "unknown kind mac" in run("export", "blocklist", "--kind", "mac", code=2).stderr
     csv_text = run("export", "blocklist", "--format", "csv", "--removable").stdout
-    assert csv_text.splitlines()[0] == "kind,value,advice,statuses,threat_ids,last_answer_at,valid_until,reason"
+    assert csv_text.splitlines()[0] == "kind,value,advice,statuses,threat_ids,last_answer_at,valid_until,reason,note"
 
 
 class Hook(BaseHTTPRequestHandler):

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from c2watch.analysis.verdicts import STATUSES
 from tests.web.conftest import Served
+
+NONE = dict.fromkeys(STATUSES, 0)
 
 
 def test_overview_and_monthly(served: Served) -> None:
     overview = served.get("/api/overview").json()
-    assert overview["statuses"] == ["alive", "blocked-for-observer", "dormant", "dead", "never-seen"]
+    assert overview["statuses"] == list(STATUSES)
     assert overview["verdicts_computed_at"] == "2021-02-28T12:00:00+00:00"
     assert [(t["threat_id"], t["destinations"], t["verdicts"], t["not_computed"]) for t in overview["threats"]] == [
-        ("X", 3, {"alive": 2, "blocked-for-observer": 0, "dormant": 0, "dead": 0, "never-seen": 1}, 0),
-        ("Y", 1, {"alive": 0, "blocked-for-observer": 0, "dormant": 1, "dead": 0, "never-seen": 0}, 0),
-        ("Z", 2, {"alive": 0, "blocked-for-observer": 1, "dormant": 0, "dead": 1, "never-seen": 0}, 0),
+        ("X", 3, {**NONE, "alive": 2, "never-seen": 1}, 0),
+        ("Y", 1, {**NONE, "dormant": 1}, 0),
+        ("Z", 2, {**NONE, "blocked-for-observer": 1, "dead": 1}, 0),
     ]
     monthly = served.get("/api/report/monthly").json()
     assert monthly["months"] == ["2021-01", "2021-02"]

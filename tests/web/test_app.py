@@ -99,7 +99,7 @@ def test_dashboard_command_serves_on_loopback(home: Path) -> None:
 def test_demo_ends_serving_the_dashboard(home: Path) -> None:
     with _serve_cli(["demo", "--days", "1", "--port", "0"], home, 60) as url:
         overview = fetch(url + "api/overview").json()
-        assert {t["threat_id"] for t in overview["threats"]} == {"DEMO-A", "DEMO-B"}
+        assert {t["threat_id"] for t in overview["threats"]} == {"DEMO-A", "DEMO-B", "DEMO-C"}
         assert overview["verdicts_computed_at"] is not None  # the demo judged its destinations
         assert all(t["not_computed"] == 0 for t in overview["threats"])
         assert fetch(url + "threats/DEMO-A").status == 200

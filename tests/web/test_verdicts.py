@@ -10,6 +10,7 @@ import pytest
 
 import c2watch.web.pages
 from c2watch.analysis.events import refresh
+from c2watch.analysis.verdicts import STATUSES
 from c2watch.config import Settings
 from c2watch.store import Store
 from c2watch.web import create_app
@@ -17,6 +18,8 @@ from c2watch.web.server import ServedApp
 from tests.helpers.seed import add_threat, standard
 from tests.web.conftest import JUDGE_SETTINGS, JUDGED_AT, Served, backend_store, fetch, judged
 from tests.web.tables import table_rows
+
+NONE = dict.fromkeys(STATUSES, 0)
 
 ALL_EVENTS = [
     ("reactivated", "X", "2021-01-20 00:00"),
@@ -43,9 +46,9 @@ def test_month_page_shows_each_destinations_verdict(served: Served) -> None:
     rows = table_rows(served.get("/threats/Z?month=2021-02").text, "destinations")
     cells = {int(row.attrs["data-target"]): row.cells for row in rows}
     assert [row.attrs["data-status"] for row in rows] == ["blocked-for-observer", "dead"]
-    # destination, verdict, since, blocked observers, observations, rate, …
-    assert cells[z0][1:4] == ["Blocked for an observer", "2021-02-28 21:00", "obs-1"]
-    assert cells[z1][1:4] == ["Dead", "2021-02-28 21:00", "-"]
+    # destination, verdict, identity, since (from the evidence), blocked observers, observations, rate, …
+    assert cells[z0][1:5] == ["Blocked for an observer", "same server", "2021-02-28 00:00", "obs-1"]  # 1st window
+    assert cells[z1][1:5] == ["Dead", "same server", "2021-01-09 20:00", "-"]  # the last answer
     japanese = table_rows(served.get("/threats/Z?month=2021-02&lang=ja").text, "destinations")
     assert [row.cells[1] for row in japanese] == ["観測者遮断の疑い", "停止"]
 
@@ -117,13 +120,13 @@ def test_destination_page_shows_the_verdict_evidence_and_events(served: Served) 
 def test_verdicts_api(served: Served) -> None:
     data = served.get("/api/verdicts").json()
     assert data["computed_at"] == "2021-02-28T21:00:00+09:00" and data["zone"] == "Asia/Tokyo"
-    assert data["counts"] == {"alive": 2, "blocked-for-observer": 1, "dormant": 1, "dead": 1, "never-seen": 1}
+    assert data["counts"] == {**NONE, "alive": 2, "blocked-for-observer": 1, "dormant": 1, "dead": 1, "never-seen": 1}
     assert data["rules"]["alive_hours"] == 24.0 and len(data["verdicts"]) == 6
     only = served.get("/api/verdicts?threat=Z&verdict=dead,blocked-for-observer").json()["verdicts"]
     assert [(v["status"], v["blocked_observers"]) for v in only] == [("blocked-for-observer", ["obs-1"]), ("dead", [])]
     z0 = served.ids["Z"][0]
     one = served.get(f"/api/destinations/{z0}/verdict").json()["verdict"]
-    assert one["target_pk"] == z0 and one["since"] == "2021-02-28T21:00:00+09:00"
+    assert one["target_pk"] == z0 and one["since"] == "2021-02-28T00:00:00+09:00"  # the first blocked window
     by_observer = {o["observer"]: o for o in one["observers"]}
     assert by_observer["obs-1"]["suspected_blocking"] and by_observer["obs-1"]["last_answer_by_probe"]["http"] is None
 
@@ -171,7 +174,7 @@ def test_before_any_refresh_the_dashboard_says_verdicts_are_not_computed(
     assert fetch(url + "api/verdicts").json() == {
         "zone": "Asia/Tokyo",
         "computed_at": None,
-        "counts": {"alive": 0, "blocked-for-observer": 0, "dormant": 0, "dead": 0, "never-seen": 0},
+        "counts": NONE,
         "verdicts": [],
         "rules": fetch(url + "api/verdicts").json()["rules"],
     }

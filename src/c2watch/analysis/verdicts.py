@@ -333,7 +333,7 @@ def judge(
     if not answers:
         total = sum(view.observations for view in views)
         reason = f"never answered: {total} observations by {len(views)} observer(s) since {_iso(first)}"
-        return replace(base, reason=reason, agreeing=tuple(v.observer for v in views))
+        return replace(base, reason=reason, agreeing=tuple(v.observer for v in views), since=first)
     latest = max(answers)
     silent = sum(view.after_last_answer for view in views)
     base = replace(base, last_answer_at=latest, silent_cycles=silent)
@@ -346,12 +346,12 @@ def judge(
             f"no answer to any of {len(views)} observer(s) for {_hours(silent_for)} "
             f"({silent} silent cycles since the last answer)"
         )
-        return replace(base, status=DEAD, reason=reason, agreeing=agreeing)
+        return replace(base, status=DEAD, reason=reason, agreeing=agreeing, since=latest)
     reason = (
         f"no answer for {_hours(silent_for)} ({silent} silent cycles); "
         f"dead after {_hours(rules.dead_after)} of observed silence"
     )
-    return replace(base, status=DORMANT, reason=reason, agreeing=agreeing)
+    return replace(base, status=DORMANT, reason=reason, agreeing=agreeing, since=latest)
 
 
 def _alive(base: Verdict, views: Sequence[ObserverEvidence], rules: VerdictRules, now: dt.datetime) -> Verdict:
@@ -363,7 +363,8 @@ def _alive(base: Verdict, views: Sequence[ObserverEvidence], rules: VerdictRules
             f"answers {', '.join(recent)} but not {', '.join(blocked)} in {windows} windows in which the others got "
             "answers: likely blocking of that observer's address"
         )
-        return replace(base, status=BLOCKED, reason=reason, agreeing=recent, blocked=blocked)
+        since = min((v.blocked_since for v in views if v.suspected and v.blocked_since), default=None)
+        return replace(base, status=BLOCKED, reason=reason, agreeing=recent, blocked=blocked, since=since)
     reason = f"answered {len(recent)} of {len(views)} observer(s) within {_hours(rules.alive_within)}"
     return replace(base, status=ALIVE, reason=reason, agreeing=recent)
 
@@ -398,7 +399,9 @@ def with_identity(verdict: Verdict, judgement: Judgement | None) -> Verdict:
     found = judgement.as_dict()
     if judgement.status is not None and verdict.status in _REPLACES[judgement.status]:
         reason = f"{judgement.status}: {judgement.reason} (liveness: {verdict.status}, {verdict.reason})"
-        return replace(verdict, status=judgement.status, reason=reason, identity=found)
+        return replace(verdict, status=judgement.status, reason=reason, identity=found, since=judgement.since)
+    if verdict.status == ALIVE and judgement.answering_since is not None:
+        return replace(verdict, identity=found, since=judgement.answering_since)
     return replace(verdict, identity=found)
 
 

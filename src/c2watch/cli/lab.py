@@ -89,7 +89,7 @@ def demo_settings(settings: Settings) -> Settings:
 @click.option(
     "--days",
     type=click.IntRange(1, 62),
-    default=14,
+    default=35,
     show_default=True,
     help="Days of fast-forwarded history to build before the live cycle.",
 )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from c2watch.config import Settings
@@ -102,6 +102,7 @@ class IdentityRules:
     stay: dt.timedelta = dt.timedelta(days=3)
     removal_window: dt.timedelta = dt.timedelta(days=30)
     min_sightings: int = 6
+    alive_within: dt.timedelta = dt.timedelta(hours=24)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IdentityRules:
@@ -113,6 +114,7 @@ class IdentityRules:
             stay=dt.timedelta(days=v.identity_stay_days),
             removal_window=dt.timedelta(days=v.dead_days),
             min_sightings=v.min_silent_cycles,
+            alive_within=dt.timedelta(hours=v.alive_hours),
         )
 
 
@@ -128,6 +130,7 @@ class Judgement:
     signature: Match | None = None
     reason: str = ""
     observers: tuple[str, ...] = ()
+    answering_since: dt.datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +142,7 @@ class Judgement:
             "signature": None if self.signature is None else self.signature.as_dict(),
             "reason": self.reason,
             "observers": list(self.observers),
+            "answering_since": None if self.answering_since is None else self.answering_since.isoformat(),
         }
 
 
@@ -246,6 +250,8 @@ class Track:
     framework: tuple[str, int] | None = None
     default_page: tuple[str, int] | None = None
     last_at: dt.datetime | None = None
+    last_answer_at: dt.datetime | None = None
+    answering_since: dt.datetime | None = None
 
     def add(self, sighting: Sighting, signatures: Sequence[Rule], rules: IdentityRules) -> None:
         """Fold one sighting (sightings must come in time order)."""
@@ -263,6 +269,10 @@ class Track:
                 self.streaks.setdefault(kind, Streak()).extend(
                     sighting.at, sighting.observer, found.rule.id, _table_index(found)
                 )
+        if sighting.status is not None:
+            gap = self.last_answer_at is None or sighting.at - self.last_answer_at > rules.alive_within
+            self.answering_since = sighting.at if gap else self.answering_since
+            self.last_answer_at = sighting.at
         if sighting.answered:
             assert sighting.identity is not None
             self._answer(Point(sighting.at, sighting.status, sighting.identity, sighting.observer), by_kind, rules)
@@ -296,10 +306,12 @@ class Track:
         self.pending = []
 
     def judgement(self, signatures: Sequence[Rule], rules: IdentityRules) -> Judgement:
-        """What the destination's server is now."""
-        return (
+        """What the destination's server is now (and since when it has answered without a gap longer than
+        ``alive_within``)."""
+        found = (
             self._domain_gone(rules) or self._signature_status(signatures, rules) or self._identity(signatures, rules)
         )
+        return replace(found, answering_since=self.answering_since)
 
     def _domain_gone(self, rules: IdentityRules) -> Judgement | None:
         streak = self.nxdomain
@@ -371,6 +383,8 @@ class Track:
             "framework": None if self.framework is None else list(self.framework),
             "default_page": None if self.default_page is None else list(self.default_page),
             "last_at": None if self.last_at is None else self.last_at.isoformat(),
+            "last_answer_at": None if self.last_answer_at is None else self.last_answer_at.isoformat(),
+            "answering_since": None if self.answering_since is None else self.answering_since.isoformat(),
         }
 
     @classmethod
@@ -382,7 +396,11 @@ class Track:
             return (str(value[0]), int(value[1])) if isinstance(value, list) and len(value) == 2 else None
 
         run = data.get("run") or {}
-        last_at = data.get("last_at")
+
+        def when(name: str) -> dt.datetime | None:
+            value = data.get(name)
+            return None if value is None else dt.datetime.fromisoformat(str(value))
+
         return cls(
             baseline=point(data.get("baseline")),
             pending=[p for p in map(point, data.get("pending") or []) if p is not None],
@@ -395,7 +413,9 @@ class Track:
             streaks={str(k): Streak.from_dict(v) for k, v in (data.get("streaks") or {}).items()},
             framework=pair(data.get("framework")),
             default_page=pair(data.get("default_page")),
-            last_at=None if last_at is None else dt.datetime.fromisoformat(str(last_at)),
+            last_at=when("last_at"),
+            last_answer_at=when("last_answer_at"),
+            answering_since=when("answering_since"),
         )
 
 

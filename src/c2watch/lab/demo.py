@@ -18,11 +18,14 @@ WATCHLIST_HEADER = COLUMNS  # the native CSV format's columns
 
 
 def example_scenario(start: datetime = DEMO_START) -> Scenario:
-    """Eight destinations of threats DEMO-A and DEMO-B on 127.77.0.1-8.
+    """Twelve destinations of threats DEMO-A, DEMO-B and DEMO-C on 127.77.0.1-12.
 
     ``demo-a-gate`` answers 200 from ``start``, 404 from ``start`` + 7 days and 500 from
-    ``start`` + 14 days; the others keep one behaviour (closed, tarpit, slow, reset, HTTPS 200,
-    a deterministic 60 % rate, and one whose pings are dropped).
+    ``start`` + 14 days; the others of DEMO-A and DEMO-B keep one behaviour (closed, tarpit, slow, reset,
+    HTTPS 200, a deterministic 60 % rate, and one whose pings are dropped). DEMO-C tells what a C2 destination
+    becomes (examples/identity): a Cobalt Strike address re-rented to a new tenant after 5 days (``reassigned``),
+    a domain sinkholed and one parked after 4 days, one answering NXDOMAIN from 12 hours in (``domain-gone`` once
+    that lasted the removal window, 30 days by default); their names are answered by the lab's own DNS.
     """
 
     def dest(
@@ -73,8 +76,64 @@ def example_scenario(start: datetime = DEMO_START) -> Scenario:
             dest(6, "demo-b-tls", "DEMO-B", "status:200", scheme="https", port=8443, path="/"),
             dest(7, "demo-b-rate", "DEMO-B", "rate:0.6:status:200"),
             dest(8, "demo-b-lossy", "DEMO-B", "status:404", ping="loss:50"),
+            *_identity_stories(start),
         ]
     )
+
+
+def _identity_stories(start: datetime) -> list[Destination]:
+    def story(
+        index: int,
+        name: str,
+        timeline: list[tuple[int, str]],
+        summary: str,
+        scheme: str = "http",
+        domain: str | None = None,
+        dns: tuple[tuple[int, str], ...] = (),
+    ) -> Destination:
+        return Destination(
+            name=name,
+            threat_id="DEMO-C",
+            address=f"127.77.0.{index}",
+            port=8443 if scheme == "https" else 8080,
+            path="/",
+            timeline=[(start + timedelta(hours=hours), behaviour) for hours, behaviour in timeline],
+            scheme=scheme,
+            reported_on=start.date(),
+            summary=f"c2watch lab demo: {summary}",
+            domain=domain,
+            dns=[(start + timedelta(hours=hours), answer) for hours, answer in dns],
+        )
+
+    sunk = "ns:sinkhole1.shadowserver.org,sinkhole2.shadowserver.org"
+    return [
+        story(9, "demo-c-rerented", [(0, "as:cobalt-strike"), (120, "as:nginx-default")], "re-rented", scheme="https"),
+        story(
+            10,
+            "demo-c-sunk",
+            [(0, "as:cobalt-strike"), (96, "as:sinkhole")],
+            "sinkholed",
+            scheme="https",
+            domain="gate.sunk.test",
+            dns=((0, "a"), (96, sunk)),
+        ),
+        story(
+            11,
+            "demo-c-parked",
+            [(0, "status:200"), (96, "as:parking")],
+            "parked",
+            domain="shop.parked.test",
+            dns=((0, "a"), (96, "ns:ns1.parkingcrew.net,ns2.parkingcrew.net")),
+        ),
+        story(
+            12,
+            "demo-c-gone",
+            [(0, "status:200")],
+            "NXDOMAIN",
+            domain="www.gone.test",
+            dns=((0, "a"), (12, "nxdomain")),
+        ),
+    ]
 
 
 def to_watchlist_csv(scenario: Scenario, ports: Mapping[str, int] | None = None) -> str:

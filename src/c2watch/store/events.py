@@ -56,10 +56,13 @@ class StoredVerdict:
 
 
 def save_verdicts(
-    conn: sa.Connection, rows: Sequence[tuple[int, str, dt.datetime | None, dict[str, Any]]], now: dt.datetime
+    conn: sa.Connection,
+    rows: Sequence[tuple[int, str, dt.datetime | None, dict[str, Any], dt.datetime | None]],
+    now: dt.datetime,
 ) -> dict[int, dt.datetime]:
-    """Store ``(target_pk, status, last_answer_at, evidence)`` rows; returns each one's ``since`` (kept from the
-    stored verdict while the status is unchanged, else ``now``)."""
+    """Store ``(target_pk, status, last_answer_at, evidence, since)`` rows; returns each one's ``since``: the
+    row's own (when the state began, from the evidence), else kept from the stored verdict while the status is
+    unchanged, else ``now``."""
     pks = [row[0] for row in rows]
     known: dict[int, tuple[str, dt.datetime]] = {}
     for start in range(0, len(pks), _CHUNK):
@@ -70,9 +73,9 @@ def save_verdicts(
     since: dict[int, dt.datetime] = {}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for target_pk, status, last_answer_at, evidence in rows:
+    for target_pk, status, last_answer_at, evidence, began in rows:
         previous = known.get(target_pk)
-        since[target_pk] = previous[1] if previous and previous[0] == status else now
+        since[target_pk] = began or (previous[1] if previous and previous[0] == status else now)
         values = {
             "status": status,
             "since": since[target_pk],

@@ -32,6 +32,9 @@ class VerdictLike(Protocol):
     @property
     def last_answer_at(self) -> dt.datetime | None: ...
 
+    @property
+    def since(self) -> dt.datetime | None: ...
+
     def evidence(self) -> dict[str, Any]: ...
 
 
@@ -109,8 +112,9 @@ class Verdicts:
             return _verdicts.last_answers_before(conn, target_pks, before, probes)
 
     def save(self, verdicts: Sequence[VerdictLike], now: dt.datetime | None = None) -> dict[int, dt.datetime]:
-        """Store the verdicts; returns each one's ``since``."""
-        rows = [(v.target.id, v.status, v.last_answer_at, v.evidence()) for v in verdicts]
+        """Store the verdicts; returns each one's ``since`` (the verdict's own, from its evidence, when it has
+        one)."""
+        rows = [(v.target.id, v.status, v.last_answer_at, v.evidence(), v.since) for v in verdicts]
         with self.db.begin() as conn:
             return _events.save_verdicts(conn, rows, self.db.now(now))
 
