@@ -28,6 +28,7 @@ from c2watch.taxii.backend import StoreBackend
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.errors import install_error_handlers
 from c2watch.taxii.login import SessionSigner, login_router, session_auth
+from c2watch.taxii.organization import organization_router
 from c2watch.taxii.views import taxii_router
 from c2watch.web.app import dashboard_router, security_headers
 from c2watch.web.assets import assets_router
@@ -68,10 +69,12 @@ def create_hub_app(
     install_error_handlers(app)
     install_metrics(app, metrics)
     backend = StoreBackend(store)
+    token_auth = authenticate(backend)
     router = taxii_router(
-        backend, authenticate(backend), max_content_length, clock or store.clock, metrics, on_ingest=judge.on_ingest
+        backend, token_auth, max_content_length, clock or store.clock, metrics, on_ingest=judge.on_ingest
     )
     app.include_router(router)
+    app.include_router(organization_router(token_auth))
     signer = SessionSigner(session_secret or secrets.token_bytes(32))
     app.include_router(login_router(backend, signer))
     app.include_router(assets_router())
