@@ -32,6 +32,7 @@ from c2watch.taxii.organization import organization_router
 from c2watch.taxii.views import taxii_router
 from c2watch.web.app import dashboard_router, security_headers
 from c2watch.web.assets import assets_router
+from c2watch.web.edl import edl_router
 
 __all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "HubJudge", "create_hub_app", "serving_app", "session_secret"]
 
@@ -49,11 +50,12 @@ def create_hub_app(
     session_secret: bytes | None = None,
 ) -> FastAPI:
     """A hub serving ``store``: TAXII discovery at ``/taxii2/``, the API root at ``/api/``, the dashboard at
-    ``/dashboard/`` behind a login with an organisation token (``/login``), Prometheus metrics at ``/metrics``.
-    While served (with lifespan events) it keeps the store up (monthly partitions ahead, daily retention) and judges
-    the destinations from every organisation's records some minutes after new ones arrive (:class:`HubJudge`).
+        ``/dashboard/`` behind a login with an organisation token (``/login``), the deny lists firewalls poll at
+    ``/edl/{ip,domain,url}.txt`` (an organisation token), Prometheus metrics at ``/metrics``.
+        While served (with lifespan events) it keeps the store up (monthly partitions ahead, daily retention) and judges
+        the destinations from every organisation's records some minutes after new ones arrive (:class:`HubJudge`).
 
-    Without ``session_secret`` a random one is made, so sessions end when the process does.
+        Without ``session_secret`` a random one is made, so sessions end when the process does.
     """
     settings = settings or Settings()
     upkeep = Upkeep(store, settings, clock)
@@ -75,6 +77,7 @@ def create_hub_app(
     )
     app.include_router(router)
     app.include_router(organization_router(token_auth))
+    app.include_router(edl_router(store, settings, token_auth))  # firewalls poll with an organisation token
     signer = SessionSigner(session_secret or secrets.token_bytes(32))
     app.include_router(login_router(backend, signer))
     app.include_router(assets_router())
