@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from pymisp import MISPEvent
 
 from c2watch.analysis.blocklist import Advice, advise
 from c2watch.analysis.blocklist_formats import feed_files, nft_set, parse_values, write_feed
 from c2watch.analysis.verdicts import Verdict
+from c2watch.cli import cli
 from c2watch.errors import InputError
-from c2watch.store import Store
+from c2watch.store import Store, open_store
 from tests.verdict.world import RULES, World, slot
 
 NOW = slot(20)
@@ -139,3 +141,26 @@ def test_misp_feed_loads_in_pymisp_with_attributes_and_sightings(store: Store, t
         kept_events.append(loaded)
     values = {a.value: a.to_ids for e in kept_events for a in e.attributes}
     assert values == {"198.51.100.7": True, "2001:db8::7": True, "http://198.51.100.7:8080/gate.php": True}
+
+
+def test_cli_writes_nft_and_misp_and_refuses_what_they_cannot_hold(home: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    store = open_store(home / "c2watch.db")
+    world_verdicts(store)
+    World(store).refresh(NOW)  # stored verdicts, read with --no-refresh
+    store.close()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(cli, ["export", "blocklist", "--no-refresh", *args])
+
+    nft_out = run("--values", "ip", "--format", "nft")
+    assert nft_out.exit_code == 0 and "add element inet c2watch c2watch_block_v4 { 198.51.100.7 }" in nft_out.stdout
+    assert run("--values", "url", "--format", "nft").exit_code == 2
+    assert "--output DIR" in run("--format", "misp").stderr
+    feed = tmp_path / "misp"
+    written = run("--format", "misp", "--removable", "-o", str(feed))
+    assert written.exit_code == 0 and "2 removable values written as a MISP feed of 1 events" in written.stderr
+    assert sorted(p.name for p in feed.iterdir())[-2:] == ["hashes.csv", "manifest.json"]
+    assert run("--removable", "--values", "ip").stdout.splitlines()[0].startswith("203.0.113.9  # dead")
+    assert run("--removable", "--kind", "domain").stdout.startswith("cdn.c2.example  # dead")  # the former name
