@@ -14,11 +14,13 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from c2watch.cli import cli
+from c2watch.config import Settings
 from c2watch.lab import Scenario
 from c2watch.stix.exchange import parse_since
 from c2watch.store import Store, open_store
 from c2watch.taxii.onboard import OrganizationMismatch, api_root_of
 from c2watch.taxii.sync import sync
+from c2watch.wiring.agent import AgentParts, run_agent
 from tests.helpers.hub import ORG_A, ORG_B, RunningHub, call
 from tests.helpers.observing import destination, lab_cycle, lab_settings
 from tests.helpers.stix_factory import T0, group, producer
@@ -128,3 +130,18 @@ def test_cli_sync_with_a_discovery_url_and_a_wrong_organisation(
     assert right.exit_code == 0, right.output
     assert f"hub API root {hub.api_root} (organisation {ORG_A})" in right.output
     assert "backfill: queued 0 observations of 0 cycles" in right.output
+
+
+async def test_the_agent_checks_its_organisation_before_any_cycle(hub: RunningHub, tmp_path: Path) -> None:
+    agent = open_store(tmp_path / "agent.db")
+    hub_settings = {"url": hub.url + "/taxii2/", "token": hub.tokens["a-observer"]}
+    wrong = Settings(observer={"organization": ORG_B}, hub=hub_settings)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    stop.set()  # once started, stop at once
+    with pytest.raises(OrganizationMismatch, match=ORG_B):
+        await run_agent(AgentParts(agent, wrong, tmp_path, lambda: T0, say=print), stop)
+    right = Settings(observer={"organization": ORG_A}, hub=hub_settings)  # type: ignore[arg-type]
+    said: list[str] = []
+    await run_agent(AgentParts(agent, right, tmp_path, lambda: T0, say=said.append), stop)
+    assert f"hub: this token belongs to {ORG_A!r}" in said and said[-1] == "agent stopped"
+    agent.close()

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 from c2watch.errors import ConfigError
-from c2watch.taxii.client import HubClient, HubRefused
+from c2watch.taxii.client import HubClient, HubRefused, HubUnavailable
 
-__all__ = ["OrganizationMismatch", "api_root_of", "check_organization", "hub_organization"]
+__all__ = ["OrganizationMismatch", "api_root_of", "check_organization", "confirm_organization", "hub_organization"]
 
 
 class OrganizationMismatch(HubRefused):
@@ -77,3 +77,16 @@ def check_organization(configured: str, on_hub: str | None) -> None:
             f"([observer] organization); the hub would refuse every record. Set [observer] organization = "
             f'"{on_hub}" in c2watch.toml (cycles recorded as {configured!r} stay local)'
         )
+
+
+async def confirm_organization(url: str, token: str, organization: str, timeout: float = 30.0) -> str | None:
+    """At an agent's start: the organisation the hub knows the token by, checked against ``organization``
+    (:class:`OrganizationMismatch` before any cycle queues objects the hub would refuse); None when the hub cannot
+    be asked now (down, or refusing the token: the sync loop reports that and retries)."""
+    try:
+        async with HubClient(await api_root_of(url, token, timeout), token, timeout) as hub:
+            on_hub = await hub_organization(hub)
+    except (HubUnavailable, HubRefused):
+        return None
+    check_organization(organization, on_hub)
+    return on_hub
