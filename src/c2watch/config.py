@@ -170,6 +170,30 @@ class VerdictSettings(Section):
     merge_hours: float = Field(24.0, ge=0)
     ttl_tolerance: int = Field(2, ge=0, le=255)
     hub_refresh_minutes: float = Field(5.0, ge=0)
+    identity_min_changes: int = Field(2, ge=1, le=7)
+    identity_stable_answers: int = Field(3, ge=1)
+    identity_stay_days: float = Field(3.0, ge=0)
+    signatures: list[Path] = Field(default_factory=list)
+
+
+_REMOVABLE = ["dead", "reassigned", "parked", "domain-gone"]
+_NOTES = {"sinkholed": "kept: the sinkhole answers now, so a hit means an infected host inside, not the attacker"}
+
+
+class BlocklistSettings(Section):
+    """Which verdicts let a value leave the deny list, and notes shown with the kept ones (see docs/verdicts.md)."""
+
+    removable: list[str] = Field(default_factory=lambda: list(_REMOVABLE))
+    notes: dict[str, str] = Field(default_factory=lambda: dict(_NOTES))
+
+    @field_validator("removable")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        known = ("alive", "blocked-for-observer", "dormant", "dead", "never-seen", *_REMOVABLE[1:], "sinkholed")
+        unknown = [status for status in value if status not in known]
+        if unknown:
+            raise ValueError(f"unknown status {', '.join(unknown)}; known: {', '.join(known)}")
+        return value
 
 
 class AlertSettings(Section):
@@ -222,6 +246,7 @@ class Settings(BaseSettings):
     hub: HubSettings = HubSettings()
     edl: EdlSettings = EdlSettings()
     verdict: VerdictSettings = VerdictSettings()
+    blocklist: BlocklistSettings = BlocklistSettings()
     alerts: AlertSettings = AlertSettings()
     retention: RetentionSettings = RetentionSettings()
 
@@ -261,8 +286,17 @@ def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
     if path.exists():
         kwargs["_toml_path"] = path
     try:
-        return Settings(**kwargs)
+        settings = Settings(**kwargs)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(path))) from exc
     except (OSError, ValueError) as exc:  # unreadable file, TOML syntax error
         raise ConfigError(f"{path}: {exc}") from exc
+    return _resolved(settings, home or default_home())
+
+
+def _resolved(settings: Settings, home: Path) -> Settings:
+    """Relative signature files are read from the data directory."""
+    files = [file if file.is_absolute() else home / file for file in settings.verdict.signatures]
+    if files == settings.verdict.signatures:
+        return settings
+    return settings.model_copy(update={"verdict": settings.verdict.model_copy(update={"signatures": files})})

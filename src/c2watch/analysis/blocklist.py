@@ -2,7 +2,9 @@
 
 Each destination of the watchlist contributes its IP, its domain and its URL (each as given; a URL destination is
 not widened to its host). A value stays on the list when any destination that names it has a status in ``keep``
-(default: everything but ``dead``); otherwise it may leave, with the reasons. ``valid_until`` follows the
+(the policy of ``[blocklist]``: every status but the removable ones, by default ``dead``, ``reassigned``,
+``parked`` and ``domain-gone``); otherwise it may leave, with the reasons. Each entry carries the policy's notes
+for its statuses (by default, for ``sinkholed``: kept, and a hit means an infected host). ``valid_until`` follows the
 evidence: a kept value is valid until it could be judged dead (the last answer plus the removal window, and at
 least one more window from now); a removable one was valid until it became dead.
 """
@@ -15,18 +17,19 @@ import io
 import ipaddress
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from c2watch.analysis.verdicts import ALIVE, BLOCKED, DEAD, DORMANT, NEVER_SEEN, STATUSES, Verdict, VerdictRules
+from c2watch.analysis.verdicts import DEAD, STATUSES, Verdict, VerdictRules
+from c2watch.config import Settings
 from c2watch.errors import InputError
 from c2watch.stix.observation import Producer, campaign_object
 from c2watch.stix.vocab import campaign_id, stable_id, timestamp
 
-__all__ = ["DEFAULT_KEEP", "FORMATS", "Advice", "Entry", "advise", "parse_keep", "render"]
+__all__ = ["DEFAULT_KEEP", "FORMATS", "Advice", "Entry", "Policy", "advise", "parse_keep", "render"]
 
-DEFAULT_KEEP = (ALIVE, BLOCKED, DORMANT, NEVER_SEEN)
+DEFAULT_KEEP = tuple(s for s in STATUSES if s not in Settings().blocklist.removable)
 FORMATS = ("plain", "csv", "stix")
 KINDS = ("ip", "domain", "url")
 
@@ -38,6 +41,21 @@ def parse_keep(text: str) -> tuple[str, ...]:
     if unknown or not wanted:
         raise InputError(f"--keep: unknown status {', '.join(unknown) or '(none)'}; known: {', '.join(STATUSES)}")
     return wanted
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which statuses keep a value on the deny list, and the notes shown per status (``[blocklist]``)."""
+
+    keep: tuple[str, ...] = DEFAULT_KEEP
+    notes: Mapping[str, str] = field(default_factory=lambda: dict(Settings().blocklist.notes))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, keep: str | None = None) -> Policy:
+        """The configured policy; ``keep`` (``--keep``) overrides which statuses are kept."""
+        removable = settings.blocklist.removable
+        kept = parse_keep(keep) if keep else tuple(s for s in STATUSES if s not in removable)
+        return cls(kept, dict(settings.blocklist.notes))
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,7 @@ class Entry:
     last_answer_at: dt.datetime | None
     valid_from: dt.datetime
     valid_until: dt.datetime
+    note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +84,7 @@ class Entry:
             "valid_from": self.valid_from.isoformat(),
             "valid_until": self.valid_until.isoformat(),
             "reason": self.reason,
+            "note": self.note,
         }
 
 
@@ -86,15 +106,15 @@ def _until(verdict: Verdict, keep: bool, rules: VerdictRules, now: dt.datetime) 
     if not keep:  # dead (or a status the caller lets go): valid until it became so
         if verdict.status == DEAD and verdict.last_answer_at is not None:
             return verdict.last_answer_at + rules.dead_after
-        return now
+        return verdict.identity_since or now  # reassigned, parked, domain-gone: since the evidence began
     start = verdict.last_answer_at or now
     return max(start + rules.dead_after, now + rules.window)
 
 
 def _entry(
-    kind: str, value: str, verdicts: Sequence[Verdict], keep: Collection[str], rules: VerdictRules, now: dt.datetime
+    kind: str, value: str, verdicts: Sequence[Verdict], policy: Policy, rules: VerdictRules, now: dt.datetime
 ) -> Entry:
-    kept = [v for v in verdicts if v.status in keep]
+    kept = [v for v in verdicts if v.status in policy.keep]
     chosen = kept or list(verdicts)
     answers = [v.last_answer_at for v in verdicts if v.last_answer_at is not None]
     firsts = [v.first_observed_at for v in verdicts if v.first_observed_at is not None]
@@ -113,6 +133,7 @@ def _entry(
         max(answers) if answers else None,
         valid_from,
         valid_until,
+        "; ".join(note for status in sorted({v.status for v in verdicts}) if (note := policy.notes.get(status))),
     )
 
 
@@ -120,11 +141,13 @@ def advise(
     verdicts: Sequence[Verdict],
     rules: VerdictRules,
     now: dt.datetime,
-    keep: Collection[str] = DEFAULT_KEEP,
+    keep: Collection[str] | Policy = DEFAULT_KEEP,
     kinds: Collection[str] = KINDS,
     include_retired: bool = False,
 ) -> Advice:
-    """Split the watchlist's values into those to keep on the deny list and those that may leave."""
+    """Split the watchlist's values into those to keep on the deny list and those that may leave (``keep``: the
+    policy, or the statuses that keep a value)."""
+    policy = keep if isinstance(keep, Policy) else Policy(tuple(keep))
     by_value: dict[tuple[str, str], list[Verdict]] = defaultdict(list)
     for verdict in verdicts:
         if verdict.target.active or include_retired:
@@ -132,7 +155,7 @@ def advise(
                 if kind in kinds:
                     by_value[(kind, value)].append(verdict)
     order = sorted(by_value, key=lambda key: (KINDS.index(key[0]), key[1]))
-    entries = [_entry(kind, value, by_value[(kind, value)], keep, rules, now) for kind, value in order]
+    entries = [_entry(kind, value, by_value[(kind, value)], policy, rules, now) for kind, value in order]
     return Advice(now, [e for e in entries if e.keep], [e for e in entries if not e.keep])
 
 
@@ -141,13 +164,13 @@ def advise(
 
 def _plain(entries: Sequence[Entry], removable: bool) -> str:
     if removable:
-        return "".join(f"{e.value}  # {e.reason}\n" for e in entries)
+        return "".join(f"{e.value}  # {e.reason}{'; ' + e.note if e.note else ''}\n" for e in entries)
     return "".join(f"{e.value}\n" for e in entries)
 
 
 def _csv(entries: Sequence[Entry]) -> str:
     out = io.StringIO()
-    columns = ["kind", "value", "advice", "statuses", "threat_ids", "last_answer_at", "valid_until", "reason"]
+    columns = ["kind", "value", "advice", "statuses", "threat_ids", "last_answer_at", "valid_until", "reason", "note"]
     writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     for entry in entries:
@@ -185,7 +208,7 @@ def _indicator(entry: Entry, producer: Producer, now: dt.datetime) -> dict[str, 
         "created": timestamp(entry.valid_from, millis=True),
         "modified": timestamp(max(now, entry.valid_from), millis=True),
         "name": f"C2 {entry.kind} {entry.value}",
-        "description": f"c2watch: {advice} ({entry.reason})",
+        "description": f"c2watch: {advice} ({entry.reason}{'; ' + entry.note if entry.note else ''})",
         "indicator_types": ["malicious-activity"],
         "pattern": pattern(entry.kind, entry.value),
         "pattern_type": "stix",

@@ -9,7 +9,11 @@ Kinds (``EVENT_KINDS``):
 - ``certificate-changed``: one observer's consecutive TLS certificates differ;
 - ``ttl-changed``: one observer's consecutive echo-reply TTLs differ by more than ``ttl_tolerance`` hops;
 - ``blocking-suspected``: a new suspicion that a destination blocks one observer (see :mod:`.verdicts`);
-- ``dead``: the destination became dead (it may leave the deny list).
+- ``dead``: the destination became dead (it may leave the deny list);
+- ``identity-changed``: the server answering is not the one first seen (certificate, ``Server``, header order …
+  differ; see :mod:`c2watch.identity.judge`), from the start of the new identity's run;
+- ``reassigned``, ``sinkholed``, ``parked``, ``domain-gone``: the destination got that verdict, from when the
+  evidence began (it may leave the deny list, or, sinkholed, hits on it mean an infected host).
 
 Detection reads the recent ``lookback`` window, so it may run any number of times: a change seen again, or seen by
 another observer within ``merge_within``, is merged into the stored event (its observers are added to the
@@ -40,7 +44,13 @@ EVENT_KINDS = (
     "ttl-changed",
     "blocking-suspected",
     "dead",
+    "identity-changed",
+    "reassigned",
+    "sinkholed",
+    "parked",
+    "domain-gone",
 )
+_IDENTITY_KINDS = ("reassigned", "sinkholed", "parked", "domain-gone")
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
@@ -244,6 +254,43 @@ def _dead(verdict: Verdict, rules: VerdictRules) -> list[EventCandidate]:
     ]
 
 
+def _identity(verdict: Verdict, rules: VerdictRules) -> list[EventCandidate]:
+    """The verdict's identity judgement as an event: its new status, or else a changed identity."""
+    found = verdict.identity
+    since = _time(found.get("since")) if found else None
+    if not found or since is None:
+        return []
+    status = found.get("status")
+    kind = status if status in _IDENTITY_KINDS and verdict.status == status else None
+    if kind is None and found.get("identity") != "changed":
+        return []
+    kind = kind or "identity-changed"
+    differing = [str(part) for part in found.get("differing") or []]
+    matched = verdict.matched
+    subject = str(matched["id"]) if matched else ",".join(differing)
+    what = f"{matched['name']}" if matched else f"{', '.join(differing)} changed"
+    summary = f"{verdict.destination}: {kind} since {_iso(since)} ({what})"
+    evidence = {**found, "observers": list(found.get("observers") or [])}
+    return [
+        EventCandidate(
+            kind,
+            verdict.target.id,
+            verdict.threat_id,
+            None,
+            subject,
+            since,
+            summary,
+            evidence,
+            since - rules.merge_within,
+            since + rules.merge_within,
+        )
+    ]
+
+
+def _time(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
 def detect(
     store: Store, rules: VerdictRules, verdicts: Sequence[Verdict], now: dt.datetime, threat: str | None = None
 ) -> list[EventCandidate]:
@@ -257,7 +304,7 @@ def detect(
     ]
     found += _revivals(store, rules, by_target, names, now, threat)
     for verdict in verdicts:
-        found += _blocking(verdict) + _dead(verdict, rules)
+        found += _blocking(verdict) + _dead(verdict, rules) + _identity(verdict, rules)
     return found
 
 
@@ -290,6 +337,7 @@ def refresh(store: Store, settings: Settings, now: dt.datetime, threat: str | No
     observations into the summaries, judge every destination, store the verdicts and record the new events."""
     rules = VerdictRules.from_settings(settings)
     folded = store.verdicts.fold_summaries(now)
+    store.verdicts.fold_identities(rules.signatures, rules.identity, now)
     verdicts = evaluate(store, rules, now, threat)
     since = store.verdicts.save(verdicts, now)
     verdicts = [_with_since(verdict, since.get(verdict.target.id)) for verdict in verdicts]

@@ -12,6 +12,12 @@ Per destination, from the records of every observer (our own and those pulled fr
   (silent cycles) since it;
 - ``dormant``: answered before, silent for longer than ``alive_within``, not (yet) dead.
 
+Then what answers (:mod:`c2watch.identity.judge`, from each destination's identity track): ``sinkholed``,
+``parked`` and ``domain-gone`` replace any of the above, ``reassigned`` replaces alive, blocked and dormant (a new
+tenant's server that went silent is still not the attacker's; a dead one stays dead). Every verdict carries the
+judgement as ``identity`` (``same | changed | unknown``, the matched framework or signature, what differs, since
+when, which observers).
+
 An *answer* is one of ``answer_probes`` (default HTTP: any status code). Windows are the schedule's slots. The
 aggregates come from :mod:`c2watch.store.verdicts` (incremental summaries and recent-window queries).
 """
@@ -21,13 +27,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.series import destination_label, target_fields
 from c2watch.config import Settings
+from c2watch.identity import Rule, configured_rules, load_rules
+from c2watch.identity.judge import DOMAIN_GONE, PARKED, REASSIGNED, SINKHOLED, IdentityRules, Judgement
 from c2watch.models import Target
 from c2watch.models.kinds import ANSWER_PROBES as PROBES
 from c2watch.store import Store, Streak, Summary
@@ -36,8 +44,12 @@ __all__ = [
     "ALIVE",
     "BLOCKED",
     "DEAD",
+    "DOMAIN_GONE",
     "DORMANT",
     "NEVER_SEEN",
+    "PARKED",
+    "REASSIGNED",
+    "SINKHOLED",
     "STATUSES",
     "ObserverEvidence",
     "Verdict",
@@ -48,7 +60,13 @@ __all__ = [
 ]
 
 ALIVE, BLOCKED, DORMANT, DEAD, NEVER_SEEN = "alive", "blocked-for-observer", "dormant", "dead", "never-seen"
-STATUSES = (ALIVE, BLOCKED, DORMANT, DEAD, NEVER_SEEN)
+STATUSES = (ALIVE, BLOCKED, DORMANT, DEAD, NEVER_SEEN, SINKHOLED, PARKED, REASSIGNED, DOMAIN_GONE)
+_REPLACES = {
+    DOMAIN_GONE: STATUSES,
+    SINKHOLED: STATUSES,
+    PARKED: STATUSES,
+    REASSIGNED: (ALIVE, BLOCKED, DORMANT),
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,8 @@ class VerdictRules:
     ttl_tolerance: int = 2
     window: dt.timedelta = dt.timedelta(hours=4)
     origin: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
+    identity: IdentityRules = field(default_factory=IdentityRules)
+    signatures: tuple[Rule, ...] = field(default_factory=lambda: tuple(load_rules()))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VerdictRules:
@@ -81,6 +101,8 @@ class VerdictRules:
             ttl_tolerance=v.ttl_tolerance,
             window=dt.timedelta(minutes=schedule.interval_minutes),
             origin=dt.datetime.combine(dt.date(2000, 1, 1), anchor, tzinfo=ZoneInfo(schedule.zone)),
+            identity=IdentityRules.from_settings(settings),
+            signatures=configured_rules(settings),
         )
 
     @property
@@ -108,6 +130,10 @@ class VerdictRules:
             "min_silent_cycles": self.min_silent_cycles,
             "blocked_windows": self.blocked_windows,
             "window_minutes": self.window_seconds / 60,
+            "identity_min_changes": self.identity.min_changes,
+            "identity_stable_answers": self.identity.stable_answers,
+            "identity_stay_days": self.identity.stay.total_seconds() / 86400,
+            "signatures": len(self.signatures),
         }
 
 
@@ -195,6 +221,25 @@ class Verdict:
     agreeing: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
     since: dt.datetime | None = None
+    identity: Mapping[str, Any] | None = None
+
+    @property
+    def identity_state(self) -> str:
+        """``same``, ``changed`` or ``unknown`` (no track yet: unknown)."""
+        return str(self.identity.get("identity") or "unknown") if self.identity else "unknown"
+
+    @property
+    def identity_since(self) -> dt.datetime | None:
+        """Since when the current identity (or the identity status's evidence) holds."""
+        return _time(self.identity.get("since")) if self.identity else None
+
+    @property
+    def matched(self) -> Mapping[str, Any] | None:
+        """The matched signature (sinkhole, parking, default page) or else C2 framework, if any."""
+        if not self.identity:
+            return None
+        found = self.identity.get("signature") or self.identity.get("framework")
+        return found if isinstance(found, Mapping) else None
 
     @property
     def destination(self) -> str:
@@ -216,6 +261,7 @@ class Verdict:
             "observers_agreeing": list(self.agreeing),
             "blocked_observers": list(self.blocked),
             "observers": [view.to_json(clock) for view in self.observers],
+            "identity": dict(self.identity) if self.identity else None,
         }
 
     def as_dict(self, clock: LocalClock | None = None) -> dict[str, Any]:
@@ -335,7 +381,25 @@ def evaluate(store: Store, rules: VerdictRules, now: dt.datetime, threat: str | 
     ):
         streaks[streak.target_pk][streak.observer_pk] = streak
     names = store.reports.observer_names()
-    return [judge(t, by_target.get(t.id, []), streaks.get(t.id, {}), names, rules, now) for t in found]
+    tracks = store.verdicts.identity_tracks([t.id for t in found] if threat is not None else None)
+    verdicts = []
+    for target in found:
+        verdict = judge(target, by_target.get(target.id, []), streaks.get(target.id, {}), names, rules, now)
+        track = tracks.get(target.id)
+        judgement = track.judgement(rules.signatures, rules.identity) if track is not None else None
+        verdicts.append(with_identity(verdict, judgement))
+    return verdicts
+
+
+def with_identity(verdict: Verdict, judgement: Judgement | None) -> Verdict:
+    """The verdict with what answers: a new status where the judgement has one that replaces the liveness."""
+    if judgement is None:
+        return verdict
+    found = judgement.as_dict()
+    if judgement.status is not None and verdict.status in _REPLACES[judgement.status]:
+        reason = f"{judgement.status}: {judgement.reason} (liveness: {verdict.status}, {verdict.reason})"
+        return replace(verdict, status=judgement.status, reason=reason, identity=found)
+    return replace(verdict, identity=found)
 
 
 def stored_verdicts(store: Store, threat: str | None = None) -> list[Verdict]:
@@ -361,6 +425,7 @@ def stored_verdicts(store: Store, threat: str | None = None) -> list[Verdict]:
                 agreeing=tuple(e["observers_agreeing"]),
                 blocked=tuple(e["blocked_observers"]),
                 since=row.since,
+                identity=e.get("identity"),
             )
         )
     return verdicts

@@ -12,7 +12,17 @@ import click
 from c2watch.analysis.events import refresh
 from c2watch.cli.context import App, pass_app
 from c2watch.config import Settings
-from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, load_scenario, serve, to_watchlist_csv, utc_now
+from c2watch.lab import (
+    FakeClock,
+    Lab,
+    Scenario,
+    example_scenario,
+    load_scenario,
+    serve,
+    to_watchlist_csv,
+    utc_now,
+    with_lab_names,
+)
 from c2watch.lab.simulate import simulate_history, slots_between
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.observer.schedule import Schedule
@@ -107,6 +117,7 @@ def demo(app: App, days: int, serve_dashboard: bool, port: int) -> None:
 async def _demo(app: App, settings: Settings, scenario: Scenario, start: dt.datetime, now: dt.datetime) -> None:
     clock = FakeClock(start)
     async with Lab(scenario, clock) as running:
+        settings = with_lab_names(settings, running)
         path = app.home.path / "demo-watchlist.csv"
         path.write_text(to_watchlist_csv(scenario, running.ports()), encoding="utf-8")
         import_watchlist(app.store, path, now, source="c2watch-demo")

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from c2watch.alerts import deliver as deliver_webhooks
-from c2watch.analysis.blocklist import DEFAULT_KEEP, FORMATS, advise, parse_keep, render
+from c2watch.analysis.blocklist import DEFAULT_KEEP, FORMATS, Policy, advise, render
 from c2watch.analysis.blocklist_formats import feed_files, nft_set, parse_values, write_feed
 from c2watch.analysis.events import EVENT_KINDS, list_events, refresh
 from c2watch.analysis.localtime import LocalClock
@@ -123,9 +123,8 @@ def events(
 @click.option("--format", "fmt", type=click.Choice(OUTPUTS), default="plain", show_default=True)
 @click.option(
     "--keep",
-    default=",".join(DEFAULT_KEEP),
-    show_default=True,
-    help="Statuses whose destinations stay on the deny list (comma separated).",
+    help="Statuses whose destinations stay on the deny list (comma separated); default: every status but "
+    "[blocklist] removable (" + ",".join(DEFAULT_KEEP) + ").",
 )
 @click.option("--removable", is_flag=True, help="Write what may leave the deny list instead, with why.")
 @click.option(
@@ -148,7 +147,7 @@ def events(
 def blocklist(
     app: App,
     fmt: str,
-    keep: str,
+    keep: str | None,
     removable: bool,
     values: str,
     kinds: str | None,
@@ -170,7 +169,7 @@ def blocklist(
         raise InputError("--format misp writes a feed directory: give it with --output DIR")
     verdicts = current_verdicts(app, threat, no_refresh)
     rules = VerdictRules.from_settings(app.settings)
-    advice = advise(verdicts, rules, app.clock(), parse_keep(keep), wanted)
+    advice = advise(verdicts, rules, app.clock(), Policy.from_settings(app.settings, keep), wanted)
     entries = advice.removable if removable else advice.keep
     what = f"{len(entries)} {'removable' if removable else 'kept'} values"
     if fmt == "misp":

@@ -4,7 +4,17 @@ page. See docs/signatures.md."""
 
 from c2watch.identity.evidence import EVIDENCE_FIELDS, Evidence
 from c2watch.identity.match import ExampleResult, Match, check_examples, match
-from c2watch.identity.rules import CONFIDENCES, KINDS, SHIPPED, Example, Rule, RulesError, load_rules, parse_rules
+from c2watch.identity.rules import (
+    CONFIDENCES,
+    KINDS,
+    SHIPPED,
+    Example,
+    Rule,
+    RulesError,
+    configured_rules,
+    load_rules,
+    parse_rules,
+)
 
 __all__ = [
     "CONFIDENCES",
@@ -18,6 +28,7 @@ __all__ = [
     "Rule",
     "RulesError",
     "check_examples",
+    "configured_rules",
     "load_rules",
     "match",
     "parse_rules",

@@ -1,10 +1,12 @@
-"""Is it still the attacker's server? One destination's sightings over time judged for what the server is now.
+"""Is it still the attacker's server? One destination's sightings folded over time into what the server is now.
 
 The liveness verdict (alive, dormant, dead …) says whether something answers; this says *what* answers:
 
-- ``domain-gone``: the name has answered NXDOMAIN in every sighting for the removal window;
-- ``sinkholed``: the latest sightings match a sinkhole signature (the address, the name servers, PTR or CNAME);
-- ``parked``: the latest sightings match a parking signature;
+- ``domain-gone``: the name has answered NXDOMAIN in every sighting for the removal window (at least
+  ``min_sightings`` of them);
+- ``sinkholed``: the latest ``stable_answers`` sightings or more match one sinkhole signature (the address, the name
+  servers, PTR or CNAME);
+- ``parked``: the same with a parking signature;
 - ``reassigned``: the identity that was stable while the destination was first seen answering has been replaced by
   a different identity that stays (at least ``stable_answers`` answers over at least ``stay``), and the new one is
   not a C2 framework's;
@@ -16,20 +18,27 @@ compared only between answers with the same status code (a C2 that answers 404 i
 its owner). Two identities differ when at least ``min_changes`` of the parts known in both differ — a renewed
 certificate alone is not a new owner; a changed certificate with a web server's default page is. A server that
 only changes its status code, restarts or flaps keeps its identity and is never ``reassigned``.
+
+The judgement is a fold: a :class:`Track` takes the sightings one by one and keeps only what the judgement needs
+(the baseline identity, the current run of one identity, the signature and NXDOMAIN streaks), so the store can keep
+one small JSON state per destination and fold each cycle's new observations into it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
+from c2watch.config import Settings
 from c2watch.identity.evidence import Evidence
 from c2watch.identity.match import Match, match
 from c2watch.identity.rules import Rule
 
 __all__ = [
     "DOMAIN_GONE",
+    "IDENTITY_STATUSES",
     "PARKED",
     "REASSIGNED",
     "SINKHOLED",
@@ -37,11 +46,14 @@ __all__ = [
     "IdentityRules",
     "Judgement",
     "Sighting",
+    "Track",
     "judge",
 ]
 
 DOMAIN_GONE, SINKHOLED, PARKED, REASSIGNED = "domain-gone", "sinkholed", "parked", "reassigned"
+IDENTITY_STATUSES = (SINKHOLED, PARKED, REASSIGNED, DOMAIN_GONE)
 _PAGE_PARTS = ("title", "body_sha256")
+_STREAK_KINDS = (("sinkhole", SINKHOLED), ("parking", PARKED))
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,14 @@ class Identity:
     title: str | None = None
     body_sha256: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Identity:
+        names = {f.name for f in fields(cls)}
+        return cls(**{name: value for name, value in data.items() if name in names})
+
 
 @dataclass(frozen=True)
 class Sighting:
@@ -66,6 +86,7 @@ class Sighting:
     identity: Identity | None = None
     evidence: Evidence = field(default_factory=Evidence)
     nxdomain: bool = False
+    observer: str = ""
 
     @property
     def answered(self) -> bool:
@@ -82,6 +103,18 @@ class IdentityRules:
     removal_window: dt.timedelta = dt.timedelta(days=30)
     min_sightings: int = 6
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IdentityRules:
+        """From ``[verdict]``: the removal window and silent cycles of ``dead`` apply to ``domain-gone`` too."""
+        v = settings.verdict
+        return cls(
+            min_changes=v.identity_min_changes,
+            stable_answers=v.identity_stable_answers,
+            stay=dt.timedelta(days=v.identity_stay_days),
+            removal_window=dt.timedelta(days=v.dead_days),
+            min_sightings=v.min_silent_cycles,
+        )
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -94,6 +127,19 @@ class Judgement:
     framework: Match | None = None
     signature: Match | None = None
     reason: str = ""
+    observers: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "identity": self.identity,
+            "since": None if self.since is None else self.since.astimezone(dt.UTC).isoformat(),
+            "differing": list(self.differing),
+            "framework": None if self.framework is None else self.framework.as_dict(),
+            "signature": None if self.signature is None else self.signature.as_dict(),
+            "reason": self.reason,
+            "observers": list(self.observers),
+        }
 
 
 def differences(a: Identity, b: Identity, same_status: bool) -> tuple[str, ...]:
@@ -102,73 +148,255 @@ def differences(a: Identity, b: Identity, same_status: bool) -> tuple[str, ...]:
     return tuple(n for n in names if None not in (x := getattr(a, n), y := getattr(b, n)) and x != y)
 
 
-def _differ(a: Sighting, b: Sighting, rules: IdentityRules, default_page: bool = False) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Point:
+    """One answer as the track keeps it."""
+
+    at: dt.datetime
+    status: int | None
+    identity: Identity
+    observer: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "status": self.status,
+            "identity": self.identity.as_dict(),
+            "by": self.observer,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Point:
+        status = data.get("status")
+        return cls(
+            dt.datetime.fromisoformat(str(data["at"])),
+            status if isinstance(status, int) else None,
+            Identity.from_dict(data.get("identity") or {}),
+            str(data.get("by") or ""),
+        )
+
+
+def _differ(a: Point, b: Point, rules: IdentityRules, default_page: bool = False) -> tuple[str, ...]:
     """The differing parts when ``b`` is another server than ``a``; empty when it is the same."""
-    assert a.identity is not None and b.identity is not None
     parts = differences(a.identity, b.identity, a.status == b.status)
     enough = len(parts) >= rules.min_changes or (default_page and "cert_sha256" in parts)
     return parts if enough else ()
 
 
-def _first_stable(answers: Sequence[Sighting], rules: IdentityRules) -> int | None:
-    """Index of the first answer that starts a run of ``stable_answers`` answers of one identity."""
-    need = rules.stable_answers
-    for start in range(len(answers) - need + 1):
-        if not any(_differ(answers[start], other, rules) for other in answers[start + 1 : start + need]):
-            return start
-    return None
+@dataclass
+class Streak:
+    """Consecutive sightings that pass one test (matching one rule, or NXDOMAIN)."""
+
+    count: int = 0
+    since: dt.datetime | None = None
+    rule: str = ""
+    table: int = 0
+    observers: list[str] = field(default_factory=list)
+
+    def extend(self, at: dt.datetime, observer: str, rule: str = "", table: int = 0) -> None:
+        if self.count == 0 or rule != self.rule:
+            self.count, self.since, self.rule, self.table, self.observers = 0, at, rule, table, []
+        self.count += 1
+        if observer and observer not in self.observers:
+            self.observers.append(observer)
+
+    def as_dict(self) -> dict[str, Any]:
+        since = None if self.since is None else self.since.isoformat()
+        return {"count": self.count, "since": since, "rule": self.rule, "table": self.table, "by": self.observers}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Streak:
+        if not data:
+            return cls()
+        since = data.get("since")
+        return cls(
+            int(data.get("count", 0)),
+            None if since is None else dt.datetime.fromisoformat(str(since)),
+            str(data.get("rule", "")),
+            int(data.get("table", 0)),
+            [str(name) for name in data.get("by", [])],
+        )
 
 
-def _latest_run(answers: Sequence[Sighting], rules: IdentityRules, kinds: dict[int, bool]) -> int:
-    """Index of the first answer of the latest run of one identity (the current server)."""
-    start = len(answers) - 1
-    while start > 0 and not _differ(answers[start - 1], answers[-1], rules, kinds.get(len(answers) - 1, False)):
-        start -= 1
-    return start
+def _table_index(found: Match) -> int:
+    return found.rule.match.index(found.table) if found.table in found.rule.match else 0
 
 
-def _of_kind(found: Sequence[Match], kind: str) -> Match | None:
-    return next((m for m in found if m.rule.kind == kind), None)
-
-
-def _streak(sightings: Sequence[Sighting], test: Callable[[Sighting], bool]) -> int:
-    """How many of the latest sightings pass ``test`` in a row."""
-    count = 0
-    for sighting in reversed(sightings):
-        if not test(sighting):
-            break
-        count += 1
-    return count
-
-
-def _domain_gone(sightings: Sequence[Sighting], rules: IdentityRules) -> Judgement | None:
-    count = _streak(sightings, lambda s: s.nxdomain)
-    if count < rules.min_sightings:
+def _restore(signatures: Sequence[Rule], rule_id: str, table: int) -> Match | None:
+    rule = next((r for r in signatures if r.id == rule_id), None)
+    if rule is None or not rule.match:
         return None
-    first = sightings[-count]
-    if sightings[-1].at - first.at < rules.removal_window:
+    return Match(rule, rule.match[min(table, len(rule.match) - 1)])
+
+
+@dataclass
+class Track:
+    """One destination's identity state, folded sighting by sighting; :meth:`as_dict` / :meth:`from_dict` keep it
+    as JSON between refreshes."""
+
+    baseline: Point | None = None
+    pending: list[Point] = field(default_factory=list)
+    run_first: Point | None = None
+    run_last: Point | None = None
+    run_count: int = 0
+    run_is_baseline: bool = False
+    run_observers: list[str] = field(default_factory=list)
+    nxdomain: Streak = field(default_factory=Streak)
+    streaks: dict[str, Streak] = field(default_factory=dict)
+    framework: tuple[str, int] | None = None
+    default_page: tuple[str, int] | None = None
+    last_at: dt.datetime | None = None
+
+    def add(self, sighting: Sighting, signatures: Sequence[Rule], rules: IdentityRules) -> None:
+        """Fold one sighting (sightings must come in time order)."""
+        self.last_at = sighting.at
+        if sighting.nxdomain:
+            self.nxdomain.extend(sighting.at, sighting.observer)
+        else:
+            self.nxdomain = Streak()
+        by_kind = _of_kinds(match(signatures, sighting.evidence))
+        for kind, _ in _STREAK_KINDS:
+            found = by_kind.get(kind)
+            if found is None:
+                self.streaks.pop(kind, None)
+            else:
+                self.streaks.setdefault(kind, Streak()).extend(
+                    sighting.at, sighting.observer, found.rule.id, _table_index(found)
+                )
+        if sighting.answered:
+            assert sighting.identity is not None
+            self._answer(Point(sighting.at, sighting.status, sighting.identity, sighting.observer), by_kind, rules)
+
+    def _answer(self, point: Point, by_kind: Mapping[str, Match], rules: IdentityRules) -> None:
+        framework, default_page = by_kind.get("c2-framework"), by_kind.get("default-page")
+        self.framework = None if framework is None else (framework.rule.id, _table_index(framework))
+        self.default_page = None if default_page is None else (default_page.rule.id, _table_index(default_page))
+        if self.baseline is None:
+            self._seek_baseline(point, rules)
+            return
+        assert self.run_last is not None
+        if _differ(self.run_last, point, rules, self.default_page is not None):
+            self.run_first, self.run_count, self.run_is_baseline, self.run_observers = point, 0, False, []
+        self.run_last = point
+        self.run_count += 1
+        if point.observer and point.observer not in self.run_observers:
+            self.run_observers.append(point.observer)
+
+    def _seek_baseline(self, point: Point, rules: IdentityRules) -> None:
+        """The first answer that starts ``stable_answers`` answers of one identity becomes the baseline."""
+        self.pending = [*self.pending, point][-rules.stable_answers :]
+        if len(self.pending) < rules.stable_answers:
+            return
+        first = self.pending[0]
+        if any(_differ(first, other, rules) for other in self.pending[1:]):
+            return
+        self.baseline, self.run_first, self.run_last = first, first, self.pending[-1]
+        self.run_count, self.run_is_baseline = len(self.pending), True
+        self.run_observers = sorted({p.observer for p in self.pending if p.observer})
+        self.pending = []
+
+    def judgement(self, signatures: Sequence[Rule], rules: IdentityRules) -> Judgement:
+        """What the destination's server is now."""
+        return (
+            self._domain_gone(rules) or self._signature_status(signatures, rules) or self._identity(signatures, rules)
+        )
+
+    def _domain_gone(self, rules: IdentityRules) -> Judgement | None:
+        streak = self.nxdomain
+        if streak.count < rules.min_sightings or streak.since is None or self.last_at is None:
+            return None
+        if self.last_at - streak.since < rules.removal_window:
+            return None
+        reason = f"NXDOMAIN in the last {streak.count} sightings since {streak.since.isoformat()}"
+        return Judgement(DOMAIN_GONE, "unknown", streak.since, reason=reason, observers=tuple(streak.observers))
+
+    def _signature_status(self, signatures: Sequence[Rule], rules: IdentityRules) -> Judgement | None:
+        for kind, status in _STREAK_KINDS:
+            streak = self.streaks.get(kind)
+            if streak is None or streak.count < rules.stable_answers:
+                continue
+            found = _restore(signatures, streak.rule, streak.table)
+            if found is None:
+                continue
+            reason = f"{found.rule.name}: the last {streak.count} sightings match ({found.rule.source})"
+            return Judgement(
+                status, "changed", streak.since, signature=found, reason=reason, observers=tuple(streak.observers)
+            )
         return None
-    return Judgement(DOMAIN_GONE, "unknown", first.at, reason=f"NXDOMAIN in the last {count} sightings")
 
+    def _identity(self, signatures: Sequence[Rule], rules: IdentityRules) -> Judgement:
+        framework = None if self.framework is None else _restore(signatures, *self.framework)
+        if self.baseline is None or self.run_first is None or self.run_last is None:
+            answers = len(self.pending)
+            return Judgement(None, "unknown", framework=framework, reason=f"{answers} answer(s): too few to tell")
+        same = Judgement(
+            None,
+            "same",
+            self.baseline.at,
+            framework=framework,
+            reason="the identity first seen still answers",
+            observers=tuple(self.run_observers),
+        )
+        if self.run_is_baseline:
+            return same
+        default_page = self.default_page is not None
+        parts = _differ(self.baseline, self.run_last, rules, default_page)
+        if not parts:  # the current run differs from the one before, not from the baseline
+            return same
+        since, stayed = self.run_first.at, self.run_count
+        observers = tuple(self.run_observers)
+        if framework is None and stayed >= rules.stable_answers and self.run_last.at - since >= rules.stay:
+            reason = f"{', '.join(parts)} changed at {since.isoformat()} and stayed for {stayed} answers"
+            page = None if self.default_page is None else _restore(signatures, *self.default_page)
+            return Judgement(REASSIGNED, "changed", since, parts, signature=page, reason=reason, observers=observers)
+        reason = f"{', '.join(parts)} changed at {since.isoformat()} ({stayed} answer(s) since)"
+        return Judgement(None, "changed", since, parts, framework=framework, reason=reason, observers=observers)
 
-def _signature_status(
-    sightings: Sequence[Sighting], signatures: Sequence[Rule], rules: IdentityRules
-) -> Judgement | None:
-    """Sinkholed or parked: the latest sightings (at least ``stable_answers`` of them) all match one such rule."""
-    latest = [_of_kinds(match(signatures, s.evidence)) for s in sightings[-rules.stable_answers :]]
-    if len(latest) < rules.stable_answers:
-        return None
-    for kind, status in (("sinkhole", SINKHOLED), ("parking", PARKED)):
-        found = [by_kind.get(kind) for by_kind in latest]
-        rule_match = found[-1]
-        if rule_match is not None and all(found) and len({m.rule.id for m in found if m}) == 1:
-            count = _streak(sightings, _matches_kind(signatures, kind))
-            return Judgement(status, "changed", sightings[-count].at, signature=rule_match, reason=rule_match.rule.name)
-    return None
+    def as_dict(self) -> dict[str, Any]:
+        def point(p: Point | None) -> dict[str, Any] | None:
+            return None if p is None else p.as_dict()
 
+        return {
+            "baseline": point(self.baseline),
+            "pending": [p.as_dict() for p in self.pending],
+            "run": {
+                "first": point(self.run_first),
+                "last": point(self.run_last),
+                "count": self.run_count,
+                "is_baseline": self.run_is_baseline,
+                "by": self.run_observers,
+            },
+            "nxdomain": self.nxdomain.as_dict(),
+            "streaks": {kind: streak.as_dict() for kind, streak in self.streaks.items()},
+            "framework": None if self.framework is None else list(self.framework),
+            "default_page": None if self.default_page is None else list(self.default_page),
+            "last_at": None if self.last_at is None else self.last_at.isoformat(),
+        }
 
-def _matches_kind(signatures: Sequence[Rule], kind: str) -> Callable[[Sighting], bool]:
-    return lambda sighting: _of_kind(match(signatures, sighting.evidence), kind) is not None
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Track:
+        def point(value: Any) -> Point | None:
+            return Point.from_dict(value) if isinstance(value, Mapping) else None
+
+        def pair(value: Any) -> tuple[str, int] | None:
+            return (str(value[0]), int(value[1])) if isinstance(value, list) and len(value) == 2 else None
+
+        run = data.get("run") or {}
+        last_at = data.get("last_at")
+        return cls(
+            baseline=point(data.get("baseline")),
+            pending=[p for p in map(point, data.get("pending") or []) if p is not None],
+            run_first=point(run.get("first")),
+            run_last=point(run.get("last")),
+            run_count=int(run.get("count", 0)),
+            run_is_baseline=bool(run.get("is_baseline", False)),
+            run_observers=[str(name) for name in run.get("by", [])],
+            nxdomain=Streak.from_dict(data.get("nxdomain")),
+            streaks={str(k): Streak.from_dict(v) for k, v in (data.get("streaks") or {}).items()},
+            framework=pair(data.get("framework")),
+            default_page=pair(data.get("default_page")),
+            last_at=None if last_at is None else dt.datetime.fromisoformat(str(last_at)),
+        )
 
 
 def _of_kinds(found: Sequence[Match]) -> dict[str, Match]:
@@ -179,31 +407,9 @@ def _of_kinds(found: Sequence[Match]) -> dict[str, Match]:
 
 
 def judge(sightings: Sequence[Sighting], signatures: Sequence[Rule], rules: IdentityRules | None = None) -> Judgement:
-    """What the destination's server is now, from its sightings (oldest first, every observer's)."""
+    """What the destination's server is now, from its sightings (every observer's, in any order)."""
     rules = rules or IdentityRules()
-    ordered = sorted(sightings, key=lambda s: s.at)
-    special = _domain_gone(ordered, rules) or _signature_status(ordered, signatures, rules)
-    if special is not None:
-        return special
-    return _identity(ordered, signatures, rules)
-
-
-def _identity(ordered: Sequence[Sighting], signatures: Sequence[Rule], rules: IdentityRules) -> Judgement:
-    answers = [s for s in ordered if s.answered]
-    baseline = _first_stable(answers, rules)
-    found = match(signatures, answers[-1].evidence) if answers else []
-    framework = _of_kind(found, "c2-framework")
-    if baseline is None:
-        return Judgement(None, "unknown", framework=framework, reason=f"{len(answers)} answer(s): too few to tell")
-    default_page = {len(answers) - 1: _of_kind(found, "default-page") is not None}
-    current = _latest_run(answers, rules, default_page)
-    if current <= baseline:
-        return Judgement(None, "same", answers[baseline].at, framework=framework)
-    parts = _differ(answers[baseline], answers[-1], rules, default_page[len(answers) - 1])
-    if not parts:  # the run start moved back to an answer too close to tell: treat as the same server
-        return Judgement(None, "same", answers[baseline].at, framework=framework)
-    since, stayed = answers[current].at, len(answers) - current
-    if framework is None and stayed >= rules.stable_answers and answers[-1].at - since >= rules.stay:
-        reason = f"{', '.join(parts)} changed at {since.isoformat()} and stayed for {stayed} answers"
-        return Judgement(REASSIGNED, "changed", since, parts, signature=_of_kind(found, "default-page"), reason=reason)
-    return Judgement(None, "changed", since, parts, framework=framework)
+    track = Track()
+    for sighting in sorted(sightings, key=lambda s: s.at):
+        track.add(sighting, signatures, rules)
+    return track.judgement(signatures, rules)

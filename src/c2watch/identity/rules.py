@@ -27,14 +27,26 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from c2watch.config import Settings
 from c2watch.errors import InputError
 from c2watch.identity.conditions import CONDITIONS
 from c2watch.identity.evidence import Evidence
 
-__all__ = ["CONFIDENCES", "KINDS", "SHIPPED", "Example", "Rule", "RulesError", "load_rules", "parse_rules"]
+__all__ = [
+    "CONFIDENCES",
+    "KINDS",
+    "SHIPPED",
+    "Example",
+    "Rule",
+    "RulesError",
+    "configured_rules",
+    "load_rules",
+    "parse_rules",
+]
 
 SHIPPED = Path(__file__).with_name("signatures.toml")
 KINDS = ("c2-framework", "sinkhole", "parking", "default-page")
@@ -207,6 +219,17 @@ def load_rules(extra: Sequence[Path] = (), shipped: bool = True) -> list[Rule]:
     for path in files:
         merged.update({rule.id: rule for rule in parse_rules(_read(path), str(path))})
     return list(merged.values())
+
+
+@cache
+def _shipped() -> tuple[Rule, ...]:
+    return tuple(load_rules())
+
+
+def configured_rules(settings: Settings) -> tuple[Rule, ...]:
+    """The shipped rules and the files of ``[verdict] signatures`` (the shipped ones read once per process)."""
+    files = settings.verdict.signatures
+    return tuple(load_rules(files)) if files else _shipped()
 
 
 def rules_by_kind(rules: Iterable[Rule]) -> Mapping[str, list[Rule]]:

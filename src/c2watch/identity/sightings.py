@@ -79,8 +79,8 @@ def _identity(row: Mapping[str, Any], http: Mapping[str, Any], tls: Mapping[str,
     )
 
 
-def sighting_of(row: Mapping[str, Any]) -> Sighting:
-    """The sighting an ``observations`` row makes: answered when HTTP answered with a status."""
+def sighting_of(row: Mapping[str, Any], observer: str = "") -> Sighting:
+    """The sighting an ``observations`` row makes (by ``observer``): answered when HTTP answered with a status."""
     details = row.get("details") if isinstance(row.get("details"), Mapping) else {}
     assert isinstance(details, Mapping)
     evidence = _evidence(row, details)
@@ -88,4 +88,4 @@ def sighting_of(row: Mapping[str, Any]) -> Sighting:
     http, tls = _probe(details, "http"), _probe(details, "tls")
     identity = _identity(row, http, tls, evidence) if status is not None else None
     nxdomain = _probe(details, "dns").get("error") == "nxdomain"
-    return Sighting(row["observed_at"], status, identity, evidence, nxdomain)
+    return Sighting(row["observed_at"], status, identity, evidence, nxdomain, observer)

@@ -7,7 +7,7 @@ rejected.
 from c2watch.lab.behaviours import BEHAVIOUR_SYNTAX, BEHAVIOURS, Behaviour, parse_behaviour, rate_answers
 from c2watch.lab.clock import Clock, FakeClock, utc_now
 from c2watch.lab.demo import example_scenario, to_watchlist_csv
-from c2watch.lab.lab import Lab, serve
+from c2watch.lab.lab import Lab, serve, with_lab_names
 from c2watch.lab.loader import load_scenario, scenario_from_mapping
 from c2watch.lab.scenario import Destination, PingMode, Scenario, ScenarioError
 from c2watch.lab.server import Hit
@@ -34,4 +34,5 @@ __all__ = [
     "serve",
     "to_watchlist_csv",
     "utc_now",
+    "with_lab_names",
 ]

@@ -89,6 +89,7 @@ def to_watchlist_csv(scenario: Scenario, ports: Mapping[str, int] | None = None)
         port = (ports or {}).get(dest.name, dest.port)
         reported = dest.reported_on.isoformat() if dest.reported_on else ""
         summary = dest.summary or f"c2watch lab destination {dest.name}"
-        row = [dest.threat_id, dest.address, "", dest.url(port), port, reported, "", "", summary]
+        ip = "" if dest.domain else dest.address  # a named destination is found through the lab's DNS
+        row = [dest.threat_id, ip, dest.domain or "", dest.url(port), port, reported, "", "", summary]
         writer.writerow(row)
     return out.getvalue()

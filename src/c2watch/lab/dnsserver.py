@@ -96,6 +96,10 @@ class LabDns:
         if self._transport is not None:
             self._transport.close()
 
+    def set_records(self, records: Records) -> None:
+        """Answer from ``records`` from now on (the lab changes its names as its clock moves)."""
+        self.protocol.records = {k.lower().rstrip("."): _by_type(v) for k, v in records.items()}
+
     @property
     def queries(self) -> int:
         return self.protocol.queries

@@ -10,14 +10,17 @@ from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 
+from c2watch.config import Settings
 from c2watch.lab.clock import Clock, utc_now
+from c2watch.lab.dnsserver import LabDns
 from c2watch.lab.hostile import gzip_bomb
 from c2watch.lab.icmp_filter import IcmpFilter
+from c2watch.lab.names import records_for
 from c2watch.lab.scenario import Scenario
 from c2watch.lab.server import DestinationServer, Hit
 from c2watch.lab.tls import LabSetupError, server_context
 
-__all__ = ["Lab", "serve"]
+__all__ = ["Lab", "serve", "with_lab_names"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class Lab:
         self._control_icmp = control_icmp
         self._servers: dict[str, DestinationServer] = {}
         self._background: list[asyncio.Task[None]] = []
+        self.dns: LabDns | None = None
 
     async def __aenter__(self) -> Lab:
         await self.start()
@@ -89,6 +93,8 @@ class Lab:
                 head_timeout=self._head_timeout,
             )
         try:
+            if any(dest.domain for dest in self.scenario):
+                self.dns = await LabDns({}).__aenter__()
             await self.sync(strict=True)
         except BaseException:
             await self.stop()
@@ -106,13 +112,18 @@ class Lab:
         self._background.clear()
         await asyncio.gather(*(server.close() for server in self._servers.values()))
         self._servers.clear()
+        if self.dns is not None:
+            await self.dns.__aexit__(None, None, None)
+            self.dns = None
         if self.icmp.active:
             await asyncio.to_thread(self.icmp.remove)
         self.icmp_controlled = False
 
     async def sync(self, *, strict: bool = False) -> None:
-        """Make the listeners match the behaviours active now (``closed`` = not listening)."""
+        """Make the listeners match the behaviours active now (``closed`` = not listening), and the lab's DNS
+        the destinations' names."""
         now = self.now()
+        self._sync_names(now)
         for server in self._servers.values():
             try:
                 await self._sync_one(server, now)
@@ -121,6 +132,24 @@ class Lab:
                 if strict:
                     raise LabSetupError(f"lab destination {where} cannot listen: {exc}") from exc
                 log.error("lab: destination %s cannot listen: %s", where, exc)
+
+    def _sync_names(self, now: datetime) -> None:
+        if self.dns is None:
+            return
+        records: dict[str, dict[str, list[str]]] = {}
+        for dest in self.scenario:
+            answer = dest.answer_at(now)
+            if dest.domain and answer is not None:
+                for name, by_type in records_for(dest.domain, dest.address, answer).items():
+                    merged = records.setdefault(name, {})
+                    for kind, values in by_type.items():
+                        merged[kind] = sorted({*merged.get(kind, []), *values})
+        self.dns.set_records(records)
+
+    @property
+    def dns_port(self) -> int | None:
+        """The port of the lab's DNS server on 127.0.0.1 (None: no destination has a domain)."""
+        return None if self.dns is None else self.dns.port
 
     @staticmethod
     async def _sync_one(server: DestinationServer, now: datetime) -> None:
@@ -171,6 +200,16 @@ class Lab:
         """``scheme://address:port/path`` of destination ``name``."""
         server = self._server(name)
         return server.destination.url(server.port)
+
+
+def with_lab_names(settings: Settings, lab: Lab) -> Settings:
+    """``settings`` with the lab's DNS as the resolver and ``.test`` names allowed (unchanged without names)."""
+    if lab.dns_port is None:
+        return settings
+    data = settings.model_dump()
+    data["dns"].update(nameservers=["127.0.0.1"], port=lab.dns_port)
+    data["safety"]["allow_domains"] = sorted({*data["safety"]["allow_domains"], "test"})
+    return Settings(**data)
 
 
 async def serve(

@@ -20,6 +20,10 @@ Format::
       { start = 2024-06-01T00:00:00Z, behaviour = "status:404" },
     ]
     # or, for a behaviour that never changes:  behaviour = "status:200"
+    domain = "gate.alpha.test" # optional: the URL names it, the lab's DNS answers it (c2watch.lab.names)
+    dns = [                  # optional: what the lab's DNS answers for the domain over time (default: a)
+      { start = 2024-07-01T00:00:00Z, answer = "nxdomain" },
+    ]
 """
 
 from __future__ import annotations
@@ -48,9 +52,11 @@ _DEST_KEYS = {
     "summary",
     "timeline",
     "behaviour",
+    "domain",
+    "dns",
 }
 _REQUIRED = ("name", "threat_id", "address", "port")
-_STRINGS = ("name", "threat_id", "address", "scheme", "path", "ping", "summary")
+_STRINGS = ("name", "threat_id", "address", "scheme", "path", "ping", "summary", "domain")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -106,9 +112,15 @@ def _destination(item: Mapping[str, Any]) -> Destination:
     for key in _STRINGS:
         if key in item and not isinstance(item[key], str):
             raise ScenarioError(key, f"must be a string, got {item[key]!r}")
-    fields = {key: value for key, value in item.items() if key not in ("timeline", "behaviour")}
+    fields = {key: value for key, value in item.items() if key not in ("timeline", "behaviour", "dns")}
     fields["reported_on"] = _date(item.get("reported_on"))
-    return Destination(timeline=_timeline(item), **fields)
+    return Destination(timeline=_timeline(item), dns=_dns(item.get("dns", [])), **fields)
+
+
+def _dns(steps: Any) -> list[Step]:
+    if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+        raise ScenarioError("dns", "must be an array of tables like { start = ..., answer = ... }")
+    return [_step(index, step, "dns", "answer") for index, step in enumerate(steps)]
 
 
 def _date(value: object) -> date | None:
@@ -139,12 +151,12 @@ def _timeline(item: Mapping[str, Any]) -> list[Step]:
     return [_step(index, step) for index, step in enumerate(steps)]
 
 
-def _step(index: int, step: Mapping[str, Any]) -> Step:
-    where = f"timeline[{index}]"
-    _reject_unknown(step, {"start", "behaviour"}, f"{where}.")
-    behaviour = step.get("behaviour")
+def _step(index: int, step: Mapping[str, Any], array: str = "timeline", key: str = "behaviour") -> Step:
+    where = f"{array}[{index}]"
+    _reject_unknown(step, {"start", key}, f"{where}.")
+    behaviour = step.get(key)
     if not isinstance(behaviour, str):
-        raise ScenarioError(f"{where}.behaviour", f"must be a string, got {behaviour!r}")
+        raise ScenarioError(f"{where}.{key}", f"must be a string, got {behaviour!r}")
     start = step.get("start")
     if isinstance(start, str):
         try:

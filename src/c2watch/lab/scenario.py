@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from c2watch.errors import InputError
 from c2watch.lab.behaviours import Behaviour, BehaviourError, parse_behaviour, rate_answers
+from c2watch.lab.names import NameAnswer, NameAnswerError, check_domain, parse_answer
 
 __all__ = [
     "DEFAULT_SLOT_SECONDS",
@@ -125,7 +126,11 @@ class Destination:
     ping: str = "reply"
     reported_on: date | None = None
     summary: str | None = None
+    domain: str | None = None
+    dns: Sequence[Step] = ()
     _behaviours: tuple[Behaviour, ...] = field(default=(), init=False, repr=False, compare=False)
+    _answers: tuple[NameAnswer, ...] = field(default=(), init=False, repr=False, compare=False)
+    _answer_starts: tuple[datetime, ...] = field(default=(), init=False, repr=False, compare=False)
     _starts: tuple[datetime, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +150,38 @@ class Destination:
         object.__setattr__(self, "timeline", steps)
         object.__setattr__(self, "_behaviours", behaviours)
         object.__setattr__(self, "_starts", tuple(_EPOCH0 if s is None else s for s, _ in steps))
+        self._check_names()
+
+    def _check_names(self) -> None:
+        if self.domain is None:
+            if self.dns:
+                raise ScenarioError("dns", "needs a domain")
+            return
+        try:
+            object.__setattr__(self, "domain", check_domain(str(self.domain)))
+        except NameAnswerError as exc:
+            raise ScenarioError("domain", str(exc)) from None
+        steps: list[Step] = []
+        answers: list[NameAnswer] = []
+        for index, (start, text) in enumerate(self.dns or [(None, "a")]):
+            when = _check_start(index, start)
+            if steps and when is not None and (prev := steps[-1][0]) is not None and when <= prev:
+                raise ScenarioError(f"dns[{index}].start", "steps must be in strictly increasing start order")
+            try:
+                answers.append(parse_answer(text))
+            except NameAnswerError as exc:
+                raise ScenarioError(f"dns[{index}].answer", str(exc)) from None
+            steps.append((when, text))
+        object.__setattr__(self, "dns", tuple(steps))
+        object.__setattr__(self, "_answers", tuple(answers))
+        object.__setattr__(self, "_answer_starts", tuple(_EPOCH0 if s is None else s for s, _ in steps))
+
+    def answer_at(self, at: datetime) -> NameAnswer | None:
+        """What the lab's DNS answers for the domain at ``at`` (None: no domain; ``a`` before the first step)."""
+        if self.domain is None:
+            return None
+        index = bisect.bisect_right(self._answer_starts, at.astimezone(UTC)) - 1
+        return self._answers[index] if index >= 0 else NameAnswer("a")
 
     @property
     def ping_mode(self) -> PingMode:
@@ -156,8 +193,9 @@ class Destination:
         return self._behaviours[index] if index >= 0 else parse_behaviour("closed")
 
     def url(self, port: int | None = None) -> str:
-        """``scheme://address:port/path`` (IPv6 in brackets); ``port`` overrides a scenario port 0."""
-        host = f"[{self.address}]" if ":" in self.address else self.address
+        """``scheme://host:port/path`` (the domain, else the address; IPv6 in brackets); ``port`` overrides a
+        scenario port 0."""
+        host = self.domain or (f"[{self.address}]" if ":" in self.address else self.address)
         return f"{self.scheme}://{host}:{self.port if port is None else port}{self.path}"
 
     def uses(self, kind: str) -> bool:

@@ -29,8 +29,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from c2watch.errors import StoreError
+from c2watch.identity import Rule, configured_rules, load_rules
+from c2watch.identity.judge import IdentityRules
 from c2watch.store import partitions as parts
 from c2watch.store.cyclefiles import FileMode, FilesReport, expire_cycle_files
+from c2watch.store.identities import IDENTITY_MARK
 from c2watch.store.rollups import Source, pg_day_start, roll_up, roll_up_counting
 from c2watch.store.tables import UTCDateTime, observations, threats
 from c2watch.store.verdicts import watermark
@@ -55,6 +58,8 @@ class RetentionPolicy:
     stix_files: FileMode = "keep"
     stix_keep_days: int = 30
     partitions_ahead: int = 3
+    signatures: tuple[Rule, ...] = ()
+    identity: IdentityRules = field(default_factory=IdentityRules)
 
     @classmethod
     def from_settings(cls, settings: Settings, keep_days: int | None = None) -> RetentionPolicy:
@@ -65,6 +70,8 @@ class RetentionPolicy:
             r.stix_files,
             r.stix_keep_days,
             r.partitions_ahead,
+            configured_rules(settings),
+            IdentityRules.from_settings(settings),
         )
 
     def cutoff(self, now: dt.datetime) -> dt.datetime:
@@ -161,13 +168,15 @@ def create_ahead(store: Store, now: dt.datetime, months: int, dry_run: bool = Fa
         return parts.ensure_partitions(conn, now, parts.add_months(parts.month_floor(now), months))
 
 
-def _fold(store: Store, now: dt.datetime, dry_run: bool) -> int:
-    """Fold what the verdicts have not yet (a dry run supposes it done); the id up to which rows may be removed."""
+def _fold(store: Store, policy: RetentionPolicy, now: dt.datetime, dry_run: bool) -> int:
+    """Fold what the verdicts and identity tracks have not yet (a dry run supposes it done); the id up to which rows
+    may be removed."""
     if not dry_run:
         store.verdicts.fold_summaries(now)
+        store.verdicts.fold_identities(policy.signatures or tuple(load_rules()), policy.identity, now)
     with store.begin() as conn:
         top = int(conn.execute(sa.select(sa.func.max(observations.c.id))).scalar() or 0)
-        mark = top if dry_run else watermark(conn, now)
+        mark = top if dry_run else min(watermark(conn, now), watermark(conn, now, IDENTITY_MARK))
         if conn.dialect.name == "sqlite":  # SQLite reuses the largest id once its row is gone: never remove it
             mark = min(mark, top - 1)
     return mark
@@ -293,7 +302,7 @@ def run_retention(
             report.complete = False
             return report
         report.partitions_created = create_ahead(store, now, policy.partitions_ahead, dry_run)
-        mark = _fold(store, now, dry_run)
+        mark = _fold(store, policy, now, dry_run)
         budget = _Budget(max_steps)
         _drop_months(store, policy, cutoff, mark, report, budget)
         _delete_days(store, policy, cutoff, mark, report, budget)

@@ -278,6 +278,14 @@ analysis_state = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+identity_tracks = sa.Table(
+    "identity_tracks",
+    metadata,
+    sa.Column("target_pk", sa.Integer, sa.ForeignKey("targets.id"), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 verdicts = sa.Table(
     "verdicts",
     metadata,

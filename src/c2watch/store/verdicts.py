@@ -119,10 +119,11 @@ def safe_top(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(o.c.id), 0))).scalar_one())
 
 
-def watermark(conn: sa.Connection, now: dt.datetime) -> int:
-    """The id of the last observation folded into the summaries (0 before the first fold)."""
-    insert_ignoring_duplicates(conn, analysis_state, [{"name": WATERMARK, "value": 0, "updated_at": now}])
-    return int(conn.execute(sa.select(analysis_state.c.value).where(analysis_state.c.name == WATERMARK)).scalar_one())
+def watermark(conn: sa.Connection, now: dt.datetime, name: str = WATERMARK) -> int:
+    """The id of the last observation folded into the summaries, or into what ``name`` names (0 before the first
+    fold)."""
+    insert_ignoring_duplicates(conn, analysis_state, [{"name": name, "value": 0, "updated_at": now}])
+    return int(conn.execute(sa.select(analysis_state.c.value).where(analysis_state.c.name == name)).scalar_one())
 
 
 def _destination_answers() -> sa.Subquery:

@@ -1,6 +1,6 @@
 """Deny lists a firewall polls (External Dynamic Lists): ``/edl/ip.txt``, ``/edl/domain.txt`` and ``/edl/url.txt``,
 one value a line, the values that stay on the deny list as the last verdict refresh left them (nothing is
-recomputed on a request; the default ``keep`` statuses of ``export blocklist``).
+recomputed on a request; kept as the ``[blocklist]`` policy says, as ``export blocklist`` does by default).
 
 Every answer carries a strong ``ETag`` (the body's hash); a poller sending it back in ``If-None-Match`` gets
 ``304 Not Modified`` while the list is unchanged. Access needs a token: the local dashboard takes the ``[edl]
@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
-from c2watch.analysis.blocklist import KINDS, advise
+from c2watch.analysis.blocklist import KINDS, Policy, advise
 from c2watch.analysis.blocklist_formats import edl_text, etag_of, matches_etag
 from c2watch.analysis.verdicts import VerdictRules, stored_verdicts
 from c2watch.config import Settings
@@ -59,10 +59,10 @@ def edl_tokens_auth(tokens: Sequence[str]) -> AuthDependency:
 def edl_router(store: Store, settings: Settings, auth: AuthDependency) -> APIRouter:
     """``GET /edl/{ip,domain,url}.txt`` behind ``auth``."""
     router = APIRouter(dependencies=[Depends(auth)], tags=["deny lists"])
-    rules = VerdictRules.from_settings(settings)
+    rules, policy = VerdictRules.from_settings(settings), Policy.from_settings(settings)
 
     def serve(kind: str, request: Request) -> Response:
-        advice = advise(stored_verdicts(store), rules, store.clock(), kinds=(kind,))
+        advice = advise(stored_verdicts(store), rules, store.clock(), policy, (kind,))
         body = edl_text(advice.keep, kind).encode("utf-8")
         headers = {"ETag": etag_of(body), "Cache-Control": "no-cache"}
         if matches_etag(request.headers.get("if-none-match"), headers["ETag"]):

@@ -61,7 +61,7 @@ def _attribute(entry: Entry, event_uuid: str, org: dict[str, str], now: dt.datet
         "category": "Network activity",
         "value": entry.value,
         "to_ids": entry.keep,
-        "comment": entry.reason[:1000],
+        "comment": (f"{entry.reason} ({entry.note})" if entry.note else entry.reason)[:1000],
         "timestamp": _epoch(now),
         "first_seen": entry.valid_from.isoformat(),
         "Tag": [{"name": f'c2watch:status="{status}"'} for status in entry.statuses],

@@ -8,9 +8,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from c2watch.identity import Rule
+from c2watch.identity.judge import IdentityRules, Track
 from c2watch.models import Target
 from c2watch.store import dashboard as _dashboard
 from c2watch.store import events as _events
+from c2watch.store import identities as _identities
 from c2watch.store import verdicts as _verdicts
 from c2watch.store.database import Database
 
@@ -53,6 +56,21 @@ class Verdicts:
             with self.db.begin() as conn:
                 if _verdicts.apply_fold(conn, plan, now):
                     return plan.observations
+
+    def fold_identities(self, signatures: Sequence[Rule], rules: IdentityRules, now: dt.datetime | None = None) -> int:
+        """Fold the observations stored since the last call into each destination's identity track; returns how
+        many (see :mod:`c2watch.store.identities`)."""
+        now = self.db.now(now)
+        total = 0
+        while True:
+            folded = _identities.fold_page(self.db, signatures, rules, now)
+            if folded == 0:
+                return total
+            total += folded or 0
+
+    def identity_tracks(self, target_pks: Sequence[int] | None = None) -> dict[int, Track]:
+        with self.db.connect() as conn:
+            return _identities.tracks(conn, target_pks)
 
     def answer_summaries(self, target_pks: Sequence[int] | None = None) -> list[_verdicts.Summary]:
         with self.db.connect() as conn:
