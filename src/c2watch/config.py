@@ -150,6 +150,14 @@ class HubSettings(Section):
     timeout: PositiveFloat = 30.0
 
 
+class EdlSettings(Section):
+    """The deny lists firewalls poll from the local dashboard (``/edl/ip.txt``, ``domain.txt``, ``url.txt``): served
+    only to a request carrying one of these tokens (Bearer, or the password of HTTP Basic auth); none set, none
+    served. The hub serves the same lists to its organisation tokens."""
+
+    tokens: list[Annotated[str, Field(min_length=16)]] = Field(default_factory=list)
+
+
 class VerdictSettings(Section):
     """How the records of every observer become a verdict per destination (see docs/verdicts.md)."""
 
@@ -236,6 +244,7 @@ class Settings(BaseSettings):
     safety: SafetySettings = SafetySettings()
     store: StoreSettings = StoreSettings()
     hub: HubSettings = HubSettings()
+    edl: EdlSettings = EdlSettings()
     verdict: VerdictSettings = VerdictSettings()
     blocklist: BlocklistSettings = BlocklistSettings()
     alerts: AlertSettings = AlertSettings()

@@ -7,6 +7,7 @@ Screenshots go to test-output/.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,19 @@ def test_destination_evidence_and_events_in_japanese(page: Any, served: Served) 
     assert page.locator("#events tbody tr td:nth-child(2)").all_inner_texts() == ["遮断の疑い"]
     assert "lang=ja" in page.url
     shot(page, "destination-verdict-ja")
+
+
+def test_overview_in_japanese_is_drawn_with_a_cjk_font(page: Any, served: Served) -> None:
+    """scripts/debian-packages.txt installs fonts-noto-cjk: Japanese text is drawn in glyphs, not empty boxes."""
+    listed = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, check=True).stdout
+    assert listed.strip(), "no font covers Japanese: install fonts-noto-cjk (scripts/install-debian-deps)"
+    page.goto(served.url + "?lang=ja")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert page.locator("#threats tbody tr").count() == 3
+    # A character no font has is drawn as the fallback box; a Japanese one must be drawn differently (with a font).
+    widths = page.evaluate(
+        """() => { const c = document.createElement('canvas').getContext('2d'); c.font = '32px sans-serif';
+        return ['観測', '\\u{10FFFD}\\u{10FFFD}'].map(t => c.measureText(t).width); }"""
+    )
+    assert widths[0] > 0 and widths[0] != widths[1], widths
+    shot(page, "overview-ja")

@@ -11,7 +11,8 @@ import click
 from rich.table import Table
 
 from c2watch.alerts import deliver as deliver_webhooks
-from c2watch.analysis.blocklist import DEFAULT_KEEP, FORMATS, KINDS, Policy, advise, render
+from c2watch.analysis.blocklist import DEFAULT_KEEP, FORMATS, Policy, advise, render
+from c2watch.analysis.blocklist_formats import feed_files, nft_set, parse_values, write_feed
 from c2watch.analysis.events import EVENT_KINDS, list_events, refresh
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.verdicts import Verdict, VerdictRules, stored_verdicts
@@ -21,6 +22,8 @@ from c2watch.observer.cycle import producer_of
 from c2watch.stix.exchange import parse_since
 
 __all__ = ["blocklist", "events", "status"]
+
+OUTPUTS = (*FORMATS, "nft", "misp")
 
 _NO_REFRESH = click.option(
     "--no-refresh", is_flag=True, help="Show what was computed last (by the agent) instead of refreshing first."
@@ -116,25 +119,29 @@ def events(
     app.console.print(table)
 
 
-def _kinds(text: str) -> tuple[str, ...]:
-    wanted = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [kind for kind in wanted if kind not in KINDS]
-    if unknown or not wanted:
-        raise InputError(f"--kind: unknown kind {', '.join(unknown) or '(none)'}; known: {', '.join(KINDS)}")
-    return wanted
-
-
 @click.command("blocklist")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="plain", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(OUTPUTS), default="plain", show_default=True)
 @click.option(
     "--keep",
     help="Statuses whose destinations stay on the deny list (comma separated); default: every status but "
     "[blocklist] removable (" + ",".join(DEFAULT_KEEP) + ").",
 )
 @click.option("--removable", is_flag=True, help="Write what may leave the deny list instead, with why.")
-@click.option("--kind", "kinds", default=",".join(KINDS), show_default=True, help="Values to write: ip,domain,url.")
+@click.option(
+    "--values",
+    "values",
+    default="all",
+    show_default=True,
+    help="The kind of values written, the same in both modes: ip, domain, url or all (or kinds joined by commas).",
+)
+@click.option("--kind", "kinds", hidden=True, help="Former name of --values.")
 @click.option("--threat", help="Only the destinations of this threat ID.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Default: standard output. A directory for --format misp (required there).",
+)
 @_NO_REFRESH
 @pass_app
 def blocklist(
@@ -142,7 +149,8 @@ def blocklist(
     fmt: str,
     keep: str | None,
     removable: bool,
-    kinds: str,
+    values: str,
+    kinds: str | None,
     threat: str | None,
     output: Path | None,
     no_refresh: bool,
@@ -151,15 +159,29 @@ def blocklist(
 
     plain: one value a line (with --removable: "value  # why"); csv: with statuses, threat IDs, last answer,
     valid_until and the reason; stix: a STIX 2.1 bundle of indicators (valid_until from the evidence) that
-    indicate the threat IDs' campaigns. Example: c2watch export blocklist --format stix -o denylist.json
+    indicate the threat IDs' campaigns; nft: an nftables set definition file of the IP addresses (nft -f);
+    misp: a MISP feed directory (manifest.json, one event per threat ID with attributes and sightings).
+    A value shared by several destinations stays while any of them is kept. Example: c2watch export blocklist
+    --values ip --format nft -o /etc/nftables.d/c2watch.nft
     """
+    wanted = parse_values(kinds if kinds is not None else values)
+    if fmt == "misp" and output is None:
+        raise InputError("--format misp writes a feed directory: give it with --output DIR")
     verdicts = current_verdicts(app, threat, no_refresh)
     rules = VerdictRules.from_settings(app.settings)
-    advice = advise(verdicts, rules, app.clock(), Policy.from_settings(app.settings, keep), _kinds(kinds))
-    text = render(advice, fmt, removable, producer_of(app.settings))
+    advice = advise(verdicts, rules, app.clock(), Policy.from_settings(app.settings, keep), wanted)
+    entries = advice.removable if removable else advice.keep
+    what = f"{len(entries)} {'removable' if removable else 'kept'} values"
+    if fmt == "misp":
+        assert output is not None
+        producer = producer_of(app.settings)
+        files = feed_files(entries, producer.org_name, producer.org_identity, removable, advice.computed_at)
+        write_feed(output, files)
+        click.echo(f"{what} written as a MISP feed of {len(files) - 2} events to {output}", err=True)
+        return
+    text = nft_set(entries, removable) if fmt == "nft" else render(advice, fmt, removable, producer_of(app.settings))
     if output is None:
         click.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
-    count = len(advice.removable if removable else advice.keep)
-    click.echo(f"{count} {'removable' if removable else 'kept'} values written to {output}", err=True)
+    click.echo(f"{what} written to {output}", err=True)

@@ -14,41 +14,71 @@ from c2watch.errors import ConfigError
 from c2watch.observer.cycle import producer_of
 from c2watch.stix.exchange import check_bundle, export_bundle, parse_since, read_bundle
 from c2watch.stix.vocab import identity_ids
+from c2watch.taxii.sync import SyncReport
 from c2watch.taxii.sync import sync as run_sync
 
 
 @click.command()
-@click.option("--hub", "hub_url", help="Hub API root URL (default: [hub] url).")
+@click.option(
+    "--hub", "hub_url", help="The hub's discovery URL (…/taxii2/) or API root URL (…/api/) (default: [hub] url)."
+)
 @click.option("--token", help="Organisation observer token (default: [hub] token).")
+@click.option(
+    "--backfill",
+    "backfill_since",
+    metavar="SINCE",
+    help="First queue this observer's cycles since SINCE (a date or timestamp, UTC) that were never pushed.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @NO_REFRESH
 @pass_app
-def sync(app: App, hub_url: str | None, token: str | None, as_json: bool, no_refresh: bool) -> None:
+def sync(
+    app: App, hub_url: str | None, token: str | None, backfill_since: str | None, as_json: bool, no_refresh: bool
+) -> None:
     """Push the outbox to the hub, then pull the other observers' records.
+
+    --hub may be the hub's discovery URL (its default API root is followed) or an API root. The hub says which
+    organisation the token belongs to; a different [observer] organization is an error naming both, before anything
+    is pushed. Cycles recorded before [hub] was set were never queued: sync says so, and --backfill queues them.
 
     Then, as the agent does after a sync, recompute the verdicts and events with every observer's records and send
     new events to the [alerts] webhooks (a webhook that is down is retried by the next delivery, never an error).
 
-    Example: c2watch sync --hub https://hub.example/api/ --token c2w_...
+    Example: c2watch sync --hub https://hub.example/taxii2/ --token c2w_... --backfill 2026-11-01
     """
     settings = app.settings
     url, secret = hub_url or settings.hub.url, token or settings.hub.token
     if not url or not secret:
         raise ConfigError("no hub configured: set [hub] url and token, or pass --hub and --token")
+    since = parse_since(backfill_since) if backfill_since else None
+    producer = producer_of(settings)
     report = asyncio.run(
-        run_sync(app.store, url, secret, producer_of(settings), settings.hub.sync_batch, settings.hub.timeout)
+        run_sync(app.store, url, secret, producer, settings.hub.sync_batch, settings.hub.timeout, since)
     )
     if not as_json:
-        click.echo(
-            f"pushed {report.pushed_groups} observations ({len(report.push_failures)} refused), "
-            f"pulled {report.pulled_objects} objects, {report.indexed} new observations; "
-            f"outbox {report.outbox_left}"
-        )
+        _echo_report(report)
     refreshed = None if no_refresh else refresh_and_deliver(app)
     if as_json:
         app.print_json({**report.as_dict(), "refresh": refreshed.as_dict() if refreshed else None})
     elif refreshed is not None:
         echo_refreshed(refreshed)
+
+
+def _echo_report(report: SyncReport) -> None:
+    click.echo(f"hub API root {report.api_root} (organisation {report.organization or 'not said by the hub'})")
+    if report.backfilled is not None:
+        done = report.backfilled
+        click.echo(
+            f"backfill: queued {done.observations} observations of {done.cycles} cycles"
+            + (f" ({done.without_file} cycles without a bundle file skipped)" if done.without_file else "")
+        )
+    click.echo(
+        f"pushed {report.pushed_groups} observations ({len(report.push_failures)} refused), "
+        f"pulled {report.pulled_objects} objects, {report.indexed} new observations; "
+        f"outbox {report.outbox_left}"
+    )
+    if report.unqueued:
+        click.echo(report.unqueued)
 
 
 @click.group("export")

@@ -62,6 +62,7 @@ class CycleSummary:
     stix_path: str | None
     simulated: bool
     interrupted: bool = False
+    queued: bool = False  # its observations went to the outbox (a hub was configured)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class CycleSummary:
             "stix_path": self.stix_path,
             "simulated": self.simulated,
             "interrupted": self.interrupted,
+            "queued": self.queued,
         }
 
 
@@ -284,7 +286,7 @@ async def run_cycle(
         str(path) if settings.cycle.write_stix else None,
         opts.simulated,
     )
-    summary.interrupted = interrupted
+    summary.interrupted, summary.queued = interrupted, target.outbox
     store.observations.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
     log.info("cycle %s finished", cycle_pk, extra={"cycle": summary.as_dict()})
     if interrupted:

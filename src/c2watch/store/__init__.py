@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from c2watch.store.access import ROLES, Organization, TokenInfo
+from c2watch.store.backfill import CycleFile
 from c2watch.store.backup import backup_sqlite, restore_sqlite
 from c2watch.store.dashboard import EventWindow, VerdictCount
 from c2watch.store.database import Clock, Database
@@ -44,6 +45,7 @@ __all__ = [
     "Bucket",
     "Change",
     "Clock",
+    "CycleFile",
     "EventCandidate",
     "EventWindow",
     "ImportReport",

@@ -78,6 +78,11 @@ class HubClient:
             raise HubUnavailable(f"hub {self.api_root} answered {status} with JSON that is not an object")
         return value, headers
 
+    async def get(self, path: str = "") -> dict[str, Any]:
+        """GET a JSON resource under the URL given (``""``: that URL itself, e.g. a discovery resource)."""
+        value, _ = await self._request("GET", path)
+        return value
+
     async def add_objects(self, collection: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
         """POST an envelope; returns the status resource."""
         body = orjson.dumps({"objects": objects})

@@ -4,11 +4,16 @@ Push sends the outbox oldest first in envelopes of ``batch`` groups and marks a 
 hub's status resource came back, so a hub that dies mid-push loses nothing and the re-sent objects are identical
 re-posts (successes). Pull reads ``observations`` from a cursor kept in the store (re-reading a short overlap, since
 concurrent writers may commit out of order) and indexes what it finds; indexing is idempotent.
+
+Before that, ``url`` is resolved to an API root (a discovery URL leads to its default one) and the organisation the
+hub knows the token by is checked against the producer's (:mod:`c2watch.taxii.onboard`), and, when asked, earlier
+cycles are queued (:mod:`c2watch.taxii.backfill`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
@@ -17,8 +22,10 @@ from typing import Any
 from c2watch.errors import WatchlistError
 from c2watch.stix.observation import Producer
 from c2watch.store import Store
+from c2watch.taxii.backfill import BackfillReport, backfill, unqueued_notice
 from c2watch.taxii.client import HubClient, HubRefused
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
+from c2watch.taxii.onboard import api_root_of, check_organization, hub_organization
 from c2watch.taxii.pull import pull_observations
 
 __all__ = ["SyncReport", "pull_observations", "push_outbox", "sync"]
@@ -34,6 +41,10 @@ class SyncReport:
     indexed: int = 0
     outbox_left: int = 0
     watchlist: dict[str, Any] = field(default_factory=dict)
+    api_root: str = ""
+    organization: str | None = None  # as the hub knows the token (None: a hub that does not say)
+    backfilled: BackfillReport | None = None
+    unqueued: str | None = None  # the notice when earlier cycles were never queued
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +53,10 @@ class SyncReport:
             "pulled_objects": self.pulled_objects,
             "indexed": self.indexed,
             "outbox_left": self.outbox_left,
+            "api_root": self.api_root,
+            "organization": self.organization,
+            "backfilled": self.backfilled.as_dict() if self.backfilled else None,
+            "unqueued": self.unqueued,
         }
 
 
@@ -82,13 +97,27 @@ def pull_hub_watchlist(store: Store, api_root: str, token: str, report: SyncRepo
 
 
 async def sync(
-    store: Store, url: str, token: str, producer: Producer, batch: int = 200, timeout: float = 30.0
+    store: Store,
+    url: str,
+    token: str,
+    producer: Producer,
+    batch: int = 200,
+    timeout: float = 30.0,
+    backfill_since: dt.datetime | None = None,
 ) -> SyncReport:
-    """Push the outbox, then pull; raises HubUnavailable (retry later) or HubRefused (fix the token)."""
-    report = SyncReport()
-    async with HubClient(url, token, timeout) as hub:
+    """Resolve ``url`` to an API root, check the organisation, queue earlier cycles when ``backfill_since`` is
+    given, push the outbox, then pull; raises HubUnavailable (retry later) or HubRefused (fix the token, or
+    OrganizationMismatch: fix [observer] organization)."""
+    report = SyncReport(api_root=await api_root_of(url, token, timeout))
+    async with HubClient(report.api_root, token, timeout) as hub:
+        report.organization = await hub_organization(hub)
+        if producer.org_name:
+            check_organization(producer.org_name, report.organization)
+        if backfill_since is not None:
+            report.backfilled = await asyncio.to_thread(backfill, store, producer.system_identity, backfill_since)
         await push_outbox(store, hub, producer, batch, report)
         await pull_observations(store, hub, report)
-    await asyncio.to_thread(pull_hub_watchlist, store, url, token, report)
+    await asyncio.to_thread(pull_hub_watchlist, store, report.api_root, token, report)
     report.outbox_left = store.outbox.depth()
+    report.unqueued = unqueued_notice(store, producer.system_identity)
     return report

@@ -17,6 +17,7 @@ from c2watch.store import Store
 from c2watch.web.api import api_router
 from c2watch.web.assets import assets_router
 from c2watch.web.context import Dashboard, make_templates
+from c2watch.web.edl import edl_router, edl_tokens_auth
 from c2watch.web.pages import page_router
 from c2watch.web.verdictapi import verdict_api_router
 
@@ -60,7 +61,8 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
 
 
 def create_app(store: Store, settings: Settings, *, auth: AuthDependency | None = None) -> FastAPI:
-    """The local dashboard: pages, JSON API (OpenAPI at ``/api/openapi.json``) and static files."""
+    """The local dashboard: pages, JSON API (OpenAPI at ``/api/openapi.json``), static files and the deny lists
+    firewalls poll (``/edl/…``, for the ``[edl] tokens``)."""
     app = FastAPI(
         title="c2watch dashboard",
         docs_url=None,  # the interactive docs load scripts from a CDN
@@ -69,5 +71,6 @@ def create_app(store: Store, settings: Settings, *, auth: AuthDependency | None 
     )
     app.include_router(assets_router())
     app.include_router(dashboard_router(store, settings, auth=auth))
+    app.include_router(edl_router(store, settings, edl_tokens_auth(settings.edl.tokens)))
     app.middleware("http")(security_headers)
     return app

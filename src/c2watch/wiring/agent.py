@@ -1,7 +1,8 @@
 """The agent process: cycles on the schedule until stopped, with hub sync after each cycle if configured, verdicts,
 events and webhooks brought up to date in the background after each cycle and sync, and the store's daily upkeep
-(partitions ahead, retention). ``c2watch agent`` is a thin shell over :func:`run_agent`; a test calls it with a
-stop event and its own ``say``.
+(partitions ahead, retention). With a hub, the organisation the hub knows the token by is checked first (a different
+``[observer] organization`` stops the start, naming both). ``c2watch agent`` is a thin shell over
+:func:`run_agent`; a test calls it with a stop event and its own ``say``.
 
 >>> await run_agent(AgentParts(store, settings, data_dir, clock), stop)   # doctest: +SKIP
 """
@@ -23,6 +24,7 @@ from c2watch.observer.cycle import CycleOptions, producer_of, run_cycle
 from c2watch.observer.schedule import Schedule
 from c2watch.observer.shard import Shard
 from c2watch.store import Store, Upkeep
+from c2watch.taxii.onboard import confirm_organization
 from c2watch.taxii.sync import SyncReport, sync
 from c2watch.taxii.syncloop import SyncLoop
 
@@ -110,6 +112,10 @@ async def run_agent(parts: AgentParts, stop: asyncio.Event, runner: Agent | None
     """Run the agent and its background loops until ``stop`` is set (``runner.terminate`` sets it after the running
     cycle has stored what it finished)."""
     runner = runner or build_agent(parts)
+    if parts.syncer is not None:  # before any cycle queues objects the hub would refuse
+        hub = parts.settings.hub
+        known = await confirm_organization(hub.url, hub.token, parts.settings.observer.organization, hub.timeout)
+        parts.say(f"hub: this token belongs to {known!r}" if known else "hub: organisation not confirmed yet")
     parts.say(
         f"agent {parts.settings.observer.name}: next slot {runner.schedule.next_slot_after(parts.clock()).isoformat()}"
     )

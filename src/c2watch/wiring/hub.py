@@ -28,9 +28,11 @@ from c2watch.taxii.backend import StoreBackend
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.errors import install_error_handlers
 from c2watch.taxii.login import SessionSigner, login_router, session_auth
+from c2watch.taxii.organization import organization_router
 from c2watch.taxii.views import taxii_router
 from c2watch.web.app import dashboard_router, security_headers
 from c2watch.web.assets import assets_router
+from c2watch.web.edl import edl_router
 
 __all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "HubJudge", "create_hub_app", "serving_app", "session_secret"]
 
@@ -48,11 +50,12 @@ def create_hub_app(
     session_secret: bytes | None = None,
 ) -> FastAPI:
     """A hub serving ``store``: TAXII discovery at ``/taxii2/``, the API root at ``/api/``, the dashboard at
-    ``/dashboard/`` behind a login with an organisation token (``/login``), Prometheus metrics at ``/metrics``.
-    While served (with lifespan events) it keeps the store up (monthly partitions ahead, daily retention) and judges
-    the destinations from every organisation's records some minutes after new ones arrive (:class:`HubJudge`).
+        ``/dashboard/`` behind a login with an organisation token (``/login``), the deny lists firewalls poll at
+    ``/edl/{ip,domain,url}.txt`` (an organisation token), Prometheus metrics at ``/metrics``.
+        While served (with lifespan events) it keeps the store up (monthly partitions ahead, daily retention) and judges
+        the destinations from every organisation's records some minutes after new ones arrive (:class:`HubJudge`).
 
-    Without ``session_secret`` a random one is made, so sessions end when the process does.
+        Without ``session_secret`` a random one is made, so sessions end when the process does.
     """
     settings = settings or Settings()
     upkeep = Upkeep(store, settings, clock)
@@ -68,10 +71,13 @@ def create_hub_app(
     install_error_handlers(app)
     install_metrics(app, metrics)
     backend = StoreBackend(store)
+    token_auth = authenticate(backend)
     router = taxii_router(
-        backend, authenticate(backend), max_content_length, clock or store.clock, metrics, on_ingest=judge.on_ingest
+        backend, token_auth, max_content_length, clock or store.clock, metrics, on_ingest=judge.on_ingest
     )
     app.include_router(router)
+    app.include_router(organization_router(token_auth))
+    app.include_router(edl_router(store, settings, token_auth))  # firewalls poll with an organisation token
     signer = SessionSigner(session_secret or secrets.token_bytes(32))
     app.include_router(login_router(backend, signer))
     app.include_router(assets_router())

@@ -10,8 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from c2watch.store import backfill as _backfill
 from c2watch.store import outbox as _outbox
 from c2watch.store import taxii as _taxii
+from c2watch.store.backfill import CycleFile
 from c2watch.store.database import Database
 from c2watch.store.taxii import ObjectQuery, StoredObject
 
@@ -63,3 +65,15 @@ class Outbox:
     def set_cursor(self, hub: str, collection: str, added_after: dt.datetime, now: dt.datetime | None = None) -> None:
         with self.db.begin() as conn:
             _outbox.set_cursor(conn, hub, collection, added_after, self.db.now(now))
+
+    def unqueued_cycles(
+        self, system_identity: str, since: dt.datetime | None = None, known_only: bool = True
+    ) -> list[CycleFile]:
+        """This observer's real cycles whose observations never went to the outbox (see :mod:`..backfill`)."""
+        with self.db.connect() as conn:
+            return _backfill.unqueued_cycles(conn, system_identity, since, known_only)
+
+    def queue_cycle(self, cycle_pk: int, groups: Sequence[str], now: dt.datetime | None = None) -> None:
+        """Queue a cycle's object groups (JSON lists) and mark it queued, in one transaction."""
+        with self.db.begin() as conn:
+            _backfill.mark_queued(conn, cycle_pk, groups, self.db.now(now))
