@@ -36,7 +36,15 @@ def sync(app: App, hub_url: str | None, token: str | None, as_json: bool, no_ref
     if not url or not secret:
         raise ConfigError("no hub configured: set [hub] url and token, or pass --hub and --token")
     report = asyncio.run(
-        run_sync(app.store, url, secret, producer_of(settings), settings.hub.sync_batch, settings.hub.timeout)
+        run_sync(
+            app.store,
+            url,
+            secret,
+            producer_of(settings),
+            settings.hub.sync_batch,
+            settings.hub.timeout,
+            settings.hub.max_response_bytes,
+        )
     )
     if not as_json:
         click.echo(

@@ -82,11 +82,18 @@ def pull_hub_watchlist(store: Store, api_root: str, token: str, report: SyncRepo
 
 
 async def sync(
-    store: Store, url: str, token: str, producer: Producer, batch: int = 200, timeout: float = 30.0
+    store: Store,
+    url: str,
+    token: str,
+    producer: Producer,
+    batch: int = 200,
+    timeout: float = 30.0,
+    max_response_bytes: int = 64 * 1024 * 1024,
 ) -> SyncReport:
-    """Push the outbox, then pull; raises HubUnavailable (retry later) or HubRefused (fix the token)."""
+    """Push the outbox, then pull (no answer read past ``max_response_bytes``); raises HubUnavailable (retry later)
+    or HubRefused (fix the token)."""
     report = SyncReport()
-    async with HubClient(url, token, timeout) as hub:
+    async with HubClient(url, token, timeout, max_response_bytes) as hub:
         await push_outbox(store, hub, producer, batch, report)
         await pull_observations(store, hub, report)
     await asyncio.to_thread(pull_hub_watchlist, store, url, token, report)
