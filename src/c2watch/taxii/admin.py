@@ -2,8 +2,6 @@
 status resources. An organisation's ``admin`` sees its own organisation's; the hub ``operator`` sees every
 organisation's; any other role is refused (403)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from html import escape
 from typing import Annotated, Any
