@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Served
+from c2watch.config import Settings
+from c2watch.web import create_app
+from c2watch.web.server import ServedApp
+from tests.web.conftest import ODD, Served, backend_store, odd_threats
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -180,3 +183,32 @@ def test_destination_evidence_and_events_in_japanese(page: Any, served: Served) 
     assert page.locator("#events tbody tr td:nth-child(2)").all_inner_texts() == ["遮断の疑い"]
     assert "lang=ja" in page.url
     shot(page, "destination-verdict-ja")
+
+
+def test_an_odd_threat_id_round_trips_through_the_links(browser: Any, tmp_path: Path) -> None:
+    """``a/b?c#d %`` clicked from the overview, its month view drawn from its data API, a destination, and back."""
+    with backend_store("sqlite", tmp_path) as store:
+        odd_threats(store)
+        with ServedApp(create_app(store, Settings())) as served:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                problems: list[str] = []
+                page.on("pageerror", lambda exc: problems.append(str(exc)))
+                page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+                page.goto(served.url)
+                with page.expect_navigation():
+                    page.get_by_role("link", name=ODD, exact=True).click()
+                page.wait_for_selector("#month-view[data-rendered=true]")
+                assert page.locator("#threat-id").inner_text() == ODD
+                assert page.url.startswith(served.url + "threats/a%2Fb%3Fc%23d%20%25")
+                assert len(chart(page, "chart-http")) == 1
+                with page.expect_navigation():
+                    page.click("#destinations tbody tr:first-child a")
+                page.wait_for_selector("#history-view[data-rendered=true]")
+                with page.expect_navigation():
+                    page.click("p.crumb a")
+                assert page.locator("#threat-id").inner_text() == ODD
+                assert problems == []
+            finally:
+                context.close()
