@@ -56,6 +56,8 @@ def test_revoking_a_token_ends_its_sessions(hub: RunningHub) -> None:
         {"Origin": "null"},
         {"Referer": FOREIGN + "/page"},
         {"Origin": "http://127.0.0.1:1"},  # same host, another port
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": FOREIGN},
     ],
 )
 def test_cross_site_login_and_logout_are_refused(hub: RunningHub, headers: dict[str, str]) -> None:
@@ -68,7 +70,13 @@ def test_cross_site_login_and_logout_are_refused(hub: RunningHub, headers: dict[
 
 
 def test_same_origin_or_no_origin_signs_in(hub: RunningHub) -> None:
-    for headers in ({"Origin": hub.url}, {"Referer": hub.url + "/login"}, {}):
+    own = (
+        {"Origin": hub.url},
+        {"Referer": hub.url + "/login"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "null"},  # what a browser sends under no-referrer
+        {},
+    )
+    for headers in own:
         with httpx.Client(base_url=hub.url, timeout=30) as browser:
             response = browser.post("/login", data={"token": hub.tokens["a-reader"]}, headers=headers)
             assert response.status_code == 303 and browser.get("/dashboard/").status_code == 200

@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from c2watch.config import Settings
+from c2watch.taxii.login import COOKIE
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
+from c2watch.wiring.hub import create_hub_app
+from tests.helpers.hub import ThreadServer, make_tokens
 from tests.web.conftest import ODD, Served, backend_store, odd_threats
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -210,5 +214,30 @@ def test_an_odd_threat_id_round_trips_through_the_links(browser: Any, tmp_path: 
                     page.click("p.crumb a")
                 assert page.locator("#threat-id").inner_text() == ODD
                 assert problems == []
+            finally:
+                context.close()
+
+
+def test_signing_out_of_the_hub_ends_the_session_everywhere(browser: Any, tmp_path: Path) -> None:
+    """In the hub: sign in through the form, copy the cookie, press "Sign out"; the copy no longer opens a page."""
+    with backend_store("sqlite", tmp_path) as store:
+        tokens = make_tokens(store)
+        with ThreadServer(create_hub_app(store)) as url:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                page.goto(url + "/login")
+                page.fill("input[name=token]", tokens["a-reader"])
+                with page.expect_navigation():
+                    page.click("button[type=submit]")
+                assert page.url == url + "/dashboard/"
+                copied = {c["name"]: c["value"] for c in context.cookies()}[COOKIE]
+                with page.expect_navigation():
+                    page.click("#sign-out")
+                assert page.url == url + "/login"
+                with httpx.Client(base_url=url, cookies={COOKIE: copied}, timeout=30) as thief:
+                    assert thief.get("/dashboard/").status_code == 303
+                page.goto(url + "/dashboard/")
+                assert page.url == url + "/login"
             finally:
                 context.close()

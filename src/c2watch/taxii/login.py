@@ -4,8 +4,9 @@ logging out ends the row, so the cookie stops working even where it was copied, 
 token ends its sessions too.
 
 Cross-site requests: ``POST /login`` and ``POST /logout`` are refused (403) when the browser says they come from
-another origin (``Origin``, else ``Referer``, not this hub's scheme, host and port); a client that sends neither
-(curl, a script) is not a browser carrying someone else's cookie and is let through.
+another origin: ``Sec-Fetch-Site`` other than ``same-origin`` or ``none`` when the browser sends it, else an
+``Origin`` (or, without one, a ``Referer``) that is not this hub's scheme, host and port. A client that sends none
+of them (curl, a script) is not a browser carrying someone else's cookie and is let through.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ def _origin_of(url: str) -> str | None:
 
 
 def same_origin(request: Request) -> bool:
-    """False when the browser says the request comes from another origin than this hub (``Origin``, else
-    ``Referer``); True when it says it comes from here, or says nothing."""
+    """False when the browser says the request comes from another origin than this hub (``Sec-Fetch-Site``, else
+    ``Origin``, else ``Referer``); True when it says it comes from here, or says nothing."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     claimed = request.headers.get("origin") or request.headers.get("referer")
     if claimed is None:
         return True

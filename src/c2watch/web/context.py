@@ -35,6 +35,7 @@ class Dashboard:
     store: Store
     settings: Settings
     templates: Jinja2Templates
+    sign_out: str | None = None  # the path a "Sign out" button posts to (the hub's /logout); None: no login
 
     @property
     def zone(self) -> str:
@@ -60,6 +61,7 @@ class Dashboard:
             "path_for": path_for,
             "zone": self.zone,
             "clock": self.clock,
+            "sign_out": self.sign_out,
         }
         return self.templates.TemplateResponse(request, name, {**values, **context}, status_code=status_code)
 

@@ -76,7 +76,7 @@ def create_hub_app(
     app.include_router(assets_router())
     session = session_auth(backend)
     app.include_router(admin_router(backend, session))
-    app.include_router(dashboard_router(store, settings, auth=session), prefix="/dashboard")
+    app.include_router(dashboard_router(store, settings, auth=session, sign_out="/logout"), prefix="/dashboard")
     app.middleware("http")(security_headers)
     return app
 
