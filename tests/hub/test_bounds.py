@@ -18,12 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
+from c2watch.errors import WatchlistError
 from c2watch.store import Store
 from c2watch.store.access import organization_identity
 from c2watch.store.taxii import ObjectQuery
 from c2watch.taxii.client import HubClient, HubUnavailable
 from c2watch.taxii.collections import WATCHLIST
 from c2watch.taxii.media import TAXII_MEDIA
+from c2watch.watchlist.taxii_pull import fetch_collection
 from tests.helpers.hub import ORG_A, RunningHub, make_tokens, post
 
 MIB = 1024 * 1024
@@ -171,3 +173,11 @@ def test_reading_large_objects_costs_the_hub_a_bounded_memory(
     assert read_collection(url, tokens) == [n["id"] for n in notes]
     grown = (memory_kib(process.pid)["VmHWM"] - before["VmRSS"]) * 1024
     assert grown < BOUND, f"a GET of 10 objects of 4 MiB grew the hub by {grown / MIB:.1f} MiB"
+
+
+def test_the_agents_watchlist_pull_reads_no_answer_past_its_bound(hub: RunningHub) -> None:
+    post(hub, "a-coordinator", [note(300_000, n) for n in range(4)], WATCHLIST_OBJECTS)
+    with pytest.raises(WatchlistError, match="larger than 200000 bytes"):
+        fetch_collection(hub.api_root, WATCHLIST.id, hub.tokens["a-reader"], max_response_bytes=200_000)
+    fetched = fetch_collection(hub.api_root, WATCHLIST.id, hub.tokens["a-reader"], max_response_bytes=2 * MIB)
+    assert len(fetched.objects) == 4
