@@ -9,10 +9,12 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from c2watch.errors import InputError
 from c2watch.store import Store
 from c2watch.store.access import parse_expiry
+from c2watch.store.tables import sessions
 from c2watch.taxii.login import COOKIE, LIFETIME
 from tests.helpers.hub import ORG_A, RunningHub, call
 
@@ -118,6 +120,10 @@ def test_a_session_ends_when_its_token_expires(store: Store) -> None:
     assert store.access.session_token(other, now=now + LIFETIME - dt.timedelta(seconds=1)) == lasting
     assert store.access.session_token(other, now=now + LIFETIME) is None  # the session's own end
     assert [t.expires_at for t in store.access.list_tokens(ORG_A)] == [now + dt.timedelta(hours=2), None]
+    later = now + LIFETIME + dt.timedelta(days=2)
+    store.access.start_session(lasting.public_id, LIFETIME, now=later)  # a login deletes long-ended sessions
+    with store.access.db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar_one() == 1
 
 
 @pytest.mark.parametrize(

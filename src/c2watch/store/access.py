@@ -30,6 +30,8 @@ __all__ = [
     "list_tokens",
     "parse_expiry",
     "revoke_token",
+    "select_tokens",
+    "token_info",
     "token_refusal",
     "verify_token",
 ]
@@ -141,13 +143,13 @@ def create_token(
     return f"{_PREFIX}_{public_id}_{secret}", info
 
 
-def _select_tokens() -> sa.Select[tuple[object, ...]]:
+def select_tokens() -> sa.Select[tuple[object, ...]]:
     return sa.select(tokens, organizations.c.name.label("org_name"), organizations.c.identity).join(
         organizations, tokens.c.org_pk == organizations.c.id
     )
 
 
-def _info(row: sa.Row[tuple[object, ...]]) -> TokenInfo:
+def token_info(row: sa.Row[tuple[object, ...]]) -> TokenInfo:
     m = row._mapping
     return TokenInfo(
         m["public_id"],
@@ -163,10 +165,10 @@ def _info(row: sa.Row[tuple[object, ...]]) -> TokenInfo:
 
 
 def list_tokens(conn: sa.Connection, org: str | None = None) -> list[TokenInfo]:
-    query = _select_tokens().order_by(tokens.c.id)
+    query = select_tokens().order_by(tokens.c.id)
     if org is not None:
         query = query.where(organizations.c.name == org)
-    return [_info(row) for row in conn.execute(query)]
+    return [token_info(row) for row in conn.execute(query)]
 
 
 def revoke_token(conn: sa.Connection, public_id: str, now: dt.datetime) -> TokenInfo:
@@ -175,13 +177,13 @@ def revoke_token(conn: sa.Connection, public_id: str, now: dt.datetime) -> Token
     )
     if result.rowcount != 1:
         raise InputError(f"no active token {public_id!r}")
-    return _info(conn.execute(_select_tokens().where(tokens.c.public_id == public_id)).one())
+    return token_info(conn.execute(select_tokens().where(tokens.c.public_id == public_id)).one())
 
 
 def token_by_id(conn: sa.Connection, public_id: str, now: dt.datetime) -> TokenInfo | None:
     """An active (neither revoked nor expired) token by its public id."""
-    row = conn.execute(_select_tokens().where(tokens.c.public_id == public_id, tokens.c.revoked_at.is_(None))).first()
-    info = _info(row) if row is not None else None
+    row = conn.execute(select_tokens().where(tokens.c.public_id == public_id, tokens.c.revoked_at.is_(None))).first()
+    info = token_info(row) if row is not None else None
     return info if info is not None and not info.expired(now) else None
 
 
@@ -190,10 +192,10 @@ def _lookup(conn: sa.Connection, token: str) -> TokenInfo | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != _PREFIX:
         return None
-    row = conn.execute(_select_tokens().where(tokens.c.public_id == parts[1])).first()
+    row = conn.execute(select_tokens().where(tokens.c.public_id == parts[1])).first()
     expected = row._mapping["secret_sha256"] if row is not None else _digest("no such token")
     matches = hmac.compare_digest(str(expected), _digest(parts[2]))
-    return _info(row) if row is not None and matches else None
+    return token_info(row) if row is not None and matches else None
 
 
 def verify_token(conn: sa.Connection, token: str, now: dt.datetime) -> TokenInfo | None:

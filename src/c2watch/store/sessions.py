@@ -10,7 +10,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from c2watch.store.access import TokenInfo, _info, _select_tokens
+from c2watch.store.access import TokenInfo, select_tokens, token_info
 from c2watch.store.tables import sessions, tokens
 
 __all__ = ["end_session", "end_token_sessions", "session_token", "start_session"]
@@ -20,8 +20,13 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+KEEP_ENDED = dt.timedelta(days=1)  # sessions past their end are deleted this long after it, at the next login
+
+
 def start_session(conn: sa.Connection, public_id: str, now: dt.datetime, lifetime: dt.timedelta) -> str:
-    """A new session of token ``public_id``: the cookie value (the only time it is seen)."""
+    """A new session of token ``public_id``: the cookie value (the only time it is seen). Sessions that ended
+    (their end passed) over a day ago are deleted on the way."""
+    conn.execute(sessions.delete().where(sessions.c.expires_at < now - KEEP_ENDED))
     token_pk = conn.execute(sa.select(tokens.c.id).where(tokens.c.public_id == public_id)).scalar_one()
     value = secrets.token_urlsafe(32)
     conn.execute(
@@ -35,7 +40,7 @@ def start_session(conn: sa.Connection, public_id: str, now: dt.datetime, lifetim
 def session_token(conn: sa.Connection, value: str, now: dt.datetime) -> TokenInfo | None:
     """The token of the live session whose cookie value is ``value``, else ``None``."""
     query = (
-        _select_tokens()
+        select_tokens()
         .join(sessions, sessions.c.token_pk == tokens.c.id)
         .where(
             sessions.c.secret_sha256 == _digest(value),
@@ -45,7 +50,7 @@ def session_token(conn: sa.Connection, value: str, now: dt.datetime) -> TokenInf
         )
     )
     row = conn.execute(query).first()
-    info = _info(row) if row is not None else None
+    info = token_info(row) if row is not None else None
     return info if info is not None and not info.expired(now) else None
 
 
