@@ -140,12 +140,20 @@ class StoreSettings(Section):
 
 
 class HubSettings(Section):
-    """For an agent: the hub to sync with (``url`` of its TAXII API root, e.g. ``https://hub.example/api/``) and
-    this organisation's observer token. For a hub: the largest request body it accepts."""
+    """For an agent: the hub to sync with (``url`` of its TAXII API root, e.g. ``https://hub.example/api/``), this
+    organisation's observer token and the largest answer it reads (``max_response_bytes``). For a hub: the largest
+    request body and object it accepts, the most object bytes one page of a GET holds, and how ``/metrics`` is
+    served (with ``metrics_token`` as a bearer token, or without one on the separate ``metrics_listen`` address;
+    with neither, only an ``operator`` token reads it)."""
 
     url: str = ""
     token: str = ""
     max_content_length: int = Field(20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_object_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_page_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024, le=4 * 1024 * 1024 * 1024)
+    metrics_token: str = ""
+    metrics_listen: str = Field("", pattern=r"^(|\[?[0-9A-Za-z.:-]+\]?:\d{1,5})$")
     sync_batch: int = Field(200, ge=1, le=10_000)
     timeout: PositiveFloat = 30.0
 

@@ -20,6 +20,7 @@ import dns.exception
 
 from c2watch.config import Settings
 from c2watch.errors import C2WatchError
+from c2watch.home import exposed_secret_files
 from c2watch.probes.pinger import open_pinger
 from c2watch.store import create_engine, current_revision, head_revision
 
@@ -113,6 +114,16 @@ def check_files(settings: Settings) -> Check:
     return Check("open-files", "ok", f"open-file limit {soft} fits concurrency {settings.cycle.concurrency}")
 
 
+def check_secrets(home: Path, settings: Settings) -> Check:
+    """Files of the data directory holding a secret must be readable by their owner only."""
+    exposed = exposed_secret_files(home, settings)
+    if exposed:
+        listed = ", ".join(f"{path} (mode {mode:o})" for path, mode in exposed)
+        fix = "chmod 600 " + " ".join(str(path) for path, _ in exposed)
+        return Check("secrets", "warn", f"readable by others although they hold a secret: {listed}", fix)
+    return Check("secrets", "ok", "files holding a secret are readable by their owner only")
+
+
 async def check_hub(settings: Settings, clock: Callable[[], dt.datetime]) -> list[Check]:
     if not settings.hub.url:
         return [Check("hub", "ok", "no hub configured (observing alone)")]
@@ -166,6 +177,6 @@ async def run_checks(settings: Settings, store_url: str, home: Path, clock: Call
     checks: list[Check] = []
     pending: list[Awaitable[Check]] = [check_icmp(settings), check_resolver(settings)]
     checks += await asyncio.gather(*pending)
-    checks += [check_store(store_url), check_disk(home), check_files(settings)]
+    checks += [check_store(store_url), check_disk(home), check_files(settings), check_secrets(home, settings)]
     checks += await check_hub(settings, clock)
     return checks

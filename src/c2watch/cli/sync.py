@@ -53,7 +53,16 @@ def sync(
     since = parse_since(backfill_since) if backfill_since else None
     producer = producer_of(settings)
     report = asyncio.run(
-        run_sync(app.store, url, secret, producer, settings.hub.sync_batch, settings.hub.timeout, since)
+        run_sync(
+            app.store,
+            url,
+            secret,
+            producer,
+            settings.hub.sync_batch,
+            settings.hub.timeout,
+            since,
+            max_response_bytes=settings.hub.max_response_bytes,
+        )
     )
     if not as_json:
         _echo_report(report)

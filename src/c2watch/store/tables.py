@@ -21,6 +21,7 @@ __all__ = [
     "organizations",
     "outbox",
     "primary_key",
+    "sessions",
     "sync_cursors",
     "target_sources",
     "targets",
@@ -199,6 +200,19 @@ tokens = sa.Table(
     sa.Column("secret_sha256", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime),
+    sa.Column("expires_at", UTCDateTime),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("token_pk", sa.Integer, sa.ForeignKey("tokens.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Index("ix_sessions_token", "token_pk"),
 )
 
 taxii_objects = sa.Table(

@@ -60,9 +60,9 @@ def _entry(obj: Any, version: str | None = None, message: str | None = None) -> 
 Valid = dict[tuple[str, str], tuple[dict[str, Any], str]]
 
 
-def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
-    """Valid objects by (id, version) with their canonical JSON, in one pass over the envelope; refusals go to
-    ``outcome.failures``."""
+def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome, max_bytes: int | None = None) -> Valid:
+    """Valid objects by (id, version) with their canonical JSON, in one pass over the envelope; refusals (and
+    objects whose JSON is over ``max_bytes``) go to ``outcome.failures``."""
     valid: Valid = {}
     org_identity, failures, dumps = token.org_identity, outcome.failures, orjson.dumps
     for obj in objects:
@@ -70,7 +70,11 @@ def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
         if reason is not None:
             failures.append(_entry(obj, message=reason))
             continue
-        valid[(obj["id"], object_version(obj))] = (obj, dumps(obj).decode())
+        body = dumps(obj)
+        if max_bytes is not None and len(body) > max_bytes:
+            failures.append(_entry(obj, message=f"object of {len(body)} bytes; the hub takes at most {max_bytes}"))
+            continue
+        valid[(obj["id"], object_version(obj))] = (obj, body.decode())
     return valid
 
 
@@ -146,11 +150,17 @@ def _judge_repeats(
 
 
 def store_envelope(
-    conn: sa.Connection, collection: CollectionDef, token: TokenInfo, objects: list[Any], now: dt.datetime
+    conn: sa.Connection,
+    collection: CollectionDef,
+    token: TokenInfo,
+    objects: list[Any],
+    now: dt.datetime,
+    max_object_bytes: int | None = None,
 ) -> Outcome:
-    """Store what is valid and new; everything in one transaction (the caller's)."""
+    """Store what is valid, new and at most ``max_object_bytes`` (JSON) each; everything in one transaction (the
+    caller's)."""
     outcome = Outcome(str(uuid.uuid4()), len(objects))
-    valid = _sort(objects, token, outcome)
+    valid = _sort(objects, token, outcome, max_object_bytes)
     _check_claims(conn, collection, token, valid, outcome)
     inserted = add_objects(conn, _new_objects(collection, token, valid, now))
     outcome.successes.extend(_entry(valid[key][0], key[1]) for key in valid if key in inserted)

@@ -104,12 +104,13 @@ async def sync(
     batch: int = 200,
     timeout: float = 30.0,
     backfill_since: dt.datetime | None = None,
+    max_response_bytes: int = 64 * 1024 * 1024,
 ) -> SyncReport:
     """Resolve ``url`` to an API root, check the organisation, queue earlier cycles when ``backfill_since`` is
-    given, push the outbox, then pull; raises HubUnavailable (retry later) or HubRefused (fix the token, or
-    OrganizationMismatch: fix [observer] organization)."""
+    given, push the outbox, then pull (no answer read past ``max_response_bytes``); raises HubUnavailable (retry
+    later) or HubRefused (fix the token, or OrganizationMismatch: fix [observer] organization)."""
     report = SyncReport(api_root=await api_root_of(url, token, timeout))
-    async with HubClient(report.api_root, token, timeout) as hub:
+    async with HubClient(report.api_root, token, timeout, max_response_bytes) as hub:
         report.organization = await hub_organization(hub)
         if producer.org_name:
             check_organization(producer.org_name, report.organization)

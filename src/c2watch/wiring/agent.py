@@ -70,7 +70,13 @@ def _sync_loop(parts: AgentParts, metrics: AgentMetrics) -> SyncLoop | None:
 
     async def do_sync() -> SyncReport:
         return await sync(
-            store, settings.hub.url, settings.hub.token, producer, settings.hub.sync_batch, settings.hub.timeout
+            store,
+            settings.hub.url,
+            settings.hub.token,
+            producer,
+            settings.hub.sync_batch,
+            settings.hub.timeout,
+            max_response_bytes=settings.hub.max_response_bytes,
         )
 
     def report(result: SyncReport | Exception) -> None:
