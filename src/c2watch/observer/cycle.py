@@ -24,6 +24,7 @@ from c2watch.observer.shard import Shard
 from c2watch.observer.writer import ObservationWriter, WriterTarget
 from c2watch.probes import PROBES
 from c2watch.probes.base import Clock, ProbeContext, utcnow
+from c2watch.probes.egress import Egress, open_proxy_sessions
 from c2watch.probes.http import open_session
 from c2watch.probes.pinger import open_pinger
 from c2watch.probes.resolve import Resolver
@@ -86,17 +87,24 @@ def producer_of(settings: Settings) -> Producer:
 
 
 @asynccontextmanager
-async def open_context(settings: Settings, clock: Clock) -> AsyncIterator[ProbeContext]:
-    """The shared pinger, HTTP session and resolver of a cycle, closed when it ends."""
+async def open_context(
+    settings: Settings, clock: Clock, rng: random.Random | None = None
+) -> AsyncIterator[ProbeContext]:
+    """The shared pinger, HTTP sessions (direct and one per proxy), resolver and egress of a cycle, closed when it
+    ends."""
     kinds = settings.cycle.probes
     ctx = ProbeContext(guard=Guard.from_strings(settings.safety.allow_networks), clock=clock)
     ctx.resolver = Resolver(settings.dns)
+    egress = Egress(settings.egress, rng)
+    ctx.egress = egress if egress.active else None
     async with AsyncExitStack() as stack:
-        if "icmp" in kinds:
+        if "icmp" in kinds and egress.direct("icmp"):
             ctx.pinger = await open_pinger(settings.icmp.mode)
             stack.push_async_callback(ctx.pinger.aclose)
         if "http" in kinds or "favicon" in kinds:
             ctx.http = await stack.enter_async_context(open_session(settings.http, settings.cycle.concurrency))
+            for label, session in open_proxy_sessions(egress, settings.http, settings.cycle.concurrency).items():
+                ctx.proxy_sessions[label] = await stack.enter_async_context(session)
         yield ctx
 
 
@@ -104,7 +112,8 @@ async def observe_target(target: Target, settings: Settings, ctx: ProbeContext) 
     """Select, resolve and guard, then run the configured probes at once."""
     observed_at = ctx.clock()
     allow_domains = tuple(settings.safety.allow_domains)
-    probe_target, resolution = await prepare(target, ctx.guard, ctx.resolver, allow_domains)
+    egress, remote = (ctx.egress.pick(), ctx.egress.remote_names) if ctx.egress is not None else ("", False)
+    probe_target, resolution = await prepare(target, ctx.guard, ctx.resolver, allow_domains, egress, remote)
     kinds = [kind for kind in settings.cycle.probes if kind in PROBES]
     if len(kinds) == 1:  # no task of its own for a lone probe
         results = [await PROBES[kinds[0]](probe_target, settings, ctx)]
@@ -268,7 +277,7 @@ async def run_cycle(
                 opts.on_result(obs)
 
         try:
-            async with open_context(settings, clock) as ctx:
+            async with open_context(settings, clock, opts.rng) as ctx:
                 await _work(targets, settings, ctx, sink)
         except asyncio.CancelledError:
             interrupted = True  # stopped (SIGTERM): what finished is stored below, then the cancel goes on
