@@ -18,7 +18,7 @@ from typing import Any
 from c2watch.config import Settings
 from c2watch.errors import UnknownThreatError
 from c2watch.models import Target
-from c2watch.models.observation import Observation
+from c2watch.models.observation import EGRESS_FAILED, Observation
 from c2watch.observer.select import prepare
 from c2watch.observer.shard import Shard
 from c2watch.observer.writer import ObservationWriter, WriterTarget
@@ -268,10 +268,13 @@ async def run_cycle(
         store, observer_pk, cycle_pk, opts.simulated, producer, started_at, bundle, outbox=bool(settings.hub.url)
     )
     interrupted = False
+    egress_failed: Counter[str] = Counter()
     async with ObservationWriter(target) as writer:
 
         def sink(obs: Observation) -> None:
             outcomes[obs.outcome] += 1
+            if obs.outcome == EGRESS_FAILED:
+                egress_failed[obs.target.egress] += 1
             writer.put(obs)
             if opts.on_result:
                 opts.on_result(obs)
@@ -294,6 +297,8 @@ async def run_cycle(
         opts.simulated,
     )
     summary.interrupted = interrupted
+    for label, count in sorted(egress_failed.items()):  # once per proxy, not once per destination
+        log.error("egress %s failed for %d of %d destinations (recorded as egress-failed)", label, count, len(targets))
     store.observations.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
     log.info("cycle %s finished", cycle_pk, extra={"cycle": summary.as_dict()})
     if interrupted:

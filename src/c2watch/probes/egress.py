@@ -55,10 +55,15 @@ class ProxyRoute:
     username: str | None
     password: str | None
 
+    remote_names: bool = False
+
     @classmethod
     def of(cls, settings: ProxySettings) -> ProxyRoute:
-        proxy_type, host, port, username, password = parse_proxy_url(settings.url)
-        return cls(settings.label, proxy_type, host, port, username, password)
+        """``socks5h://`` is SOCKS5 with names resolved by the proxy (python-socks' ``rdns``)."""
+        remote = settings.url.startswith("socks5h://")
+        url = "socks5://" + settings.url.removeprefix("socks5h://") if remote else settings.url
+        proxy_type, host, port, username, password = parse_proxy_url(url)
+        return cls(settings.label, proxy_type, host, port, username, password, remote)
 
     def __repr__(self) -> str:  # no credentials in logs or tracebacks
         return f"ProxyRoute({self.label!r})"
@@ -116,7 +121,7 @@ async def open_socket(route: ProxyRoute, host: str, port: int, timeout: float) -
         route.port,
         route.username,
         route.password,
-        rdns=True,
+        rdns=route.remote_names or route.proxy_type == ProxyType.HTTP,
         forward=_Connected(sock),  # type: ignore[arg-type]
     )
     try:
