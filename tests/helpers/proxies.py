@@ -65,17 +65,16 @@ def start_microsocks(
 def start_tinyproxy(
     host: str, port: int, work: Path, allow: str, prefix: Sequence[str] = ()
 ) -> subprocess.Popen[bytes]:
-    """tinyproxy in the foreground on ``host:port`` for clients in ``allow``; no ``Via`` header (it never touches a
-    CONNECT tunnel's bytes anyway), every CONNECT port allowed (no ``ConnectPort`` line)."""
+    """tinyproxy in the foreground on ``host:port`` for clients in ``allow`` (its log in ``work``); no ``Via``
+    header (it never touches a CONNECT tunnel's bytes anyway), every CONNECT port allowed (no ``ConnectPort``)."""
     work.mkdir(parents=True, exist_ok=True)
     conf = work / "tinyproxy.conf"
     conf.write_text(
         f"User nobody\nGroup nogroup\nPort {port}\nListen {host}\nTimeout 30\nMaxClients 1000\n"
-        f'Allow {allow}\nDisableViaHeader Yes\nLogLevel Info\nLogFile "{work / "tinyproxy.log"}"\n',
+        f"Allow {allow}\nDisableViaHeader Yes\nLogLevel Info\n",
         encoding="utf-8",
     )
-    os.chmod(work, 0o777)  # tinyproxy drops to nobody, then writes its log here
-    with (work / "stdout.log").open("ab") as out:
+    with (work / "tinyproxy.log").open("ab") as out:
         return subprocess.Popen([*prefix, "tinyproxy", "-d", "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT)
 
 
