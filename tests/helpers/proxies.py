@@ -54,10 +54,18 @@ def accepting(host: str, port: int) -> Callable[[], bool]:
 
 
 def start_microsocks(
-    host: str, port: int, log: Path, bind: str | None = None, prefix: Sequence[str] = ()
+    host: str,
+    port: int,
+    log: Path,
+    bind: str | None = None,
+    prefix: Sequence[str] = (),
+    credentials: tuple[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """microsocks listening on ``host:port``; its outgoing connections from ``bind`` when given."""
+    """microsocks listening on ``host:port``; its outgoing connections from ``bind`` when given; wanting a user and
+    password when ``credentials`` are given."""
     argv = [*prefix, "microsocks", "-i", host, "-p", str(port), *(["-b", bind] if bind else [])]
+    if credentials:
+        argv += ["-u", credentials[0], "-P", credentials[1]]
     with log.open("ab") as out:
         return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
 
