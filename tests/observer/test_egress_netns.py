@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stix2validator import ValidationOptions, validate_file
 
 from c2watch.analysis.verdicts import VerdictRules, evaluate
 from c2watch.home import Home
@@ -169,6 +170,10 @@ def rows(home: Path, since: dt.datetime) -> list[dict[str, Any]]:
     return [{"value": v, "outcome": o, "details": json.loads(d)} for v, o, d in found]
 
 
+def valid_bundle(path: str) -> bool:
+    return bool(validate_file(path, ValidationOptions(version="2.1", disabled=["103", "301"])).is_valid)
+
+
 def c2_names_asked(obs: Driver) -> dict[str, int]:
     """How often the observer's resolver was asked about each name of the C2's zone."""
     return {name: n for name, n in obs.call(cmd="dns")["names"].items() if name.endswith("c2.example")}
@@ -201,6 +206,7 @@ def test_the_c2_sees_the_proxy_never_the_observer(
     via = T0 + dt.timedelta(hours=4)
     through = obs.call(cmd="cycle", at=via.isoformat())
     assert through["outcomes"] == {"responding": PROBED, "refused-by-guard": 1}
+    assert valid_bundle(through["stix_path"])
     seen = c2.call(cmd="access")
     assert {peer for _, peer in seen["hits"]} == {PROXY}  # HTTP, favicon, TLS and JARM: the proxy's address only
     hits_https = sum(1 for name, _ in seen["hits"] if name == "https")
@@ -229,6 +235,7 @@ def test_the_c2_sees_the_proxy_never_the_observer(
     for day in (1, 2, 3):
         down = obs.call(cmd="cycle", at=(T0 + dt.timedelta(days=day)).isoformat())
         assert down["outcomes"] == {"egress-failed": PROBED, "refused-by-guard": 1}
+        assert valid_bundle(down["stix_path"])
     store.verdicts.fold_summaries(judged_at)
     after = [v.as_dict() for v in evaluate(store, rules, judged_at)]
     store.close()
