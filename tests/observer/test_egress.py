@@ -23,6 +23,7 @@ from stix2validator import ValidationOptions, validate_file
 from c2watch.analysis.verdicts import VerdictRules, evaluate
 from c2watch.config import DEFAULT_USER_AGENT, Settings
 from c2watch.lab import Lab, Scenario
+from c2watch.metrics import AgentMetrics
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.store import Store
 from tests.helpers.observing import destination, import_lab, lab_settings
@@ -54,10 +55,11 @@ def scenario() -> Scenario:
     return Scenario([destination(1, "status:200"), destination(2, "status:200", scheme="https")])
 
 
-def cycle(store: Store, settings: Settings, tmp_path: Path, lab: Lab, at: dt.datetime = T0) -> Any:
+def cycle(store: Store, settings: Settings, tmp_path: Path, lab: Lab, at: dt.datetime = T0, metrics: Any = None) -> Any:
     async def go() -> Any:
         import_lab(store, lab, lab.scenario, tmp_path)
-        return await run_cycle(store, settings, tmp_path, CycleOptions(), clock=lambda: at)
+        options = CycleOptions(on_result=metrics.observed if metrics else None)
+        return await run_cycle(store, settings, tmp_path, options, clock=lambda: at)
 
     return go()
 
@@ -122,10 +124,13 @@ def test_the_request_is_byte_for_byte_the_documented_one(
         assert (access.peer == PROXY_OUT) is through_proxy
 
 
-def test_a_proxy_that_is_down_is_egress_failed_and_changes_no_verdict(store: Store, tmp_path: Path) -> None:
+def test_a_proxy_that_is_down_is_egress_failed_and_changes_no_verdict(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     down = f"socks5h://127.0.0.1:{free_port()}"  # nothing listens there
     rules = VerdictRules(dead_after=dt.timedelta(days=1), min_silent_cycles=2)
     judged_at = T0 + dt.timedelta(days=5)
+    metrics = AgentMetrics()
 
     async def go() -> tuple[Any, list[Any]]:
         async with Lab(scenario(), control_icmp=False) as lab:
@@ -133,13 +138,15 @@ def test_a_proxy_that_is_down_is_egress_failed_and_changes_no_verdict(store: Sto
             store.verdicts.fold_summaries(T0)
             before = evaluate(store, rules, judged_at)
             failed = [
-                await cycle(store, egress_settings(down), tmp_path, lab, T0 + dt.timedelta(days=day))
+                await cycle(store, egress_settings(down), tmp_path, lab, T0 + dt.timedelta(days=day), metrics)
                 for day in (1, 2, 3, 4)
             ]
         return before, failed
 
     before, failed = asyncio.run(go())
     assert [s.outcomes for s in failed] == [{"egress-failed": 2}] * 4
+    assert b'c2watch_egress_failed_total{egress="rented-1"} 8.0' in metrics.exposition()
+    assert caplog.text.count("egress rented-1 failed for 2 of 2 destinations") == 4  # once a cycle, not per destination
     rows = [row for row in store.observations.rows() if row["outcome"] == "egress-failed"]
     assert len(rows) == 8 and {row["http_outcome"] for row in rows} == {"egress-failed"}
     assert {row["details"]["probes"]["http"]["error"] for row in rows} == {"egress-failed"}
