@@ -25,9 +25,18 @@ from c2watch.config import DEFAULT_USER_AGENT, Settings
 from c2watch.lab import Lab, Scenario
 from c2watch.metrics import AgentMetrics
 from c2watch.observer.cycle import CycleOptions, run_cycle
+from c2watch.stix.ingest import records_from_objects
 from c2watch.store import Store
 from tests.helpers.observing import destination, import_lab, lab_settings
-from tests.helpers.proxies import accepting, free_port, require_proxies, start_microsocks, stop, wait_until
+from tests.helpers.proxies import (
+    accepting,
+    free_port,
+    require_proxies,
+    start_microsocks,
+    start_tinyproxy,
+    stop,
+    wait_until,
+)
 
 PROXY_OUT = "127.0.0.66"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "observer.md"
@@ -42,6 +51,18 @@ def socks(tmp_path: Path) -> Iterator[str]:
     try:
         wait_until(accepting("127.0.0.1", port), "microsocks")
         yield f"socks5h://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def connect_proxy(tmp_path: Path) -> Iterator[str]:
+    require_proxies()
+    port = free_port()
+    proc = start_tinyproxy("127.0.0.1", port, tmp_path / "tinyproxy", "127.0.0.1")
+    try:
+        wait_until(accepting("127.0.0.1", port), "tinyproxy")
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
 
@@ -89,6 +110,8 @@ def test_every_tcp_probe_leaves_through_the_proxy(store: Store, tmp_path: Path, 
     bundle = json.loads(Path(summary.stix_path).read_text(encoding="utf-8"))
     observed = [o for o in bundle["objects"] if o["type"] == "observed-data"]
     assert {next(iter(o["extensions"].values())).get("egress") for o in observed} == {"rented-1"}
+    shared = records_from_objects({o["id"]: o for o in bundle["objects"]})  # as another observer indexes them
+    assert len(shared) == 2 and {r.row["details"]["egress"] for r in shared} == {"rented-1"}
 
 
 def test_direct_observation_shows_the_observers_address(store: Store, tmp_path: Path) -> None:
@@ -155,3 +178,21 @@ def test_a_proxy_that_is_down_is_egress_failed_and_changes_no_verdict(
     assert [v.status for v in before] == ["dormant", "dormant"]  # not dead: no silent cycle since the answer
     assert [v.as_dict() for v in after] == [v.as_dict() for v in before]
     assert all(s.observations == 1 and s.silent_http == 0 for s in store.verdicts.answer_summaries())
+
+
+@pytest.mark.parametrize(("proxy", "kind"), [("socks", "refused"), ("connect_proxy", "connect")])
+def test_what_the_proxy_reports_of_the_destination_is_the_destinations(
+    store: Store, tmp_path: Path, request: pytest.FixtureRequest, proxy: str, kind: str
+) -> None:
+    """A destination that refuses (not listening) is the destination's silence, whichever proxy reports it; a
+    listening one answers through the same proxy in the same cycle."""
+    settings = egress_settings(request.getfixturevalue(proxy), cycle={"probes": ["http", "tls"]})
+
+    async def go() -> Any:
+        closed = Scenario([destination(1, "closed"), destination(2, "status:200", scheme="https")])
+        async with Lab(closed, control_icmp=False) as lab:
+            return await cycle(store, settings, tmp_path, lab)
+
+    assert asyncio.run(go()).outcomes == {"silent": 1, "responding": 1}
+    silent = next(row for row in store.observations.rows() if row["outcome"] == "silent")
+    assert silent["http_outcome"] == "error" and silent["http_error"] == kind
