@@ -13,6 +13,8 @@ import asyncio
 import datetime as dt
 import json
 import re
+import signal
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +198,33 @@ def test_what_the_proxy_reports_of_the_destination_is_the_destinations(
     assert asyncio.run(go()).outcomes == {"silent": 1, "responding": 1}
     silent = next(row for row in store.observations.rows() if row["outcome"] == "silent")
     assert silent["http_outcome"] == "error" and silent["http_error"] == kind
+
+
+def test_a_hung_socks_proxy_is_egress_failed_a_hanging_destination_is_silent(store: Store, tmp_path: Path) -> None:
+    """A microsocks stopped with SIGSTOP accepts connections (the kernel's backlog) and never answers: the
+    destinations are egress-failed. Through a running one, a destination that accepts and never answers is the
+    destination's timeout."""
+    require_proxies()
+    hung, running = free_port(), free_port()
+    procs = [
+        start_microsocks("127.0.0.1", hung, tmp_path / "hung.log"),
+        start_microsocks("127.0.0.1", running, tmp_path / "running.log"),
+    ]
+    try:
+        for port in (hung, running):
+            wait_until(accepting("127.0.0.1", port), "microsocks")
+        procs[0].send_signal(signal.SIGSTOP)
+
+        async def go(proxy: int) -> Any:
+            tarpit = Scenario([destination(1, "tarpit"), destination(2, "status:200")])
+            async with Lab(tarpit, control_icmp=False) as lab:
+                return await cycle(store, egress_settings(f"socks5h://127.0.0.1:{proxy}"), tmp_path, lab)
+
+        assert asyncio.run(go(hung)).outcomes == {"egress-failed": 2}
+        assert asyncio.run(go(running)).outcomes == {"silent": 1, "responding": 1}
+    finally:
+        procs[0].send_signal(signal.SIGCONT)
+        for proc in procs:
+            stop(proc)
+    errors = Counter((row["outcome"], row["http_error"]) for row in store.observations.rows())
+    assert errors == {("egress-failed", "egress-failed"): 2, ("silent", "timeout"): 1, ("responding", None): 1}

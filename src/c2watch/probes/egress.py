@@ -4,7 +4,8 @@ through them with python-socks (SOCKS5 with or without remote name resolution, H
 A connection through a proxy is opened in two steps, so that a proxy that is down is never taken for a silent
 destination: the TCP connection to the proxy itself (its failure or timeout raises :class:`EgressError`, recorded
 as ``egress-failed``), then python-socks' negotiation on that socket, whose failures are sorted by who caused them:
-the proxy rejecting us (authentication, ruleset, unsupported command) is the egress's failure; the proxy reporting
+the proxy rejecting us (authentication, ruleset, unsupported command) or a SOCKS5 proxy silent until the timeout
+(it answers the greeting before it tries the destination) is the egress's failure; the proxy reporting
 that the destination refused, was unreachable or did not answer in time is the destination's (an ``OSError`` with
 the matching errno, mapped to the usual error kinds). The proxy's own address is used as configured: it is never
 passed through the safety guard, and listing a proxy allows nothing else (every destination is still guarded).
@@ -79,10 +80,22 @@ class _Connected:
         return self._sock
 
 
-async def _connect_tcp(host: str, port: int) -> socket.socket:
+class _Heard(socket.socket):
+    """The socket to the proxy, noting whether the proxy has sent anything: a SOCKS5 proxy answers the greeting at
+    once, before it tries the destination, so a SOCKS5 negotiation that times out in silence is the proxy's."""
+
+    heard = False
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        data = super().recv(bufsize, flags)
+        self.heard = self.heard or bool(data)
+        return data
+
+
+async def _connect_tcp(host: str, port: int) -> _Heard:
     loop = asyncio.get_running_loop()
     family, kind, proto, _, address = (await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))[0]
-    sock = socket.socket(family, kind, proto)
+    sock = _Heard(family, kind, proto)
     sock.setblocking(False)
     try:
         await loop.sock_connect(sock, address)
@@ -125,14 +138,17 @@ async def open_socket(route: ProxyRoute, host: str, port: int, timeout: float) -
         forward=_Connected(sock),  # type: ignore[arg-type]
     )
     try:
-        return await proxy.connect(host, port, timeout=timeout)
+        await proxy.connect(host, port, timeout=timeout)
     except ProxyTimeoutError:
+        if route.proxy_type == ProxyType.SOCKS5 and not sock.heard:
+            raise EgressError(f"proxy {route.label} did not answer in {timeout} s") from None
         raise TimeoutError(f"no answer from {host}:{port} through the proxy in {timeout} s") from None
     except ProxyError as exc:
         destination = _destination_error(route, exc)
         if destination is not None:
             raise destination from None
         raise EgressError(f"proxy {route.label} refused: {exc}") from None
+    return socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())  # a plain socket from now on
 
 
 class Egress:
