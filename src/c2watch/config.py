@@ -12,8 +12,9 @@ import os
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -117,6 +118,58 @@ class DnsSettings(Section):
 
 class TlsSettings(Section):
     timeout: PositiveFloat = 5.0
+
+
+ProxiedKind = Literal["icmp", "http", "tls", "jarm", "favicon"]
+_PROXY_SCHEMES = ("socks5h", "socks5", "http")
+
+
+class ProxySettings(Section):
+    """One proxy: ``url`` (``socks5h://[user:password@]host:port`` resolves names at the proxy, ``socks5://`` with
+    IP addresses only, ``http://host:port`` for HTTP CONNECT) and the opaque ``label`` recorded with every
+    observation made through it (the URL, which may hold credentials, is never recorded)."""
+
+    url: str = Field(min_length=1)
+    label: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in _PROXY_SCHEMES:
+            raise ValueError(f"proxy scheme {parts.scheme!r} is not one of {list(_PROXY_SCHEMES)}")
+        if not parts.hostname or parts.port is None:
+            raise ValueError("a proxy URL names its host and port, e.g. socks5h://192.0.2.7:1080")
+        return value
+
+
+class EgressSettings(Section):
+    """Which way the probes leave (docs/observer.md, "Deployment"). No ``proxies``: everything is direct. With
+    proxies, one is picked per destination (``pick``: ``round-robin`` or ``random``) and every probe goes through
+    it except the kinds listed in ``direct``; ICMP cannot go through a proxy, so it is refused unless listed in
+    ``direct``. ``dns``: ``proxy`` leaves names to the proxy (the observer's resolver never asks for them; needs
+    ``socks5h://`` or ``http://`` proxies), ``resolver`` resolves through ``[dns] nameservers`` and sends addresses.
+    """
+
+    proxies: list[ProxySettings] = Field(default_factory=list)
+    pick: Literal["round-robin", "random"] = "round-robin"
+    direct: list[ProxiedKind] = Field(default_factory=list)
+    dns: Literal["proxy", "resolver"] = "proxy"
+
+    @field_validator("proxies")
+    @classmethod
+    def _labels(cls, value: list[ProxySettings]) -> list[ProxySettings]:
+        labels = [proxy.label for proxy in value]
+        if len(set(labels)) != len(labels):
+            raise ValueError("two proxies have the same label")
+        return value
+
+    @model_validator(mode="after")
+    def _remote_names(self) -> EgressSettings:
+        local = [p.label for p in self.proxies if urlsplit(p.url).scheme == "socks5"]
+        if self.dns == "proxy" and local:
+            raise ValueError(f"dns = 'proxy' needs socks5h:// or http:// proxies (socks5:// resolves here): {local}")
+        return self
 
 
 class SafetySettings(Section):
@@ -249,6 +302,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     dns: DnsSettings = DnsSettings()
     tls: TlsSettings = TlsSettings()
+    egress: EgressSettings = EgressSettings()
     safety: SafetySettings = SafetySettings()
     store: StoreSettings = StoreSettings()
     hub: HubSettings = HubSettings()

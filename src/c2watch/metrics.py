@@ -11,7 +11,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from c2watch.models.observation import Observation
+from c2watch.models.observation import EGRESS_FAILED, Observation
 from c2watch.observer.cycle import CycleSummary
 
 __all__ = ["CONTENT_TYPE_LATEST", "AgentMetrics", "HubMetrics"]
@@ -48,6 +48,12 @@ class AgentMetrics:
             ["probe", "kind"],
             registry=self.registry,
         )
+        self.egress_failed = Counter(
+            "c2watch_egress_failed_total",
+            "Destinations not reached because their proxy failed (egress-failed), by egress label",
+            ["egress"],
+            registry=self.registry,
+        )
         self.last_sync = Gauge(
             "c2watch_last_sync_success_timestamp_seconds", "Unix time of the last good sync", registry=self.registry
         )
@@ -59,6 +65,8 @@ class AgentMetrics:
 
     def observed(self, obs: Observation) -> None:
         self.destinations.labels(obs.outcome).inc()
+        if obs.outcome == EGRESS_FAILED:
+            self.egress_failed.labels(obs.target.egress).inc()
         for kind, result in obs.results.items():
             if result.outcome == "error":
                 self.probe_errors.labels(kind, str(result.fields.get("error") or "error")).inc()

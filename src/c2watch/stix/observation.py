@@ -261,6 +261,7 @@ def _observed_data(obs: Observation, producer: Producer, refs: list[dict[str, An
                 "target_key": obs.target_key,
                 **({"resolved": list(obs.resolution.addresses)} if obs.resolution and obs.resolution.addresses else {}),
                 "simulated": obs.simulated,
+                **({"egress": obs.target.egress} if obs.target.egress else {}),
                 **({"refused": list(obs.target.refused)} if obs.target.refused else {}),
                 **({"fitted": obs.fitted} if obs.fitted else {}),
             }
