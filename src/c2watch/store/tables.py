@@ -17,6 +17,7 @@ __all__ = [
     "events",
     "metadata",
     "observations",
+    "observer_keys",
     "observers",
     "organizations",
     "outbox",
@@ -200,6 +201,25 @@ tokens = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime),
 )
+
+observer_keys = sa.Table(
+    "observer_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("org_identity", sa.String(64), nullable=False),
+    sa.Column("organization", sa.String(200), nullable=False),
+    sa.Column("observer_ref", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("valid_from", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("endorsement", sa.JSON),
+    sa.Index("ix_observer_keys_observer", "observer_ref"),
+)
+"""Observers' public keys. On a hub: the keys registered (``hub observer add``) or enrolled (first push) for each
+observer of a member organisation. On an agent: the keys it pinned (learned from its hub on first sight, or given
+by hand) and checks every pulled or imported record against. ``key_id`` is :func:`c2watch.stix.signing.key_id`."""
 
 taxii_objects = sa.Table(
     "taxii_objects",

@@ -27,6 +27,7 @@ from c2watch.taxii.auth import authenticate
 from c2watch.taxii.backend import StoreBackend
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.errors import install_error_handlers
+from c2watch.taxii.keys import keys_router
 from c2watch.taxii.login import SessionSigner, login_router, session_auth
 from c2watch.taxii.views import taxii_router
 from c2watch.web.app import dashboard_router, security_headers
@@ -72,6 +73,7 @@ def create_hub_app(
         backend, authenticate(backend), max_content_length, clock or store.clock, metrics, on_ingest=judge.on_ingest
     )
     app.include_router(router)
+    app.include_router(keys_router(backend, authenticate(backend), clock or store.clock))
     signer = SessionSigner(session_secret or secrets.token_bytes(32))
     app.include_router(login_router(backend, signer))
     app.include_router(assets_router())
