@@ -1,4 +1,5 @@
-"""The data directory: its config file, its SQLite store, its cycle files; ``init`` creates what is missing."""
+"""The data directory: its config file, its SQLite store, its observer key, its cycle files; ``init`` creates what
+is missing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import tomli_w
 
 from c2watch.config import CONFIG_FILE, Settings, default_home, load_settings
+from c2watch.stix.keys import ensure_private_key
 from c2watch.store import Store, open_store, sqlite_url
 
 __all__ = ["DB_FILE", "Home", "InitReport"]
@@ -62,4 +64,7 @@ class Home:
         open_store(self.store_url(settings)).close()
         if not existed:
             report.created.append(str(db_file))
+        key_path = settings.observer.key_path(self.path)
+        if ensure_private_key(key_path)[1]:
+            report.created.append(f"{key_path} (the observer's signing key, mode 0600)")
         return report

@@ -30,6 +30,7 @@ from c2watch.probes.resolve import Resolver
 from c2watch.safety import Guard
 from c2watch.stix import BundleWriter, Producer, bundle_path, identity_ids
 from c2watch.stix.keys import ensure_private_key
+from c2watch.stix.rotation import load_endorsement
 from c2watch.store import Store
 
 __all__ = ["CycleOptions", "CycleSummary", "run_cycle"]
@@ -84,9 +85,13 @@ def producer_of(settings: Settings, data_dir: Path | None = None) -> Producer:
     """The STIX identities of this observer (from ``[observer] organization`` and ``name``) and, given the data
     directory, its signing key (``[observer] key_file``, made 0600 on first use if ``c2watch init`` did not)."""
     org_id, system_id = identity_ids(settings.observer.organization, settings.observer.name)
-    key = ensure_private_key(settings.observer.key_path(data_dir))[0] if data_dir is not None else None
     observer = settings.observer
-    return Producer(org_id, system_id, observer.organization, observer.name, settings.http.user_agent, key)
+    if data_dir is None:
+        return Producer(org_id, system_id, observer.organization, observer.name, settings.http.user_agent)
+    path = observer.key_path(data_dir)
+    key = ensure_private_key(path)[0]
+    endorsement = load_endorsement(path, key)
+    return Producer(org_id, system_id, observer.organization, observer.name, settings.http.user_agent, key, endorsement)
 
 
 @asynccontextmanager

@@ -39,6 +39,7 @@ class Producer:
     observer_name: str = ""
     user_agent: str = ""
     key: Ed25519PrivateKey | None = field(default=None, repr=False, compare=False)
+    endorsement: Mapping[str, Any] | None = field(default=None, compare=False)  # of ``key`` by the previous one
 
     def identities(self) -> list[dict[str, Any]]:
         base = {"type": "identity", "spec_version": "2.1", "created": PRODUCER_CREATED, "modified": PRODUCER_CREATED}

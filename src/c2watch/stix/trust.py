@@ -32,7 +32,7 @@ from c2watch.stix.keys import parse_public_key, public_key_text
 from c2watch.stix.signing import Check, key_id, signature_of, verify
 from c2watch.stix.vocab import DETAILS_EXTENSION
 
-__all__ = ["SIGNED_TYPES", "KeyRecord", "Keyring", "endorse", "endorsed_by", "record_observer"]
+__all__ = ["SIGNED_TYPES", "KeyRecord", "Keyring", "Refusal", "endorse", "endorsed_by", "record_observer"]
 
 SIGNED_TYPES = frozenset({"observed-data", "sighting"})
 _PURPOSE = "c2watch-key-endorsement"
@@ -71,6 +71,16 @@ class KeyRecord:
             "revoked_at": _stamp(self.revoked_at) if self.revoked_at else None,
             "endorsement": dict(self.endorsement) if self.endorsement else None,
         }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record refused because its signature did not hold: ``reason`` is the :class:`Check` outcome."""
+
+    object_id: str
+    observer_ref: str | None
+    key_id: str | None
+    reason: str
 
 
 def _stamp(value: dt.datetime) -> str:

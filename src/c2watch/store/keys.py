@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from c2watch.errors import InputError
-from c2watch.stix.trust import KeyRecord, endorsed_by
-from c2watch.store.tables import observer_keys
+from c2watch.stix.trust import KeyRecord, Refusal, endorsed_by
+from c2watch.store.tables import observer_keys, refused_records
 
-__all__ = ["add_key", "enrol_key", "list_keys", "revoke_key"]
+__all__ = ["add_key", "enrol_key", "list_keys", "refusal_counts", "revoke_key", "save_refusals"]
 
 
 def _record(row: sa.Row[Any]) -> KeyRecord:
@@ -96,3 +96,39 @@ def enrol_key(conn: sa.Connection, record: KeyRecord) -> str:
         f"observer {record.observer_ref} has a key already: a new one needs the endorsement of its current key "
         "(c2watch key rotate) or the hub operator (c2watch hub observer add)"
     )
+
+
+def save_refusals(conn: sa.Connection, origin: str, refusals: Sequence[Refusal], now: dt.datetime) -> list[Refusal]:
+    """Keep each refused record once per origin; the ones new."""
+    ids = sorted({r.object_id for r in refusals})
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        query = sa.select(refused_records.c.object_id).where(
+            refused_records.c.origin == origin, refused_records.c.object_id.in_(ids[start : start + 500])
+        )
+        known.update(conn.scalars(query))
+    new = {r.object_id: r for r in refusals if r.object_id not in known}
+    if new:
+        conn.execute(
+            refused_records.insert(),
+            [
+                {
+                    "origin": origin[:500],
+                    "object_id": r.object_id[:100],
+                    "observer_ref": r.observer_ref[:64] if r.observer_ref else None,
+                    "key_id": r.key_id[:32] if r.key_id else None,
+                    "reason": r.reason[:32],
+                    "refused_at": now,
+                }
+                for r in new.values()
+            ],
+        )
+    return list(new.values())
+
+
+def refusal_counts(conn: sa.Connection, since: dt.datetime | None = None) -> dict[str, int]:
+    """Refused records by reason (since a moment, when given)."""
+    query = sa.select(refused_records.c.reason, sa.func.count()).group_by(refused_records.c.reason)
+    if since is not None:
+        query = query.where(refused_records.c.refused_at >= since)
+    return {str(reason): int(count) for reason, count in conn.execute(query)}

@@ -22,6 +22,7 @@ __all__ = [
     "organizations",
     "outbox",
     "primary_key",
+    "refused_records",
     "sync_cursors",
     "target_sources",
     "targets",
@@ -220,6 +221,21 @@ observer_keys = sa.Table(
 """Observers' public keys. On a hub: the keys registered (``hub observer add``) or enrolled (first push) for each
 observer of a member organisation. On an agent: the keys it pinned (learned from its hub on first sight, or given
 by hand) and checks every pulled or imported record against. ``key_id`` is :func:`c2watch.stix.signing.key_id`."""
+
+refused_records = sa.Table(
+    "refused_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("origin", sa.String(500), nullable=False),
+    sa.Column("object_id", sa.String(100), nullable=False),
+    sa.Column("observer_ref", sa.String(64)),
+    sa.Column("key_id", sa.String(32)),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("refused_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("origin", "object_id", name="uq_refused_records_origin"),
+)
+"""Records an agent refused (pulled from a hub, or imported) because their signature did not hold: once per
+origin (hub API root or file) and object id, the first reason kept."""
 
 taxii_objects = sa.Table(
     "taxii_objects",

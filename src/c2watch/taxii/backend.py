@@ -68,7 +68,7 @@ class StoreBackend:
             return store_envelope(conn, collection, token, objects, now)
 
     def observer_keys(self) -> list[KeyRecord]:
-        return self.store.keys.list()
+        return self.store.keys.records()
 
     def enrol_key(self, record: KeyRecord) -> str:
         return self.store.keys.enrol(record)

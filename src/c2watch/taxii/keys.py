@@ -7,8 +7,6 @@
   "endorsement": …}``, observer role): trust on first use, then only keys endorsed by the current one.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any

@@ -1,4 +1,5 @@
-"""Agent sync: push every outbox group the hub has not acknowledged, then pull the other observers' records.
+"""Agent sync: enrol this observer's key, push every outbox group the hub has not acknowledged, pin the observers'
+keys the hub publishes, then pull the other observers' records, refusing those whose signature does not hold.
 
 Push sends the outbox oldest first in envelopes of ``batch`` groups and marks a batch acknowledged only after the
 hub's status resource came back, so a hub that dies mid-push loses nothing and the re-sent objects are identical
@@ -19,6 +20,7 @@ from c2watch.stix.observation import Producer
 from c2watch.store import Store
 from c2watch.taxii.client import HubClient, HubRefused
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
+from c2watch.taxii.keysync import enrol_own_key, learn_keys
 from c2watch.taxii.pull import pull_observations
 
 __all__ = ["SyncReport", "pull_observations", "push_outbox", "sync"]
@@ -34,6 +36,8 @@ class SyncReport:
     indexed: int = 0
     outbox_left: int = 0
     watchlist: dict[str, Any] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)  # pulled records refused (signature), by reason
+    keys: dict[str, Any] = field(default_factory=dict)  # enrolment of our key, keys pinned/revoked/untrusted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +46,9 @@ class SyncReport:
             "pulled_objects": self.pulled_objects,
             "indexed": self.indexed,
             "outbox_left": self.outbox_left,
+            "refused": sum(self.refused.values()),
+            "refused_by_reason": dict(self.refused),
+            "keys": dict(self.keys),
         }
 
 
@@ -84,11 +91,14 @@ def pull_hub_watchlist(store: Store, api_root: str, token: str, report: SyncRepo
 async def sync(
     store: Store, url: str, token: str, producer: Producer, batch: int = 200, timeout: float = 30.0
 ) -> SyncReport:
-    """Push the outbox, then pull; raises HubUnavailable (retry later) or HubRefused (fix the token)."""
+    """Enrol our key, push the outbox, learn the observers' keys, then pull (every record checked against the keys
+    pinned here); raises HubUnavailable (retry later) or HubRefused (fix the token)."""
     report = SyncReport()
     async with HubClient(url, token, timeout) as hub:
+        await enrol_own_key(store, hub, producer, report)
         await push_outbox(store, hub, producer, batch, report)
-        await pull_observations(store, hub, report)
+        keyring = await learn_keys(store, hub, report)
+        await pull_observations(store, hub, report, keyring=keyring)
     await asyncio.to_thread(pull_hub_watchlist, store, url, token, report)
     report.outbox_left = store.outbox.depth()
     return report

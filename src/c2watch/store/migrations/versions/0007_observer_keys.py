@@ -1,4 +1,5 @@
-"""observer keys: each observer's Ed25519 public keys, with when they became valid and when they were revoked
+"""observer keys: each observer's Ed25519 public keys, with when they became valid and when they were revoked;
+the records an agent refused because their signature did not hold
 
 Revision ID: 0007
 Revises: 0005
@@ -38,9 +39,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("observer_keys", schema=None) as batch_op:
         batch_op.create_index("ix_observer_keys_observer", ["observer_ref"], unique=False)
+    op.create_table(
+        "refused_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("origin", sa.String(length=500), nullable=False),
+        sa.Column("object_id", sa.String(length=100), nullable=False),
+        sa.Column("observer_ref", sa.String(length=64), nullable=True),
+        sa.Column("key_id", sa.String(length=32), nullable=True),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("refused_at", c2watch.store.tables.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refused_records")),
+        sa.UniqueConstraint("origin", "object_id", name="uq_refused_records_origin"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("refused_records")
     with op.batch_alter_table("observer_keys", schema=None) as batch_op:
         batch_op.drop_index("ix_observer_keys_observer")
     op.drop_table("observer_keys")
