@@ -50,7 +50,7 @@ def test_a_signed_cycle_file_is_valid_stix_and_matches_the_schema(tmp_path: Path
 
 
 def test_the_air_gapped_import_refuses_an_altered_record(tmp_path: Path) -> None:
-    path, objects = signed_file(tmp_path)
+    _, objects = signed_file(tmp_path)
     observed = [o for o in objects if o["type"] == "observed-data"]
     observed[0]["extensions"][DETAILS_EXTENSION]["outcome"] = "silent"
     store = open_store(tmp_path / "importer.db")
