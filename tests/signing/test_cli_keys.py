@@ -71,3 +71,16 @@ def test_import_with_the_observers_key_refuses_an_altered_record(invoke: Invoke,
     assert {f["id"]: f["message"] for f in result["failures"]} == {observed[1]["id"]: "signature: invalid"}
     text = invoke("import", "observations", str(path), "--org", ORG_B).stdout
     assert "1 records whose signature does not hold" in text  # the key is pinned now
+
+
+def test_key_trust_pins_another_observers_key_by_hand(invoke: Invoke, tmp_path: Path) -> None:
+    p = signing_producer(ORG_B, "osaka-30")
+    assert p.key is not None
+    text = public_key_text(p.key)
+    assert (
+        "pinned for observer" in invoke("key", "trust", "--org", ORG_B, "--observer", "osaka-30", "--key", text).stdout
+    )
+    again = invoke("key", "trust", "--org", ORG_B, "--observer", "osaka-30", "--key", text).stdout
+    assert "already pinned" in again
+    bad = invoke("key", "trust", "--org", ORG_B, "--observer", "osaka-30", "--key", "AAAA", ok=False)
+    assert "32 bytes" in bad.stderr
