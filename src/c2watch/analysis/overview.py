@@ -79,6 +79,7 @@ class Overview:
             "statuses": list(STATUSES),
             "verdicts_computed_at": _iso(self.verdicts_computed_at),
             "threats": [t.as_dict() for t in self.threats],
+            "refused_records": self.refused_records,
         }
 
 
