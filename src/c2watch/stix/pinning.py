@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -76,7 +76,10 @@ def pin_published(pinned: Iterable[KeyRecord], published: Iterable[KeyRecord]) -
 Objects = Mapping[str, Mapping[str, Any]]
 
 
-def screen(own: Objects, context: Objects, keyring: Keyring) -> tuple[dict[str, Mapping[str, Any]], list[Refusal]]:
+Obj = TypeVar("Obj", bound=Mapping[str, Any])
+
+
+def screen(own: Objects, context: Mapping[str, Obj], keyring: Keyring) -> tuple[dict[str, Obj], list[Refusal]]:
     """``context`` without the records among ``own`` (a page, a bundle) whose signature does not hold, and those
     refusals. Unsigned records pass while their observer has no pinned key (agents before signing)."""
     kept = dict(context)

@@ -108,11 +108,11 @@ async def _screened(
     """``context`` without the page's records whose signature does not hold (kept in the store, counted)."""
     if keyring is None:
         return context
-    kept, refusals = screen(current, context, keyring)
+    kept, refusals = await asyncio.to_thread(screen, current, context, keyring)  # CPU: off the event loop
     if refusals:
         for refusal in await asyncio.to_thread(store.keys.save_refusals, origin, refusals):
             report.refused[refusal.reason] = report.refused.get(refusal.reason, 0) + 1
-    return kept  # type: ignore[return-value]
+    return kept
 
 
 async def pull_observations(
