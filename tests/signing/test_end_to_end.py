@@ -174,3 +174,15 @@ async def test_unsigned_records_are_refused_once_their_observer_has_a_key(hub: R
     plain = Producer(older.org_identity, older.system_identity, ORG_A, "no-key-yet", "ua")
     status = post(hub, "a-observer", [*plain.identities(), *group(plain, 2)]).json()
     assert status["failures"] == []  # an agent from before signing, whose observer has no key: accepted
+
+
+async def test_an_observer_renamed_in_the_hubs_database_is_refused(hub: RunningHub, tmp_path: Path) -> None:
+    tokyo, osaka = signing_producer(ORG_A, "tokyo-06"), signing_producer(ORG_B, "osaka-06")
+    a, b = agent(tmp_path / "a.db", tokyo, 0, 2), open_store(tmp_path / "b.db")
+    await run_sync(a, hub, "a-observer", tokyo)
+    identity = stored(hub, tokyo.system_identity)
+    identity["name"] = "osaka-06"  # tokyo's records shown as if osaka had made them
+    rewrite(hub, tokyo.system_identity, identity)
+    report = await run_sync(b, hub, "b-observer", osaka)
+    assert report.refused == {"renamed": 4}  # two observed-data, two sightings
+    assert len(b.observations.rows()) == 0

@@ -21,6 +21,7 @@ from c2watch.errors import InputError
 from c2watch.stix.keys import public_key_text
 from c2watch.stix.signing import key_id, signature_of
 from c2watch.stix.trust import SIGNED_TYPES, KeyRecord, Keyring, Refusal, endorsed_by, record_observer
+from c2watch.stix.vocab import identity_ids, stable_id
 
 __all__ = ["Pinning", "bind_given_keys", "pin_published", "screen"]
 
@@ -79,15 +80,29 @@ Objects = Mapping[str, Mapping[str, Any]]
 Obj = TypeVar("Obj", bound=Mapping[str, Any])
 
 
+def _named_as_signed(obj: Mapping[str, Any], context: Objects) -> bool:
+    """The organisation and observer identities the record names carry the names their ids were made from
+    (ids are derived from the names, :func:`c2watch.stix.vocab.identity_ids`): nobody renamed them on the way."""
+    org, observer = context.get(str(obj.get("created_by_ref"))), context.get(str(record_observer(obj)))
+    if org is not None and stable_id("identity", "organization", str(org.get("name"))) != org.get("id"):
+        return False
+    if org is None or observer is None:
+        return True  # shown by id
+    return identity_ids(str(org.get("name")), str(observer.get("name")))[1] == observer.get("id")
+
+
 def screen(own: Objects, context: Mapping[str, Obj], keyring: Keyring) -> tuple[dict[str, Obj], list[Refusal]]:
-    """``context`` without the records among ``own`` (a page, a bundle) whose signature does not hold, and those
-    refusals. Unsigned records pass while their observer has no pinned key (agents before signing)."""
+    """``context`` without the records among ``own`` (a page, a bundle) whose signature does not hold, or whose
+    organisation or observer identity was renamed (``renamed``), and those refusals. Unsigned records pass while
+    their observer has no pinned key (agents before signing)."""
     kept = dict(context)
     refusals = []
     for object_id, obj in own.items():
         if obj.get("type") not in SIGNED_TYPES:
             continue
         check = keyring.judge(obj, context)
+        if check.valid and not _named_as_signed(obj, context):
+            check = replace(check, outcome="renamed")
         if check.valid or check.outcome == "unsigned":
             continue
         kept.pop(object_id, None)
