@@ -53,8 +53,13 @@ class ObserverSettings(Section):
     name: str = Field("observer-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     organization: str = Field("Local CSIRT", min_length=1, max_length=200)
     zone: str = "Asia/Tokyo"
+    key_file: str = Field("observer.key", min_length=1)
 
     _zone = field_validator("zone")(_check_zone)
+
+    def key_path(self, home: Path) -> Path:
+        """The observer's private key file (``key_file``, relative to the data directory unless absolute)."""
+        return home / Path(self.key_file).expanduser()
 
 
 class ScheduleSettings(Section):

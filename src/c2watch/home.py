@@ -1,4 +1,5 @@
-"""The data directory: its config file, its SQLite store, its cycle files; ``init`` creates what is missing.
+"""The data directory: its config file, its SQLite store, its observer key, its cycle
+files; ``init`` creates what is missing.
 
 Files that hold a secret (``c2watch.toml`` may hold the hub token, the alerts secret and webhook credentials; key
 files ``*.key``, ``*.pem``) are created readable by their owner only, from the start (:func:`write_private`: never
@@ -17,6 +18,7 @@ from pathlib import Path
 import tomli_w
 
 from c2watch.config import CONFIG_FILE, Settings, default_home, load_settings
+from c2watch.stix.keys import ensure_private_key
 from c2watch.store import Store, open_store, sqlite_url
 from c2watch.text import redact_url
 
@@ -112,4 +114,7 @@ class Home:
         open_store(self.store_url(settings)).close()
         if not existed:
             report.created.append(str(db_file))
+        key_path = settings.observer.key_path(self.path)
+        if ensure_private_key(key_path)[1]:
+            report.created.append(f"{key_path} (the observer's signing key, mode 0600)")
         return report

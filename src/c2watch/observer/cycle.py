@@ -30,6 +30,8 @@ from c2watch.probes.pinger import open_pinger
 from c2watch.probes.resolve import Resolver
 from c2watch.safety import Guard
 from c2watch.stix import BundleWriter, Producer, bundle_path, identity_ids
+from c2watch.stix.keys import ensure_private_key
+from c2watch.stix.rotation import load_endorsement
 from c2watch.store import Store
 
 __all__ = ["CycleOptions", "CycleSummary", "run_cycle"]
@@ -82,10 +84,17 @@ class CycleSummary:
         }
 
 
-def producer_of(settings: Settings) -> Producer:
-    """The STIX identities of this observer (from ``[observer] organization`` and ``name``)."""
+def producer_of(settings: Settings, data_dir: Path | None = None) -> Producer:
+    """The STIX identities of this observer (from ``[observer] organization`` and ``name``) and, given the data
+    directory, its signing key (``[observer] key_file``, made 0600 on first use if ``c2watch init`` did not)."""
     org_id, system_id = identity_ids(settings.observer.organization, settings.observer.name)
-    return Producer(org_id, system_id, settings.observer.organization, settings.observer.name, settings.http.user_agent)
+    observer = settings.observer
+    if data_dir is None:
+        return Producer(org_id, system_id, observer.organization, observer.name, settings.http.user_agent)
+    path = observer.key_path(data_dir)
+    key = ensure_private_key(path)[0]
+    endorsement = load_endorsement(path, key)
+    return Producer(org_id, system_id, observer.organization, observer.name, settings.http.user_agent, key, endorsement)
 
 
 @asynccontextmanager
@@ -251,7 +260,7 @@ async def run_cycle(
     opts = options or CycleOptions()
     started_at, start = clock(), time.perf_counter()
     slot_at = opts.slot_at or started_at
-    producer = producer_of(settings)
+    producer = producer_of(settings, data_dir)
     observer_pk = store.observations.ensure_observer(
         settings.observer.name,
         settings.observer.organization,

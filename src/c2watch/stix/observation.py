@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from c2watch.models.observation import Observation
 from c2watch.models.probes import AnyResult, HttpResult, PingResult
+from c2watch.stix.signing import sign
 from c2watch.stix.vocab import (
     DETAILS_EXTENSION,
     PROBE_EXTENSION,
@@ -27,13 +30,16 @@ __all__ = ["Producer", "campaign_object", "observation_objects", "threat_referen
 
 @dataclass(frozen=True)
 class Producer:
-    """Who made the record: the organisation and the observer (system) identities, and how it probes."""
+    """Who made the record: the organisation and the observer (system) identities, how it probes, and the
+    observer's key that signs every observed-data and sighting (none: unsigned, as agents before signing)."""
 
     org_identity: str
     system_identity: str
     org_name: str = ""
     observer_name: str = ""
     user_agent: str = ""
+    key: Ed25519PrivateKey | None = field(default=None, repr=False, compare=False)
+    endorsement: Mapping[str, Any] | None = field(default=None, compare=False)  # of ``key`` by the previous one
 
     def identities(self) -> list[dict[str, Any]]:
         base = {"type": "identity", "spec_version": "2.1", "created": PRODUCER_CREATED, "modified": PRODUCER_CREATED}
@@ -232,9 +238,12 @@ def observation_objects(obs: Observation, producer: Producer, created: str) -> l
         item["id"] = stable_id("network-traffic", producer.system_identity, item["id"])
     objects += traffic
     observed = _observed_data(obs, producer, objects, created)
+    if producer.key is not None:  # the signature covers the objects it refers to (their digests)
+        sign(observed, producer.key, {o["id"]: o for o in objects})
     objects.append(observed)
     if obs.outcome == "responding":
-        objects.append(_sighting(obs, producer, observed, created))
+        sighting = _sighting(obs, producer, observed, created)
+        objects.append(sign(sighting, producer.key) if producer.key is not None else sighting)
     return objects
 
 
@@ -283,4 +292,7 @@ def _sighting(obs: Observation, producer: Producer, observed: dict[str, Any], cr
         "sighting_of_ref": campaign_id(obs.target.threat_id),
         "observed_data_refs": [observed["id"]],
         "where_sighted_refs": [producer.system_identity],
+        "extensions": {
+            DETAILS_EXTENSION: {"extension_type": "property-extension", "observer_ref": producer.system_identity}
+        },
     }

@@ -12,11 +12,12 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, Protocol
 
+from c2watch.stix.trust import KeyRecord
 from c2watch.store import ObjectQuery, Store, StoredObject, TokenInfo
 from c2watch.taxii.collections import CollectionDef
 from c2watch.taxii.ingest import Outcome, store_envelope
 
-__all__ = ["HubBackend", "ObjectQuery", "Outcome", "StoreBackend", "StoredObject", "TokenInfo"]
+__all__ = ["HubBackend", "KeyRecord", "ObjectQuery", "Outcome", "StoreBackend", "StoredObject", "TokenInfo"]
 
 
 class HubBackend(Protocol):
@@ -51,6 +52,13 @@ class HubBackend(Protocol):
 
     def add_objects(self, collection: CollectionDef, token: TokenInfo, objects: list[Any], now: dt.datetime) -> Outcome:
         """Store an envelope's objects (each checked; the valid ones kept) and its status resource, at once."""
+
+    def observer_keys(self) -> list[KeyRecord]:
+        """Every observer key registered with the hub."""
+
+    def enrol_key(self, record: KeyRecord) -> str:
+        """Register an observer's key its organisation sent (``known``, ``enrolled``, ``endorsed``; InputError
+        when refused)."""
 
 
 class StoreBackend:
@@ -94,3 +102,9 @@ class StoreBackend:
     def add_objects(self, collection: CollectionDef, token: TokenInfo, objects: list[Any], now: dt.datetime) -> Outcome:
         with self.store.taxii.transaction() as conn:
             return store_envelope(conn, collection, token, objects, now, self.max_object_bytes)
+
+    def observer_keys(self) -> list[KeyRecord]:
+        return self.store.keys.records()
+
+    def enrol_key(self, record: KeyRecord) -> str:
+        return self.store.keys.enrol(record)

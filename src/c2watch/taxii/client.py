@@ -110,6 +110,25 @@ class HubClient:
         )
         return status
 
+    async def observer_keys(self) -> list[Any]:
+        """The observer keys the hub publishes (``GET observer-keys/``; none from a hub without them)."""
+        try:
+            value, _ = await self._request("GET", "observer-keys/")
+        except HubRefused as exc:
+            if exc.status == 404:
+                return []
+            raise
+        keys = value.get("keys")
+        return keys if isinstance(keys, list) else []
+
+    async def enrol_key(self, enrolment: dict[str, Any]) -> dict[str, Any]:
+        """Enrol this observer's key (``POST observer-keys/``); HubRefused 409 when the hub will not."""
+        body = orjson.dumps(enrolment)
+        value, _ = await self._request(
+            "POST", "observer-keys/", data=body, headers={"Content-Type": "application/json"}
+        )
+        return value
+
     async def get_objects(
         self,
         collection: str,

@@ -66,7 +66,7 @@ def _sync_loop(parts: AgentParts, metrics: AgentMetrics) -> SyncLoop | None:
     settings, store = parts.settings, parts.store
     if not (settings.hub.url and settings.hub.token):
         return None
-    producer = producer_of(settings)
+    producer = producer_of(settings, parts.data_dir)
 
     async def do_sync() -> SyncReport:
         return await sync(
@@ -81,7 +81,7 @@ def _sync_loop(parts: AgentParts, metrics: AgentMetrics) -> SyncLoop | None:
 
     def report(result: SyncReport | Exception) -> None:
         if isinstance(result, SyncReport):
-            metrics.synced()
+            metrics.synced(result.refused)
             parts.alerts.kick()
         parts.say(f"sync: {result.as_dict() if isinstance(result, SyncReport) else result}")
 

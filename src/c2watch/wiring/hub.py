@@ -28,6 +28,7 @@ from c2watch.taxii.auth import authenticate, token_from_header
 from c2watch.taxii.backend import HubBackend, StoreBackend
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.errors import TaxiiError, install_error_handlers
+from c2watch.taxii.keys import keys_router
 from c2watch.taxii.login import login_router, session_auth
 from c2watch.taxii.organization import organization_router
 from c2watch.taxii.views import taxii_router
@@ -78,6 +79,7 @@ def create_hub_app(
     app.include_router(router)
     app.include_router(organization_router(token_auth))
     app.include_router(edl_router(store, settings, token_auth))  # firewalls poll with an organisation token
+    app.include_router(keys_router(backend, token_auth, clock or store.clock))
     app.include_router(login_router(backend))
     app.include_router(assets_router())
     session = session_auth(backend)

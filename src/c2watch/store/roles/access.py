@@ -20,6 +20,11 @@ class Access:
         with self.db.begin() as conn:
             return _access.add_organization(conn, name, self.db.now(now))
 
+    def organization(self, name: str) -> Organization:
+        """A member organisation by name; InputError naming it when there is none."""
+        with self.db.connect() as conn:
+            return _access.get_organization(conn, name)
+
     def create_token(
         self,
         org: str,

@@ -1,7 +1,7 @@
 """token expiry, server-side dashboard sessions, webhook cursors without credentials
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 
 ``tokens.expires_at``: a token may expire (NULL: never). ``sessions``: a dashboard login is a row (the SHA-256 of
 the cookie's random value, its token, when it ends), so logging out ends it on the server and a copied cookie stops
@@ -19,7 +19,7 @@ import c2watch.store.tables
 from c2watch.text import redact_url
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
