@@ -112,7 +112,7 @@ async def open_context(
         if "icmp" in kinds and egress.direct("icmp"):
             ctx.pinger = await open_pinger(settings.icmp.mode)
             stack.push_async_callback(ctx.pinger.aclose)
-        if "http" in kinds or "favicon" in kinds:
+        if {"http", "favicon", "resolved"} & set(kinds):
             ctx.http = await stack.enter_async_context(open_session(settings.http, settings.cycle.concurrency))
             for label, session in open_proxy_sessions(egress, settings.http, settings.cycle.concurrency).items():
                 ctx.proxy_sessions[label] = await stack.enter_async_context(session)

@@ -213,14 +213,21 @@ def _http_traffic(
 
 
 def _active_fingerprints(obs: Observation) -> dict[str, Any]:
-    """What the opt-in probes found of the same server: its JARM and Shodan's favicon hash."""
+    """What the opt-in probes found of the same server: its JARM and Shodan's favicon hash; and what answers at
+    the address a named destination resolved to."""
     found: dict[str, Any] = {}
-    scan, icon = obs.results.get("jarm"), obs.results.get("favicon")
+    scan, icon, direct = obs.results.get("jarm"), obs.results.get("favicon"), obs.results.get("resolved")
     if scan is not None and scan.outcome == "fingerprinted":
         found["jarm"] = scan.fields.get("jarm")
     if icon is not None and icon.fields.get("favicon_hash") is not None:
         found["favicon_hash"] = icon.fields.get("favicon_hash")
+    if direct is not None and direct.outcome != "not-a-name":
+        fields: dict[str, Any] = dict(direct.fields)
+        found["resolved"] = {"outcome": direct.outcome} | {k: fields[k] for k in _RESOLVED if fields.get(k) is not None}
     return found
+
+
+_RESOLVED = ("address", "status", "server", "cert_sha256", "header_order_sha256", "title", "body_sha256", "error")
 
 
 def observation_objects(obs: Observation, producer: Producer, created: str) -> list[dict[str, Any]]:
