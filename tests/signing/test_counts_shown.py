@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from c2watch.config import Settings
@@ -24,7 +25,8 @@ from tests.helpers.stix_factory import group
 from tests.web.conftest import fetch
 
 
-def test_sync_prints_the_records_it_refused(invoke: Invoke, tmp_path: Path) -> None:
+def test_sync_prints_the_records_it_refused(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("C2WATCH_OBSERVER__ORGANIZATION", ORG_B)  # the organisation the hub knows the token by
     hub_store = open_store(tmp_path / "hub.db")
     tokens = make_tokens(hub_store)
     osaka = signing_producer(ORG_B, "osaka-40")
