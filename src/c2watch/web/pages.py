@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from c2watch.analysis import Month, destination_history, month_view, monthly_report, overview
+from c2watch.analysis.tables import monthly_table
 from c2watch.analysis.verdicts import STATUSES
 from c2watch.analysis.verdictview import (
     EVENT_LIMIT,
@@ -23,8 +24,9 @@ from c2watch.analysis.verdictview import (
     timeline,
 )
 from c2watch.web.context import Dashboard
+from c2watch.web.downloads import csv_download
 from c2watch.web.errors import ErrorRenderer, guarded_route
-from c2watch.web.params import VerdictParam
+from c2watch.web.params import FormatParam, VerdictParam
 
 __all__ = ["page_router"]
 
@@ -75,8 +77,11 @@ def page_router(dash: Dashboard) -> APIRouter:
         return dash.render(request, "overview.html", overview=overview(dash.store), statuses=STATUSES)
 
     @router.get("/report/monthly", name="dashboard.report", response_class=HTMLResponse)
-    def report_page(request: Request) -> Response:
-        return dash.render(request, "report.html", report=monthly_report(dash.store, dash.zone))
+    def report_page(request: Request, fmt: str = FormatParam) -> Response:
+        report = monthly_report(dash.store, dash.zone)
+        if fmt == "csv":
+            return csv_download(monthly_table(report), "monthly")
+        return dash.render(request, "report.html", report=report)
 
     @router.get("/threats/{threat_id:path}", name="dashboard.threat", response_class=HTMLResponse)
     def threat_route(
