@@ -39,7 +39,7 @@ def transition_chart(found: Sequence[StatusHistory], clock: LocalClock) -> dict[
     starts (the last one until its last observation)."""
     bars = []
     for history in found:
-        row = f"{history.destination} · {history.observer}"
+        row = f"{history.threat_id} · {history.destination} · {history.observer}"
         ends = [p.first_at for p in history.phases[1:]] + [history.phases[-1].last_at] if history.phases else []
         for phase, end in zip(history.phases, ends, strict=True):
             bars.append(

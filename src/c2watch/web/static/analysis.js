@@ -36,7 +36,7 @@
       hovertemplate: "%{y}<br>%{x}<br>" + esc(labels.phi) + ": %{z}<br>%{customdata}<extra></extra>",
       colorbar: { title: { text: labels.phi } }, xgap: 2, ygap: 2, hoverongaps: false };
     return Plotly.newPlot("chart-phi", [trace], { title: title(labels.phi_chart), height: rowsHeight(chart.rows.length),
-      margin: { l: 330, r: 20, t: 40, b: 50 }, xaxis: { title: { text: labels.month }, type: "category" },
+      margin: { l: 330, r: 20, t: 40, b: 50 }, plot_bgcolor: "#eef1f4", xaxis: { title: { text: labels.month }, type: "category" },
       yaxis: { automargin: true, autorange: "reversed" } }, CONFIG);
   }
 
@@ -66,7 +66,7 @@
       height: rowsHeight(rows.length), margin: { l: 20, r: 20, t: 40, b: 50 },
       xaxis: { title: { text: labels.time }, type: "date" },
       yaxis: { automargin: true, autorange: "reversed", type: "category", categoryarray: rows.map(esc) },
-      legend: { title: { text: legendTitle } } }, CONFIG);
+      showlegend: true, legend: { title: { text: legendTitle } } }, CONFIG);
   }
 
   function drawCorrelation(chart, labels) {
