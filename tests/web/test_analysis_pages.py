@@ -167,3 +167,28 @@ def test_awkward_threat_ids_are_encoded_and_csv_cells_neutralised(
         result = runner.invoke(cli, ["report", *args, "--threat", AWKWARD, "--format", "csv"])
         assert result.exit_code == 0, result.output
         assert result.stdout == reply.text
+
+
+def test_overview_and_month_view_csv(served: Served) -> None:
+    overview = served.get("/?format=csv")
+    assert overview.headers["content-type"] == "text/csv; charset=utf-8"
+    assert 'filename="c2watch-overview.csv"' in overview.headers["content-disposition"]
+    rows = rows_of(overview.text)
+    assert rows[0][:4] == ["threat ID", "reported", "destinations", "response rate 30d (%)"]
+    assert rows[0][-2:] == ["not computed", "last observed"]
+    z = rows[3]
+    assert z[0] == "Z" and dict(zip(rows[0][4:-2], z[4:-2], strict=True)) == {
+        **dict.fromkeys(rows[0][4:-2], "0"),
+        "blocked-for-observer": "1",
+        "dead": "1",
+    }
+    month = served.get("/threats/X?month=2021-02&verdict=alive&format=csv")
+    assert 'filename="c2watch-month-X-2021-02.csv"' in month.headers["content-disposition"]
+    assert [row[:2] + row[4:6] for row in rows_of(month.text)] == [
+        ["destination", "verdict", "observations", "response rate (%)"],
+        [D.format(1), "alive", "336", "100.0"],
+        [D.format(2), "alive", "336", "100.0"],
+    ]
+    page = served.get("/threats/X?month=2021-02&verdict=alive").text
+    assert 'href="/threats/X?month=2021-02&amp;format=csv&amp;verdict=alive"' in page
+    assert 'id="csv-download" href="/?format=csv"' in served.get("/").text

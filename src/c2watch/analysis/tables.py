@@ -17,14 +17,20 @@ from typing import Any
 from c2watch.analysis.correlation import Correlation
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.monthly import MonthlyReport
+from c2watch.analysis.monthview import MonthView
+from c2watch.analysis.overview import Overview
 from c2watch.analysis.reactivation import Reactivation
 from c2watch.analysis.transitions import StatusHistory
+from c2watch.analysis.verdicts import STATUSES
+from c2watch.analysis.verdictview import ThreatVerdicts
 
 __all__ = [
     "Table",
     "correlation_table",
     "csv_cell",
+    "month_table",
     "monthly_table",
+    "overview_table",
     "reactivation_table",
     "transition_table",
 ]
@@ -90,4 +96,56 @@ def reactivation_table(found: Sequence[Reactivation], clock: LocalClock) -> Tabl
         ]
         for r in found
     ]
+    return Table(header, rows)
+
+
+def overview_table(found: Overview, clock: LocalClock) -> Table:
+    """The overview: per threat ID, its destinations, 30-day response rate and stored verdicts per status."""
+    header = ["threat ID", "reported", "destinations", "response rate 30d (%)", *STATUSES, "not computed"]
+    rows: list[list[Any]] = [
+        [
+            t.threat_id,
+            t.reported_on.isoformat() if t.reported_on else None,
+            t.destinations,
+            t.response_rate,
+            *(t.verdicts.get(status, 0) for status in STATUSES),
+            t.not_computed,
+            clock.show(t.last_observed_at),
+        ]
+        for t in found.threats
+    ]
+    return Table([*header, "last observed"], rows)
+
+
+def month_table(view: MonthView, verdicts: ThreatVerdicts, clock: LocalClock) -> Table:
+    """The month view's table: per destination, its stored verdict and the month's figures."""
+    header = [
+        "destination",
+        "verdict",
+        "since",
+        "blocked observers",
+        "observations",
+        "response rate (%)",
+        "last answer",
+        "last status",
+        "status changes",
+        "codes",
+    ]
+    rows: list[list[Any]] = []
+    for d in view.destinations:
+        v = verdicts.of(d.target_pk)
+        rows.append(
+            [
+                d.destination,
+                v.status if v else None,
+                clock.show(v.since) if v else None,
+                " ".join(v.blocked) if v else None,
+                d.observations,
+                d.rate,
+                clock.show(d.last_answer_at),
+                d.last_status,
+                d.changes,
+                " ".join(d.codes),
+            ]
+        )
     return Table(header, rows)
