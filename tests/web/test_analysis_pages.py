@@ -13,12 +13,13 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from fastapi import FastAPI
 
 from c2watch.cli import cli
 from c2watch.config import Settings
 from c2watch.models import WatchlistEntry
 from c2watch.store import Store
-from c2watch.web import create_app
+from c2watch.web import assets_router, create_app, dashboard_router
 from c2watch.web.server import ServedApp
 from tests.helpers.seed import FEB, JAN, MAR, NOW, add_observers, seed
 from tests.web.conftest import Served, fetch
@@ -192,3 +193,19 @@ def test_overview_and_month_view_csv(served: Served) -> None:
     page = served.get("/threats/X?month=2021-02&verdict=alive").text
     assert 'href="/threats/X?month=2021-02&amp;format=csv&amp;verdict=alive"' in page
     assert 'id="csv-download" href="/?format=csv"' in served.get("/").text
+
+
+def test_pages_follow_a_mount_prefix(awkward: Store) -> None:
+    hub = FastAPI()
+    hub.include_router(assets_router(), prefix="/dash")
+    hub.include_router(dashboard_router(awkward, Settings()), prefix="/dash")
+    with ServedApp(hub) as app:
+        overview = fetch(app.url + "dash/").text
+        page = fetch(app.url + "dash/analysis/reactivations?min_gap_days=20")
+        download = fetch(app.url + "dash/analysis/reactivations?format=csv")
+        script = fetch(app.url + "dash/static/analysis.js")
+    assert 'href="/dash/analysis/correlation"' in overview
+    assert page.status == 200 and 'href="/dash/analysis/transitions"' in page.text
+    assert 'action="/dash/analysis/reactivations"' in page.text
+    assert download.headers["content-type"] == "text/csv; charset=utf-8" and download.text.startswith("threat ID,")
+    assert script.status == 200 and script.headers["content-type"].startswith("text/javascript")
