@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Request
 
 from c2watch.cli import cli
 from c2watch.config import Settings
@@ -195,14 +195,28 @@ def test_overview_and_month_view_csv(served: Served) -> None:
     assert 'id="csv-download" href="/?format=csv"' in served.get("/").text
 
 
-def test_pages_follow_a_mount_prefix(awkward: Store) -> None:
+def signed_in(request: Request) -> None:
+    """What the hub supplies: refuse a request without its (here: fake) session cookie."""
+    if request.cookies.get("session") != "signed":
+        raise HTTPException(401, "login required")
+
+
+def test_pages_follow_a_mount_prefix_behind_the_login(awkward: Store) -> None:
     hub = FastAPI()
     hub.include_router(assets_router(), prefix="/dash")
-    hub.include_router(dashboard_router(awkward, Settings()), prefix="/dash")
+    hub.include_router(dashboard_router(awkward, Settings(), auth=signed_in), prefix="/dash")
+    cookie = {"Cookie": "session=signed"}
     with ServedApp(hub) as app:
-        overview = fetch(app.url + "dash/").text
-        page = fetch(app.url + "dash/analysis/reactivations?min_gap_days=20")
-        download = fetch(app.url + "dash/analysis/reactivations?format=csv")
+        for path in (
+            "analysis/correlation",
+            "analysis/transitions?format=csv",
+            "analysis/reactivations",
+            "?format=csv",
+        ):
+            assert fetch(f"{app.url}dash/{path}").status == 401, path
+        overview = fetch(app.url + "dash/", cookie).text
+        page = fetch(app.url + "dash/analysis/reactivations?min_gap_days=20", cookie)
+        download = fetch(app.url + "dash/analysis/reactivations?format=csv", cookie)
         script = fetch(app.url + "dash/static/analysis.js")
     assert 'href="/dash/analysis/correlation"' in overview
     assert page.status == 200 and 'href="/dash/analysis/transitions"' in page.text
