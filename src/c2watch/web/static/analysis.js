@@ -41,8 +41,10 @@
   }
 
   function pairsPie(chart, labels) {
-    const trace = { type: "pie", labels: labels.pairs, values: chart.totals, sort: false, hole: 0.35,
-      marker: { colors: ["#2ca02c", "#1f77b4", "#ff7f0e", "#9aa4b1"] }, textinfo: "label+percent" };
+    const colours = ["#2ca02c", "#1f77b4", "#ff7f0e", "#9aa4b1"];
+    const shown = chart.totals.map((v, i) => i).filter((i) => chart.totals[i] > 0);  // no label for an empty slice
+    const trace = { type: "pie", labels: shown.map((i) => labels.pairs[i]), values: shown.map((i) => chart.totals[i]),
+      sort: false, hole: 0.35, marker: { colors: shown.map((i) => colours[i]) }, textinfo: "label+percent" };
     return Plotly.newPlot("chart-pairs", [trace], { title: title(labels.pairs_chart), height: 380,
       margin: { l: 20, r: 20, t: 40, b: 20 } }, CONFIG);
   }
