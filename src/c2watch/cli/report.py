@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import sys
 from typing import Any
 
 import click
-from rich.table import Table
+from rich.table import Table as RichTable
 
 from c2watch.analysis import LocalClock, Month, correlations, monthly_report, reactivations, status_histories
+from c2watch.analysis.tables import (
+    Table,
+    correlation_table,
+    monthly_table,
+    reactivation_table,
+    transition_table,
+)
 from c2watch.cli.context import App, pass_app
 from c2watch.store import Scope
 
@@ -26,18 +32,18 @@ def report() -> None:
     """Analyses of the stored observations (months in the [observer] zone)."""
 
 
-def emit(app: App, fmt: str, header: list[str], rows: list[list[Any]], payload: Any, title: str) -> None:
-    """Print ``rows`` as a rich table or CSV, or ``payload`` as JSON."""
+def emit(app: App, fmt: str, table: Table, payload: Any, title: str) -> None:
+    """Print ``table`` as a rich table or CSV (the dashboard's CSV download, the same bytes), or ``payload`` as
+    JSON."""
     if fmt == "json":
         app.print_json(payload)
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerows([header, *rows])
+        sys.stdout.write(table.csv())
     else:
-        table = Table(*header, title=title)
-        for row in rows:
-            table.add_row(*("-" if cell is None else str(cell) for cell in row))
-        app.console.print(table)
+        shown = RichTable(*table.header, title=title)
+        for row in table.rows:
+            shown.add_row(*("-" if cell is None else str(cell) for cell in row))
+        app.console.print(shown)
 
 
 def scope(app: App, threat: str | None, month: str | None) -> Scope:
@@ -57,7 +63,7 @@ def monthly(app: App, threat: str | None, fmt: str) -> None:
     Example: c2watch report monthly --format csv
     """
     result = monthly_report(app.store, app.settings.observer.zone, threat)
-    emit(app, fmt, result.header(), result.rows(), result.as_dict(), "monthly HTTP response rate (%)")
+    emit(app, fmt, monthly_table(result), result.as_dict(), "monthly HTTP response rate (%)")
 
 
 @report.command("correlation")
@@ -71,12 +77,7 @@ def correlation(app: App, threat: str | None, month: str | None, fmt: str) -> No
     Example: c2watch report correlation --threat A --month 2021-03
     """
     found = correlations(app.store, app.settings.observer.zone, threat, Month.parse(month) if month else None)
-    header = ["threat ID", "destination", "month", "both", "HTTP only", "ping only", "neither", "agreement", "phi"]
-    rows = [
-        [c.threat_id, c.destination, c.month, c.both, c.http_only, c.ping_only, c.neither, c.agreement, c.phi]
-        for c in found
-    ]
-    emit(app, fmt, header, rows, [c.as_dict() for c in found], "HTTP x ping")
+    emit(app, fmt, correlation_table(found), [c.as_dict() for c in found], "HTTP x ping")
 
 
 @report.command("transitions")
@@ -98,12 +99,7 @@ def transitions(app: App, threat: str | None, month: str | None, min_run: int, f
     """
     clock = LocalClock(app.settings.observer.zone)
     found = status_histories(app.store, scope(app, threat, month), min_run)
-    header = ["threat ID", "destination", "observer", "path", "changed at"]
-    rows = [
-        [h.threat_id, h.destination, h.observer, h.path, ", ".join(str(clock.show(t.at)) for t in h.transitions)]
-        for h in found
-    ]
-    emit(app, fmt, header, rows, [h.as_dict(clock) for h in found], "status-code transitions")
+    emit(app, fmt, transition_table(found, clock), [h.as_dict(clock) for h in found], "status-code transitions")
 
 
 @report.command("reactivations")
@@ -129,16 +125,4 @@ def reactivated(
     clock = LocalClock(app.settings.observer.zone)
     gap = dt.timedelta(days=min_gap_days)
     found = reactivations(app.store, scope(app, threat, month), gap, min_silent)
-    header = ["threat ID", "destination", "last answer", "answered again", "dormant days", "status"]
-    rows = [
-        [
-            r.threat_id,
-            r.destination,
-            clock.show(r.last_answer_at),
-            clock.show(r.reactivated_at),
-            r.dormant_days,
-            r.http_status,
-        ]
-        for r in found
-    ]
-    emit(app, fmt, header, rows, [r.as_dict(clock) for r in found], "reactivations")
+    emit(app, fmt, reactivation_table(found, clock), [r.as_dict(clock) for r in found], "reactivations")

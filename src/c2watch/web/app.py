@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
 from c2watch.config import Settings
 from c2watch.store import Store
+from c2watch.web.analysispages import analysis_router
 from c2watch.web.api import api_router
 from c2watch.web.assets import assets_router
 from c2watch.web.context import Dashboard, make_templates
@@ -50,6 +51,7 @@ def dashboard_router(
     dash = Dashboard(store, settings, make_templates(), sign_out)
     router = APIRouter(dependencies=[Depends(auth)] if auth is not None else [])
     router.include_router(page_router(dash))
+    router.include_router(analysis_router(dash))
     router.include_router(api_router(dash))
     router.include_router(verdict_api_router(dash))
     return router

@@ -26,7 +26,12 @@ def _own(name: str) -> Traversable:
 
 
 #: Served name -> where it comes from (no other file can be asked for).
-ASSETS = {"c2watch.css": _own("c2watch.css"), "dashboard.js": _own("dashboard.js"), "plotly.min.js": plotly_js()}
+ASSETS = {
+    "c2watch.css": _own("c2watch.css"),
+    "dashboard.js": _own("dashboard.js"),
+    "analysis.js": _own("analysis.js"),
+    "plotly.min.js": plotly_js(),
+}
 
 
 def assets_router() -> APIRouter:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from c2watch.analysis import Month, destination_history, month_view, monthly_report, overview
 from c2watch.analysis.identityview import IDENTITY_EVENT_KINDS
+from c2watch.analysis.tables import month_table, monthly_table, overview_table
 from c2watch.analysis.verdicts import STATUSES
 from c2watch.analysis.verdictview import (
     EVENT_LIMIT,
@@ -24,9 +25,10 @@ from c2watch.analysis.verdictview import (
     timeline,
 )
 from c2watch.web.context import Dashboard
+from c2watch.web.downloads import csv_download
 from c2watch.web.errors import ErrorRenderer, guarded_route
 from c2watch.web.i18n import language, translator
-from c2watch.web.params import VerdictParam
+from c2watch.web.params import FormatParam, VerdictParam
 
 __all__ = ["page_router"]
 
@@ -38,11 +40,19 @@ def html_error(dash: Dashboard) -> ErrorRenderer:
     return render
 
 
-def threat_page(dash: Dashboard, request: Request, threat_id: str, month: str | None, verdict: list[str]) -> Response:
-    """The month view with each destination's verdict, narrowed by the verdict filter, and the month's events."""
+def threat_page(
+    dash: Dashboard, request: Request, threat_id: str, month: str | None, verdict: list[str], fmt: str = "html"
+) -> Response:
+    """The month view with each destination's verdict, narrowed by the verdict filter, and the month's events (or
+    its destinations' table as CSV)."""
     chosen = parse_statuses(verdict)
     view = month_view(dash.store, dash.zone, threat_id, Month.parse(month) if month else None, with_traces=False)
     verdicts = threat_verdicts(dash.store, threat_id)
+    if fmt == "csv":
+        shown = filter_month(view, lambda pk: verdicts.keeps(pk, chosen))
+        return csv_download(
+            month_table(shown, verdicts, dash.clock), "month", threat_id, str(view.month) if view.month else None
+        )
     counts = verdicts.counts(d.target_pk for d in view.destinations)
     events = Timeline([], 0)
     if view.month is not None:
@@ -80,18 +90,28 @@ def page_router(dash: Dashboard) -> APIRouter:
     router = APIRouter(route_class=guarded_route(html_error(dash)), include_in_schema=False)
 
     @router.get("/", name="dashboard.overview", response_class=HTMLResponse)
-    def overview_page(request: Request) -> Response:
-        return dash.render(request, "overview.html", overview=overview(dash.store), statuses=STATUSES)
+    def overview_page(request: Request, fmt: str = FormatParam) -> Response:
+        found = overview(dash.store)
+        if fmt == "csv":
+            return csv_download(overview_table(found, dash.clock), "overview")
+        return dash.render(request, "overview.html", overview=found, statuses=STATUSES)
 
     @router.get("/report/monthly", name="dashboard.report", response_class=HTMLResponse)
-    def report_page(request: Request) -> Response:
-        return dash.render(request, "report.html", report=monthly_report(dash.store, dash.zone))
+    def report_page(request: Request, fmt: str = FormatParam) -> Response:
+        report = monthly_report(dash.store, dash.zone)
+        if fmt == "csv":
+            return csv_download(monthly_table(report), "monthly")
+        return dash.render(request, "report.html", report=report)
 
     @router.get("/threats/{threat_id:path}", name="dashboard.threat", response_class=HTMLResponse)
     def threat_route(
-        request: Request, threat_id: str, month: str | None = None, verdict: list[str] = VerdictParam
+        request: Request,
+        threat_id: str,
+        month: str | None = None,
+        verdict: list[str] = VerdictParam,
+        fmt: str = FormatParam,
     ) -> Response:
-        return threat_page(dash, request, threat_id, month, verdict)
+        return threat_page(dash, request, threat_id, month, verdict, fmt)
 
     @router.get("/destinations/{target_pk}", name="dashboard.destination", response_class=HTMLResponse)
     def destination_route(request: Request, target_pk: int) -> Response:
