@@ -39,11 +39,13 @@ Handler = Callable[[Exchange, Behaviour], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Hit:
-    """One accepted connection: which destination, at what lab time, and the behaviour it got."""
+    """One accepted connection: which destination, at what lab time, the behaviour it got (``blocked``: its source
+    is blocked then, the connection was reset), and the peer's address (the observer's source address)."""
 
     name: str
     at: datetime
     behaviour: str
+    peer: str = ""
 
 
 async def _status(ex: Exchange, behaviour: Behaviour) -> None:
@@ -191,8 +193,14 @@ class DestinationServer:
 
     async def _run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         now = self._clock()
+        peername = writer.get_extra_info("peername")
+        peer = str(peername[0]) if peername else ""
+        if peer in self.destination.blocked_at(now):  # the operator blocked this observer's address
+            self._on_hit(Hit(self.destination.name, now, "blocked", peer))
+            _reset(writer)
+            return
         behaviour = self._scenario.resolve(self.destination, now)
-        self._on_hit(Hit(self.destination.name, now, behaviour.text))
+        self._on_hit(Hit(self.destination.name, now, behaviour.text, peer))
         try:
             if await self._serve(reader, writer, now, behaviour):
                 await _close(writer)

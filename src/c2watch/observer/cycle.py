@@ -95,10 +95,11 @@ async def open_context(settings: Settings, clock: Clock) -> AsyncIterator[ProbeC
     ctx.resolver = Resolver(settings.dns)
     async with AsyncExitStack() as stack:
         if "icmp" in kinds:
-            ctx.pinger = await open_pinger(settings.icmp.mode)
+            ctx.pinger = await open_pinger(settings.icmp.mode, settings.observer.source_address)
             stack.push_async_callback(ctx.pinger.aclose)
         if "http" in kinds or "favicon" in kinds:
-            ctx.http = await stack.enter_async_context(open_session(settings.http, settings.cycle.concurrency))
+            session = open_session(settings.http, settings.cycle.concurrency, settings.observer.source_address)
+            ctx.http = await stack.enter_async_context(session)
         yield ctx
 
 

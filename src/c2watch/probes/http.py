@@ -52,11 +52,15 @@ class _CertRecordingConnector(aiohttp.TCPConnector):
         return connection
 
 
-def open_session(settings: HttpSettings, concurrency: int) -> aiohttp.ClientSession:
+def open_session(settings: HttpSettings, concurrency: int, source: str = "") -> aiohttp.ClientSession:
     """One session per cycle: no proxies from the environment, no cookies, no decompression, capped headers,
-    and exactly one GET per probe."""
+    and exactly one GET per probe; connections leave from ``source`` when given (``[observer] source_address``)."""
     connector = _CertRecordingConnector(
-        limit=concurrency, force_close=True, ssl=insecure_ssl_context(), use_dns_cache=False
+        limit=concurrency,
+        force_close=True,
+        ssl=insecure_ssl_context(),
+        use_dns_cache=False,
+        local_addr=(source, 0) if source else None,
     )
     session = aiohttp.ClientSession(
         connector=connector,

@@ -14,7 +14,7 @@ from c2watch.probes.http_errors import error_kind
 __all__ = ["probe"]
 
 
-async def _handshake(target: ProbeTarget, timeout: float) -> TlsFields:
+async def _handshake(target: ProbeTarget, timeout: float, source: str) -> TlsFields:
     address = target.addresses[0]
     _reader, writer = await asyncio.wait_for(
         asyncio.open_connection(
@@ -23,6 +23,7 @@ async def _handshake(target: ProbeTarget, timeout: float) -> TlsFields:
             ssl=insecure_ssl_context(),
             server_hostname=target.host if target.host_is_name else "",
             ssl_handshake_timeout=timeout,
+            local_addr=(source, 0) if source else None,
         ),
         timeout,
     )
@@ -48,7 +49,7 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> T
     if not target.addresses:
         return watch.result("tls", "refused-by-guard", TlsFields(error="refused-by-guard"))
     try:
-        fields = await _handshake(target, settings.tls.timeout)
+        fields = await _handshake(target, settings.tls.timeout, settings.observer.source_address)
     except Exception as exc:  # a stalled or broken handshake is data
         return watch.result("tls", "error", TlsFields(error=error_kind(exc), detail=str(exc)[:300]))
     return watch.result("tls", "handshake", fields)
