@@ -26,8 +26,11 @@ from c2watch.probes.http_errors import error_kind
 __all__ = ["drop_tracebacks", "get_bytes", "insecure_ssl_context", "open_session", "probe"]
 
 
+@functools.cache
 def insecure_ssl_context() -> ssl.SSLContext:
-    """Certificates of C2 servers are recorded, not trusted: verification is off on purpose."""
+    """Certificates of C2 servers are recorded, not trusted: verification is off on purpose. Made once per process
+    and shared (loading the system's CA paths takes tens of milliseconds, which every TLS probe spent blocking the
+    event loop)."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
