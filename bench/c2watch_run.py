@@ -25,8 +25,9 @@ from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.store import open_store
 
 
-def benchmark_settings(concurrency: int, probes: list[str]) -> Settings:
-    """The benchmark profile; loopback is allowed explicitly (and DNS, unused for IP targets, stays on it)."""
+def benchmark_settings(concurrency: int, probes: list[str], proxy: str = "") -> Settings:
+    """The benchmark profile; loopback is allowed explicitly (and DNS, unused for IP targets, stays on it).
+    With ``proxy`` every probe but ICMP goes through it (bench/egress_bench.py)."""
     sections: dict[str, dict[str, Any]] = {
         "observer": {"name": "bench-observer", "organization": "c2watch benchmark"},
         "cycle": {"probes": probes, "concurrency": concurrency, "write_stix": True},
@@ -35,6 +36,8 @@ def benchmark_settings(concurrency: int, probes: list[str]) -> Settings:
         "dns": {"nameservers": ["127.0.0.1"], "timeout": 1.0},
         "safety": {"allow_networks": ["127.0.0.0/8"]},
     }
+    if proxy:
+        sections["egress"] = {"proxies": [{"url": proxy, "label": "bench-proxy"}]}
     return Settings(**sections)
 
 
@@ -66,7 +69,7 @@ class GcPauses:
 
 
 async def observe(args: argparse.Namespace) -> dict[str, Any]:
-    settings = benchmark_settings(args.concurrency, args.probes.split(","))
+    settings = benchmark_settings(args.concurrency, args.probes.split(","), args.proxy)
     store = open_store(Path(args.db))
     pauses = GcPauses()
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -101,6 +104,7 @@ def main() -> None:
     parser.add_argument("--probes", default="icmp,http")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--result", required=True)
+    parser.add_argument("--proxy", default="", help="an [egress] proxy URL every probe but ICMP goes through")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

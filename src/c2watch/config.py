@@ -12,8 +12,9 @@ import os
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,6 +54,7 @@ class ObserverSettings(Section):
     name: str = Field("observer-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     organization: str = Field("Local CSIRT", min_length=1, max_length=200)
     zone: str = "Asia/Tokyo"
+    key_file: str = Field("observer.key", min_length=1)
     source_address: str = ""
 
     _zone = field_validator("zone")(_check_zone)
@@ -61,6 +63,10 @@ class ObserverSettings(Section):
     @classmethod
     def _source(cls, value: str) -> str:
         return str(ipaddress.ip_address(value)) if value else value
+
+    def key_path(self, home: Path) -> Path:
+        """The observer's private key file (``key_file``, relative to the data directory unless absolute)."""
+        return home / Path(self.key_file).expanduser()
 
 
 class ScheduleSettings(Section):
@@ -126,6 +132,58 @@ class TlsSettings(Section):
     timeout: PositiveFloat = 5.0
 
 
+ProxiedKind = Literal["icmp", "http", "tls", "jarm", "favicon"]
+_PROXY_SCHEMES = ("socks5h", "socks5", "http")
+
+
+class ProxySettings(Section):
+    """One proxy: ``url`` (``socks5h://[user:password@]host:port`` resolves names at the proxy, ``socks5://`` with
+    IP addresses only, ``http://host:port`` for HTTP CONNECT) and the opaque ``label`` recorded with every
+    observation made through it (the URL, which may hold credentials, is never recorded)."""
+
+    url: str = Field(min_length=1)
+    label: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in _PROXY_SCHEMES:
+            raise ValueError(f"proxy scheme {parts.scheme!r} is not one of {list(_PROXY_SCHEMES)}")
+        if not parts.hostname or parts.port is None:
+            raise ValueError("a proxy URL names its host and port, e.g. socks5h://192.0.2.7:1080")
+        return value
+
+
+class EgressSettings(Section):
+    """Which way the probes leave (docs/observer.md, "Deployment"). No ``proxies``: everything is direct. With
+    proxies, one is picked per destination (``pick``: ``round-robin`` or ``random``) and every probe goes through
+    it except the kinds listed in ``direct``; ICMP cannot go through a proxy, so it is refused unless listed in
+    ``direct``. ``dns``: ``proxy`` leaves names to the proxy (the observer's resolver never asks for them; needs
+    ``socks5h://`` or ``http://`` proxies), ``resolver`` resolves through ``[dns] nameservers`` and sends addresses.
+    """
+
+    proxies: list[ProxySettings] = Field(default_factory=list)
+    pick: Literal["round-robin", "random"] = "round-robin"
+    direct: list[ProxiedKind] = Field(default_factory=list)
+    dns: Literal["proxy", "resolver"] = "proxy"
+
+    @field_validator("proxies")
+    @classmethod
+    def _labels(cls, value: list[ProxySettings]) -> list[ProxySettings]:
+        labels = [proxy.label for proxy in value]
+        if len(set(labels)) != len(labels):
+            raise ValueError("two proxies have the same label")
+        return value
+
+    @model_validator(mode="after")
+    def _remote_names(self) -> EgressSettings:
+        local = [p.label for p in self.proxies if urlsplit(p.url).scheme == "socks5"]
+        if self.dns == "proxy" and local:
+            raise ValueError(f"dns = 'proxy' needs socks5h:// or http:// proxies (socks5:// resolves here): {local}")
+        return self
+
+
 class SafetySettings(Section):
     """Networks that may be probed although they are loopback, private, reserved or documentation ranges, and
     reserved name suffixes (``example``, ``test``, ``invalid``, ``localhost``) that may be resolved.
@@ -147,12 +205,20 @@ class StoreSettings(Section):
 
 
 class HubSettings(Section):
-    """For an agent: the hub to sync with (``url`` of its TAXII API root, e.g. ``https://hub.example/api/``) and
-    this organisation's observer token. For a hub: the largest request body it accepts."""
+    """For an agent: the hub to sync with (``url`` of its TAXII API root, e.g. ``https://hub.example/api/``), this
+    organisation's observer token and the largest answer it reads (``max_response_bytes``). For a hub: the largest
+    request body and object it accepts, the most object bytes one page of a GET holds, and how ``/metrics`` is
+    served (with ``metrics_token`` as a bearer token, or without one on the separate ``metrics_listen`` address;
+    with neither, only an ``operator`` token reads it)."""
 
     url: str = ""
     token: str = ""
     max_content_length: int = Field(20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_object_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_page_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024, le=4 * 1024 * 1024 * 1024)
+    metrics_token: str = ""
+    metrics_listen: str = Field("", pattern=r"^(|\[?[0-9A-Za-z.:-]+\]?:\d{1,5})$")
     sync_batch: int = Field(200, ge=1, le=10_000)
     timeout: PositiveFloat = 30.0
 
@@ -248,6 +314,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     dns: DnsSettings = DnsSettings()
     tls: TlsSettings = TlsSettings()
+    egress: EgressSettings = EgressSettings()
     safety: SafetySettings = SafetySettings()
     store: StoreSettings = StoreSettings()
     hub: HubSettings = HubSettings()

@@ -19,7 +19,9 @@ import dns.asyncresolver
 import dns.exception
 
 from c2watch.config import Settings
-from c2watch.errors import C2WatchError
+from c2watch.errors import C2WatchError, EgressError
+from c2watch.home import exposed_secret_files
+from c2watch.probes.egress import Egress, ProxyRoute, open_socket
 from c2watch.probes.pinger import open_pinger
 from c2watch.store import create_engine, current_revision, head_revision
 
@@ -113,6 +115,16 @@ def check_files(settings: Settings) -> Check:
     return Check("open-files", "ok", f"open-file limit {soft} fits concurrency {settings.cycle.concurrency}")
 
 
+def check_secrets(home: Path, settings: Settings) -> Check:
+    """Files of the data directory holding a secret must be readable by their owner only."""
+    exposed = exposed_secret_files(home, settings)
+    if exposed:
+        listed = ", ".join(f"{path} (mode {mode:o})" for path, mode in exposed)
+        fix = "chmod 600 " + " ".join(str(path) for path, _ in exposed)
+        return Check("secrets", "warn", f"readable by others although they hold a secret: {listed}", fix)
+    return Check("secrets", "ok", "files holding a secret are readable by their owner only")
+
+
 async def check_hub(settings: Settings, clock: Callable[[], dt.datetime]) -> list[Check]:
     if not settings.hub.url:
         return [Check("hub", "ok", "no hub configured (observing alone)")]
@@ -161,11 +173,40 @@ def _hub_status(status: int, url: str) -> Check:
     return Check("hub", "warn", f"hub answered {status}", "check [hub] url: it must be the TAXII API root")
 
 
+async def check_proxy(route: ProxyRoute, timeout: float) -> Check:
+    """The proxy accepts us and speaks its protocol: asked to connect to its own address, it is the only host
+    contacted (whatever it answers about that connection, it answered)."""
+    name = f"egress {route.label}"
+    try:
+        sock = await open_socket(route, route.host, route.port, timeout)
+    except EgressError as exc:
+        return Check(name, "fail", str(exc), "start the proxy or fix [egress] proxies (address, credentials)")
+    except (OSError, TimeoutError) as exc:
+        return Check(name, "ok", f"proxy {route.label} answers (it reported about itself: {exc or 'timeout'})")
+    sock.close()
+    return Check(name, "ok", f"proxy {route.label} accepts connections")
+
+
+async def check_egress(settings: Settings) -> list[Check]:
+    """One check per configured proxy, and what leaves directly."""
+    egress = Egress(settings.egress)
+    if not egress.active:
+        return []
+    checks = list(
+        await asyncio.gather(*(check_proxy(r, settings.http.connect_timeout) for r in egress.routes.values()))
+    )
+    direct = [kind for kind in settings.cycle.probes if kind != "dns" and egress.direct(kind)]  # type: ignore[arg-type]
+    if direct:
+        checks.append(Check("egress", "warn", f"{', '.join(direct)} leave from this host's address ([egress] direct)"))
+    return checks
+
+
 async def run_checks(settings: Settings, store_url: str, home: Path, clock: Callable[[], dt.datetime]) -> list[Check]:
     """Every check, in a fixed order."""
     checks: list[Check] = []
     pending: list[Awaitable[Check]] = [check_icmp(settings), check_resolver(settings)]
     checks += await asyncio.gather(*pending)
-    checks += [check_store(store_url), check_disk(home), check_files(settings)]
+    checks += [check_store(store_url), check_disk(home), check_files(settings), check_secrets(home, settings)]
     checks += await check_hub(settings, clock)
+    checks += await check_egress(settings)
     return checks

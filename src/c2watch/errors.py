@@ -8,7 +8,8 @@ Every error c2watch raises on purpose derives from :class:`C2WatchError`::
     │   └── WatchlistError     a watchlist file with bad lines; lists every one
     ├── StoreError             the database cannot be opened, migrated or written
     ├── UnknownThreatError     a threat ID that is not in the store
-    └── ProbeSetupError        a probe cannot start at all (not an unreachable target)
+    ├── ProbeSetupError        a probe cannot start at all (not an unreachable target)
+    └── EgressError            the configured proxy could not be used (recorded as ``egress-failed``)
 
 An unreachable or hostile target is never an exception: probes return it as data.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 __all__ = [
     "C2WatchError",
     "ConfigError",
+    "EgressError",
     "InputError",
     "LineError",
     "ProbeSetupError",
@@ -89,3 +91,8 @@ class UnknownThreatError(C2WatchError):
 
 class ProbeSetupError(C2WatchError):
     """A probe cannot start at all (for example no ICMP socket may be opened)."""
+
+
+class EgressError(C2WatchError):
+    """The proxy a probe had to go through is down, refused us or timed out: the probe records ``egress-failed``
+    (the destination's silence is not known), never raises it further."""

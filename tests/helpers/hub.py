@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from c2watch.stix.keys import public_key_text
+from c2watch.stix.observation import Producer
+from c2watch.stix.signing import key_id
+from c2watch.stix.trust import KeyRecord
 from c2watch.store import Store, TokenInfo
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.media import TAXII_MEDIA
 from c2watch.wiring.hub import create_hub_app
+from tests.helpers.stix_factory import producer
 
 
 @dataclass
@@ -84,6 +92,27 @@ def observer_token(store: Store) -> tuple[str, TokenInfo]:
     info = store.access.verify_token(tokens["a-observer"])
     assert info is not None
     return tokens["a-reader"], info
+
+
+@functools.cache
+def observer_key(org: str, observer: str) -> Ed25519PrivateKey:
+    """One key per test observer (the same all session long, as an agent's key file)."""
+    return Ed25519PrivateKey.generate()
+
+
+def signing_producer(org: str, observer: str = "observer-01") -> Producer:
+    """An agent's producer with its key: every observed-data and sighting it makes is signed."""
+    return replace(producer(org, observer), key=observer_key(org, observer))
+
+
+def key_record(org: str, observer: str = "observer-01", key: Ed25519PrivateKey | None = None) -> KeyRecord:
+    """The observer's key as the hub operator registers it (``hub observer add``)."""
+    p, private = producer(org, observer), key or observer_key(org, observer)
+    public = private.public_key()
+    at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    return KeyRecord(
+        key_id(public), public_key_text(public), p.org_identity, org, p.system_identity, at, source="registered"
+    )
 
 
 def by_stix_id(store: Store) -> dict[str, dict[str, Any]]:

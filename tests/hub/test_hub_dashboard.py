@@ -32,6 +32,7 @@ def test_forged_or_tampered_session_cookie_is_refused(hub: RunningHub) -> None:
     with httpx.Client(base_url=hub.url, timeout=30) as browser:
         browser.post("/login", data={"token": hub.tokens["a-reader"]})
         value = browser.cookies[COOKIE]
-        public_id, expiry, mac = value.split(".")
-        browser.cookies.set(COOKIE, f"{public_id}.{int(expiry) + 10**6}.{mac}")
-        assert browser.get("/dashboard/").status_code == 303
+        assert browser.get("/dashboard/").status_code == 200
+        for forged in (value[:-1] + ("A" if value[-1] != "A" else "B"), "", "x" * 43, value + "."):
+            browser.cookies.set(COOKIE, forged)
+            assert browser.get("/dashboard/").status_code == 303

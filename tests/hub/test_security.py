@@ -139,8 +139,21 @@ def test_status_is_per_organisation(hub: RunningHub) -> None:
         "next=%C2%B2",  # a digit that is not ASCII
         "added_after=0001-01-01T00:00:00%2B01:00",  # before year 1 once in UTC
         "added_after=yesterday",
+        "limit=0",
+        "limit=-5",
+        "limit=abc",
+        "limit=%C2%B2",
+        "limit=1e3",
+        "limit=",
     ],
 )
 def test_out_of_range_paging_is_a_taxii_400(hub: RunningHub, query: str) -> None:
     for path in (OBJECTS_PATH, f"collections/{OBSERVATIONS.id}/manifest/"):
         assert_taxii_error(call(hub, "GET", f"{path}?{query}"), 400)
+
+
+def test_a_limit_beyond_the_largest_page_is_clamped(hub: RunningHub) -> None:
+    post(hub, "a-observer", envelope(producer(ORG_A), 2))
+    for path in (OBJECTS_PATH, f"collections/{OBSERVATIONS.id}/manifest/"):
+        page = call(hub, "GET", f"{path}?limit=99999999999999999999999")
+        assert page.status_code == 200 and page.json()["objects"] and page.json()["more"] is False

@@ -22,14 +22,14 @@ from c2watch.taxii.client import HubUnavailable
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.sync import sync
 from c2watch.taxii.syncloop import SyncLoop
-from tests.helpers.hub import ORG_A, ORG_B, RunningHub
-from tests.helpers.stix_factory import T0, group, producer
+from tests.helpers.hub import ORG_A, ORG_B, RunningHub, signing_producer
+from tests.helpers.stix_factory import T0, group
 
 
 def agent_store(path: Path, org: str, observer: str, count: int, start: int = 0) -> Store:
     """An agent's store whose outbox holds ``count`` observation groups, as a cycle leaves it."""
     store = open_store(path)
-    p = producer(org, observer)
+    p = signing_producer(org, observer)
     groups = [json.dumps(group(p, i, T0 + dt.timedelta(hours=i))) for i in range(start, start + count)]
     store.observations.insert([], groups)
     return store
@@ -42,15 +42,18 @@ def hub_observations(store: Store) -> list[str]:
 async def test_push_then_pull_between_two_organisations(hub: RunningHub, tmp_path: Path) -> None:
     a = agent_store(tmp_path / "a.db", ORG_A, "tokyo-01", 30)
     b = agent_store(tmp_path / "b.db", ORG_B, "osaka-01", 20, start=100)
-    report_a = await sync(a, hub.api_root, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"), batch=7)
+    report_a = await sync(a, hub.api_root, hub.tokens["a-observer"], signing_producer(ORG_A, "tokyo-01"), batch=7)
     assert (report_a.pushed_groups, report_a.push_failures, report_a.outbox_left) == (30, [], 0)
-    await sync(b, hub.api_root, hub.tokens["b-observer"], producer(ORG_B, "osaka-01"), batch=7)
-    again = await sync(a, hub.api_root, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
+    assert report_a.keys["enrolment"] == "enrolled"  # trust on first use, then pinned on the hub
+    await sync(b, hub.api_root, hub.tokens["b-observer"], signing_producer(ORG_B, "osaka-01"), batch=7)
+    again = await sync(a, hub.api_root, hub.tokens["a-observer"], signing_producer(ORG_A, "tokyo-01"))
     assert again.pushed_groups == 0 and again.indexed == 20  # B's records, once
+    assert again.refused == {} and again.keys["enrolment"] == "known"
+    assert {k.observer_ref for k in a.keys.records()} == {k.observer_ref for k in hub.store.keys.records()}
     assert len(hub_observations(hub.store)) == 50
     observers = {row["observer_pk"] for row in a.observations.rows()}
     assert len(a.observations.rows()) == 50 and len(observers) == 2
-    once_more = await sync(a, hub.api_root, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
+    once_more = await sync(a, hub.api_root, hub.tokens["a-observer"], signing_producer(ORG_A, "tokyo-01"))
     assert once_more.indexed == 0 and len(a.observations.rows()) == 50
 
 
@@ -60,10 +63,10 @@ async def test_hub_down_then_back_everything_arrives_once(hub: RunningHub, tmp_p
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/api/"
     with pytest.raises(HubUnavailable):
-        await sync(a, dead, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
-    a.observations.insert([], [json.dumps(group(producer(ORG_A, "tokyo-01"), 50))])  # the next cycle goes on
+        await sync(a, dead, hub.tokens["a-observer"], signing_producer(ORG_A, "tokyo-01"))
+    a.observations.insert([], [json.dumps(group(signing_producer(ORG_A, "tokyo-01"), 50))])  # the next cycle goes on
     assert a.outbox.depth() == 11
-    report = await sync(a, hub.api_root, hub.tokens["a-observer"], producer(ORG_A, "tokyo-01"))
+    report = await sync(a, hub.api_root, hub.tokens["a-observer"], signing_producer(ORG_A, "tokyo-01"))
     assert report.pushed_groups == 11 and a.outbox.depth() == 0
     assert len(hub_observations(hub.store)) == 11
 
@@ -83,7 +86,7 @@ async def test_5xx_keeps_the_outbox(tmp_path: Path) -> None:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         with pytest.raises(HubUnavailable, match="503"):
-            await sync(a, f"http://127.0.0.1:{port}/api/", "c2w_x_y", producer(ORG_A, "tokyo-01"))
+            await sync(a, f"http://127.0.0.1:{port}/api/", "c2w_x_y", signing_producer(ORG_A, "tokyo-01"))
     finally:
         await runner.cleanup()
     assert a.outbox.depth() == 3
@@ -171,7 +174,7 @@ async def test_hub_killed_mid_push_every_observation_arrives_exactly_once(
     process, token = hub_process
     url = f"http://127.0.0.1:{process.port}/api/"
     agent = agent_store(tmp_path / "agent.db", ORG_A, "tokyo-01", 400)
-    push = asyncio.create_task(sync(agent, url, token, producer(ORG_A, "tokyo-01"), batch=10))
+    push = asyncio.create_task(sync(agent, url, token, signing_producer(ORG_A, "tokyo-01"), batch=10))
     for _ in range(2000):  # wait until part of the outbox is acknowledged, then kill the hub
         if agent.outbox.depth() <= 300 or push.done():
             break
@@ -184,7 +187,7 @@ async def test_hub_killed_mid_push_every_observation_arrives_exactly_once(
     agent.close()
     agent = open_store(tmp_path / "agent.db")  # the agent restarts too
     process.start()
-    report = await sync(agent, url, token, producer(ORG_A, "tokyo-01"), batch=50)
+    report = await sync(agent, url, token, signing_producer(ORG_A, "tokyo-01"), batch=50)
     assert report.outbox_left == 0 and report.pushed_groups == left
     hub_store = open_store(process.home / "c2watch.db")
     ids = hub_observations(hub_store)

@@ -150,6 +150,9 @@ def test_the_dashboard_in_chromium(observed: tuple[Store, DayTable, Path]) -> No
         page.wait_for_selector("#destinations tbody tr[data-status]")
         shown = page.eval_on_selector_all("#destinations tbody tr", "rows => rows.map(r => r.dataset.status)")
         assert sorted(shown) == ["reassigned", "sinkholed"]
+        page.wait_for_selector("#month-view[data-rendered=true]")
+        marks = page.evaluate("document.getElementById('chart-http').layout.annotations.map(a => a.text)")
+        assert {"Reassigned", "Sinkholed", "Identity changed"} <= set(marks)  # where the server changed
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "identity-threat.png"), full_page=True)
         rented = table.last["re-rented"].target.id

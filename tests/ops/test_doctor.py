@@ -13,13 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from c2watch.cli import cli
+from c2watch.home import write_private
 from c2watch.lab.dnsserver import LabDns
 from tests.helpers.hub import RunningHub
 
 
 def write_config(home: Path, text: str) -> None:
     home.mkdir(parents=True, exist_ok=True)
-    (home / "c2watch.toml").write_text(text, encoding="utf-8")
+    write_private(home / "c2watch.toml", text)
 
 
 async def test_doctor_all_well_with_a_hub(home: Path, hub: RunningHub) -> None:
@@ -41,6 +42,7 @@ async def test_doctor_all_well_with_a_hub(home: Path, hub: RunningHub) -> None:
         "store": "ok",
         "disk": "ok",
         "open-files": "ok",
+        "secrets": "ok",
         "hub": "ok",
         "clock": "ok",
     }

@@ -62,7 +62,10 @@ def test_hub_metrics(hub: RunningHub) -> None:
         == 202
     )
     assert httpx.get(f"{hub.api_root}collections/", timeout=30).status_code == 401
-    found = samples(httpx.get(f"{hub.url}/metrics", timeout=30).text)
+    hub.store.access.add_organization("Hub Operations")
+    operator, _ = hub.store.access.create_token("Hub Operations", "prometheus", "operator")
+    scraped = httpx.get(f"{hub.url}/metrics", headers={"Authorization": f"Bearer {operator}"}, timeout=30)
+    found = samples(scraped.text)
     route = "/api/collections/{collection_id}/objects/"
     assert (
         found[("c2watch_hub_request_duration_seconds_count", (("method", "POST"), ("route", route), ("status", "202")))]

@@ -157,3 +157,44 @@ def migrate_down(engine: sa.Engine, revision: str) -> None:
 
     with engine.begin() as connection:
         command.downgrade(_alembic_config(connection), revision)
+
+
+def test_0008_token_expiry_sessions_and_webhook_keys_without_credentials(store_url: str) -> None:
+    engine = create_engine(store_url)
+    migrate(engine, "0005")
+    with engine.begin() as conn:
+        for n, url in enumerate(
+            (
+                "https://alice:pw@hooks.example/in?token=T1",
+                "https://hooks.example/in?token=T2",
+                "https://hooks.example/plain",
+                "https://hooks.example/in?token=T3",  # the same key as T2's once redacted: dropped
+            )
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO webhook_cursors (id, url, last_event_id, delivered, failures, updated_at) "
+                    "VALUES (:id, :url, 0, :n, 0, :now)"
+                ),
+                {"id": n + 1, "url": url, "n": n, "now": NOW},
+            )
+    migrate(engine, "0008")
+    with engine.connect() as conn:
+        keys = conn.execute(sa.text("SELECT url, delivered FROM webhook_cursors ORDER BY id")).all()
+    assert [tuple(k) for k in keys] == [
+        ("https://REDACTED@hooks.example/in?token=REDACTED", 0),
+        ("https://hooks.example/in?token=REDACTED", 1),
+        ("https://hooks.example/plain", 2),
+    ]
+    store = Store(engine)
+    store.access.add_organization("Org")
+    now = NOW.replace(tzinfo=dt.UTC)
+    secret, info = store.access.create_token("Org", "t", "reader", now=now, expires="1d")
+    session = store.access.start_session(info.public_id, dt.timedelta(hours=1), now=now)
+    assert store.access.session_token(session, now=now) == info
+    migrate_down(engine, "0005")
+    assert current_revision(engine) == "0005"
+    migrate(engine)
+    assert store.access.verify_token(secret, now=now) is not None  # the token stays; its expiry went with 0008
+    assert store.access.session_token(session, now=now) is None
+    engine.dispose()

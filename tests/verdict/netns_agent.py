@@ -144,7 +144,7 @@ async def observer(home_path: str) -> None:
             return summary.as_dict()
         if command["cmd"] == "sync":
             now["at"] = when(command["now"])
-            report = await sync(store, settings.hub.url, settings.hub.token, producer_of(settings))
+            report = await sync(store, settings.hub.url, settings.hub.token, producer_of(settings, home.path))
             await alerts.once()
             return report.as_dict()
         if command["cmd"] == "wait_hub":

@@ -4,16 +4,21 @@ failing) gets the events when it comes back, after a back-off kept in the store;
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from c2watch.alerts import AlertLoop, DeliveryReport, deliver
+from c2watch.alerts.webhooks import webhook_keys
 from c2watch.analysis.events import refresh
 from c2watch.config import Settings
+from c2watch.errors import ConfigError
 from c2watch.store import Store, open_store
 from tests.helpers.webhooks import SECRET, Receiver, free_port
 from tests.verdict.world import VERDICT, World, slot
@@ -188,3 +193,43 @@ async def test_alert_loop_gathers_the_kicks_of_its_gather_time_into_one_refresh(
     stop.set()  # stopped inside the gather time: no refresh
     await asyncio.wait_for(task, 5)
     assert idle.refreshes == 0
+
+
+async def test_webhook_credentials_are_used_but_never_logged_nor_stored(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    receiver = Receiver(port=port)
+    url = f"http://alice:hunter2@127.0.0.1:{port}/hook?token=T0PS3CRET&room=7"
+    shown = f"http://REDACTED@127.0.0.1:{port}/hook?token=REDACTED&room=7"
+    settings = settings_for(url, retry_min_seconds=30)
+    status_changes(world, 1)
+    clock = Clock(slot(2))
+    refresh(world.store, settings, clock())
+    with caplog.at_level(logging.WARNING, logger="c2watch.alerts"):
+        down = await deliver(world.store, settings.alerts, clock)
+    assert list(down.failures) == [shown]
+    assert caplog.records and all(shown in r.getMessage() for r in caplog.records)
+    cursor = world.store.events.webhook_cursor(shown)
+    assert cursor is not None and cursor.failures == 1 and cursor.last_error
+    with world.store.events.db.connect() as conn:  # nothing anywhere in the store holds the credentials
+        stored = [
+            str(row)
+            for table in ("webhook_cursors", "events")
+            for row in conn.execute(sa.text(f"SELECT * FROM {table}"))
+        ]
+    assert stored and not any(secret in text for text in stored for secret in ("hunter2", "T0PS3CRET"))
+    assert not any("hunter2" in r.getMessage() or "T0PS3CRET" in r.getMessage() for r in caplog.records)
+    async with receiver.serving():
+        clock.now += dt.timedelta(seconds=30)
+        back = await deliver(world.store, settings.alerts, clock)
+    assert back.delivered == 1
+    assert receiver.headers[0]["Authorization"] == "Basic " + base64.b64encode(b"alice:hunter2").decode()
+
+
+def test_two_webhooks_differing_only_in_credentials_are_refused() -> None:
+    with pytest.raises(ConfigError, match="differ only in their credentials"):
+        webhook_keys(["https://hooks.example/in?token=a", "https://hooks.example/in?token=b"])
+    assert webhook_keys(["https://hooks.example/in?token=a"]) == {
+        "https://hooks.example/in?token=REDACTED": "https://hooks.example/in?token=a"
+    }

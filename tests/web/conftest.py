@@ -24,7 +24,7 @@ from c2watch.store import Store, open_store, sqlite_url
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
 from tests.conftest import postgres_base_url
-from tests.helpers.seed import JAN, JST, MAR, add_threat, seed, standard
+from tests.helpers.seed import FEB, JAN, JST, MAR, add_observers, add_threat, seed, standard
 
 
 @dataclass
@@ -106,6 +106,19 @@ def judged(store: Store, ids: dict[str, list[int]]) -> dict[str, list[int]]:
     seed(store, "Z", z[1:], ids["observers"], JAN, MAR, lambda _i, o, at: _z(1, o, at))
     refresh(store, JUDGE_SETTINGS, JUDGED_AT)
     return {**ids, "Z": z}
+
+
+#: Threat IDs every link must carry percent-encoded (tests/web/test_links.py, the browser test).
+ODD = "a/b?c#d %"
+ODD_IDS = (ODD, "%2F..%2F", "x y+z&w=1", "日本/語")
+
+
+def odd_threats(store: Store) -> None:
+    """One destination per :data:`ODD_IDS` threat, answering 200 to one observer through February, judged."""
+    observers = add_observers(store, 1)
+    for threat in ODD_IDS:
+        seed(store, threat, add_threat(store, threat, 1), observers, FEB, MAR, lambda _i, _o, _at: (200, None))
+    refresh(store, JUDGE_SETTINGS, JUDGED_AT)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

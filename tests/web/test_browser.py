@@ -12,9 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.web.conftest import Served
+from c2watch.config import Settings
+from c2watch.taxii.login import COOKIE
+from c2watch.web import create_app
+from c2watch.web.server import ServedApp
+from c2watch.wiring.hub import create_hub_app
+from tests.helpers.hub import ThreadServer, make_tokens
+from tests.web.conftest import ODD, Served, backend_store, odd_threats
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -197,3 +204,57 @@ def test_overview_in_japanese_is_drawn_with_a_cjk_font(page: Any, served: Served
     )
     assert widths[0] > 0 and widths[0] != widths[1], widths
     shot(page, "overview-ja")
+
+
+def test_an_odd_threat_id_round_trips_through_the_links(browser: Any, tmp_path: Path) -> None:
+    """``a/b?c#d %`` clicked from the overview, its month view drawn from its data API, a destination, and back."""
+    with backend_store("sqlite", tmp_path) as store:
+        odd_threats(store)
+        with ServedApp(create_app(store, Settings())) as served:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                problems: list[str] = []
+                page.on("pageerror", lambda exc: problems.append(str(exc)))
+                page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+                page.goto(served.url)
+                with page.expect_navigation():
+                    page.get_by_role("link", name=ODD, exact=True).click()
+                page.wait_for_selector("#month-view[data-rendered=true]")
+                assert page.locator("#threat-id").inner_text() == ODD
+                assert page.url.startswith(served.url + "threats/a%2Fb%3Fc%23d%20%25")
+                assert len(chart(page, "chart-http")) == 1
+                with page.expect_navigation():
+                    page.click("#destinations tbody tr:first-child a")
+                page.wait_for_selector("#history-view[data-rendered=true]")
+                with page.expect_navigation():
+                    page.click("p.crumb a")
+                assert page.locator("#threat-id").inner_text() == ODD
+                assert problems == []
+            finally:
+                context.close()
+
+
+def test_signing_out_of_the_hub_ends_the_session_everywhere(browser: Any, tmp_path: Path) -> None:
+    """In the hub: sign in through the form, copy the cookie, press "Sign out"; the copy no longer opens a page."""
+    with backend_store("sqlite", tmp_path) as store:
+        tokens = make_tokens(store)
+        with ThreadServer(create_hub_app(store)) as url:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                page.goto(url + "/login")
+                page.fill("input[name=token]", tokens["a-reader"])
+                with page.expect_navigation():
+                    page.click("button[type=submit]")
+                assert page.url == url + "/dashboard/"
+                copied = {c["name"]: c["value"] for c in context.cookies()}[COOKIE]
+                with page.expect_navigation():
+                    page.click("#sign-out")
+                assert page.url == url + "/login"
+                with httpx.Client(base_url=url, cookies={COOKIE: copied}, timeout=30) as thief:
+                    assert thief.get("/dashboard/").status_code == 303
+                page.goto(url + "/dashboard/")
+                assert page.url == url + "/login"
+            finally:
+                context.close()

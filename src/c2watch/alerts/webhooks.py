@@ -6,6 +6,9 @@ error, a timeout, a redirect) stops that webhook until ``next_attempt_at`` (``re
 Each POST carries one event as JSON (``Content-Type: application/json``), ``X-C2watch-Event`` (its kind),
 ``X-C2watch-Delivery`` (its ``uid``, the same on every retry, for receivers to drop duplicates) and, when
 ``[alerts] secret`` is set, ``X-C2watch-Signature: sha256=<HMAC-SHA256 of the body with the secret>``.
+
+A webhook URL may carry credentials (``https://user:pw@…``, ``?token=…``): it is used as configured, but logged,
+reported and stored (its cursor's key, its last error) only as :func:`c2watch.text.redact_url` writes it.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import aiohttp
 
 from c2watch.analysis.events import Event
 from c2watch.config import AlertSettings
+from c2watch.errors import ConfigError
 from c2watch.store import Store
+from c2watch.text import redact_url, redact_urls
 
-__all__ = ["DeliveryReport", "backoff", "deliver", "payload"]
+__all__ = ["DeliveryReport", "backoff", "deliver", "payload", "webhook_keys"]
 
 log = logging.getLogger(__name__)
 _BATCH = 100
@@ -46,6 +51,18 @@ class DeliveryReport:
 
     def retry_at(self, when: dt.datetime) -> None:
         self.next_attempt_at = when if self.next_attempt_at is None else min(self.next_attempt_at, when)
+
+
+def webhook_keys(urls: list[str]) -> dict[str, str]:
+    """Each webhook by the key it is stored and shown under (its URL without credentials); :class:`ConfigError`
+    when two webhooks differ only in their credentials."""
+    keys: dict[str, str] = {}
+    for url in urls:
+        key = redact_url(url)
+        if key in keys:
+            raise ConfigError(f"[alerts] webhooks: two webhooks differ only in their credentials ({key})")
+        keys[key] = url
+    return keys
 
 
 def backoff(failures: int, settings: AlertSettings) -> dt.timedelta:
@@ -73,7 +90,7 @@ def _headers(event: Event, body: bytes, secret: str) -> dict[str, str]:
 
 
 async def _post(session: aiohttp.ClientSession, url: str, event: Event, settings: AlertSettings) -> str | None:
-    """None when the receiver acknowledged the event (2xx), else what went wrong."""
+    """None when the receiver acknowledged the event (2xx), else what went wrong (without the URL's credentials)."""
     body = payload(event)
     try:
         async with session.post(
@@ -83,19 +100,20 @@ async def _post(session: aiohttp.ClientSession, url: str, event: Event, settings
                 return None
             return f"HTTP {response.status}"
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        return f"{type(exc).__name__}: {exc}"[:500]
+        return redact_urls(f"{type(exc).__name__}: {exc}", [url])[:500]
 
 
 async def _deliver_one(
     session: aiohttp.ClientSession,
     store: Store,
+    key: str,
     url: str,
     settings: AlertSettings,
     clock: Callable[[], dt.datetime],
     report: DeliveryReport,
 ) -> None:
-    store.events.ensure_webhook_cursors([url], clock())
-    cursor = store.events.webhook_cursor(url)
+    store.events.ensure_webhook_cursors([key], clock())
+    cursor = store.events.webhook_cursor(key)
     assert cursor is not None
     if cursor.next_attempt_at is not None and cursor.next_attempt_at > clock():
         report.retry_at(cursor.next_attempt_at)
@@ -108,12 +126,12 @@ async def _deliver_one(
             now = clock()
             if error is not None:
                 retry = now + backoff(failures + 1, settings)
-                store.events.webhook_failed(url, error, retry, now)
-                report.failures[url] = error
+                store.events.webhook_failed(key, error, retry, now)
+                report.failures[key] = error
                 report.retry_at(retry)
-                log.warning("webhook %s: event %s not delivered (%s); retrying at %s", url, event.uid, error, retry)
+                log.warning("webhook %s: event %s not delivered (%s); retrying at %s", key, event.uid, error, retry)
                 return
-            store.events.webhook_delivered(url, event.id, now)
+            store.events.webhook_delivered(key, event.id, now)
             failures, last = 0, event.id
             report.delivered += 1
 
@@ -124,8 +142,9 @@ async def deliver(store: Store, settings: AlertSettings, clock: Callable[[], dt.
     report = DeliveryReport()
     if not settings.webhooks:
         return report
+    keys = webhook_keys(settings.webhooks)
     timeout = aiohttp.ClientTimeout(total=settings.timeout)
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        for url in settings.webhooks:
-            await _deliver_one(session, store, url, settings, clock, report)
+        for key, url in keys.items():
+            await _deliver_one(session, store, key, url, settings, clock, report)
     return report

@@ -65,6 +65,7 @@ class ThreatSummary:
 class Overview:
     as_of: dt.datetime | None
     threats: list[ThreatSummary]
+    refused_records: int = 0  # pulled or imported records refused because their signature did not hold
 
     @property
     def verdicts_computed_at(self) -> dt.datetime | None:
@@ -78,6 +79,7 @@ class Overview:
             "statuses": list(STATUSES),
             "verdicts_computed_at": _iso(self.verdicts_computed_at),
             "threats": [t.as_dict() for t in self.threats],
+            "refused_records": self.refused_records,
         }
 
 
@@ -112,4 +114,4 @@ def overview(store: Store) -> Overview:
         found = spans[threat]
         summary.last_observed_at = found[1] if found else None
     _add_verdicts(store, summaries)
-    return Overview(as_of, list(summaries.values()))
+    return Overview(as_of, list(summaries.values()), sum(store.keys.refusal_counts().values()))

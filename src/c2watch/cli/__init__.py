@@ -13,7 +13,9 @@ from c2watch.cli.context import App
 from c2watch.cli.dashboard import dashboard
 from c2watch.cli.doctor import doctor
 from c2watch.cli.hub import hub
+from c2watch.cli.hub_observer import observer
 from c2watch.cli.init import init
+from c2watch.cli.key import key
 from c2watch.cli.lab import demo, lab
 from c2watch.cli.observe import observe
 from c2watch.cli.report import report
@@ -58,6 +60,7 @@ def cli(ctx: click.Context, home: Path) -> None:
 
 for command in (
     init,
+    key,
     doctor,
     backup,
     restore,
@@ -80,6 +83,7 @@ for command in (
 ):
     cli.add_command(command)
 export.add_command(blocklist)
+hub.add_command(observer)
 
 
 def main() -> None:

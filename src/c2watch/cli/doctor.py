@@ -17,7 +17,8 @@ _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def doctor(app: App, as_json: bool) -> None:
-    """Check ICMP permission, resolver, store, disk, open-file limit, hub and clock; exit 1 if observation is blocked.
+    """Check ICMP permission, resolver, store, disk, open-file limit, secret files, hub, clock and each [egress]
+    proxy; exit 1 if observation is blocked.
 
     Example: c2watch doctor
     """

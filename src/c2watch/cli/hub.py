@@ -9,7 +9,7 @@ from rich.table import Table
 
 from c2watch.cli.context import App, pass_app
 from c2watch.store import ROLES, open_store
-from c2watch.wiring.hub import serving_app
+from c2watch.wiring.hub import serve_metrics, serving_app
 
 
 @click.group()
@@ -32,8 +32,11 @@ def serve(app: App, db: str | None, host: str, port: int, tls_cert: Path | None,
     import uvicorn
 
     store = open_store(db) if db else app.store
-    web = serving_app(store, app.settings, app.home.path)
+    web = serving_app(store, app.settings)
     click.echo(f"hub on {'https' if tls_cert else 'http'}://{host}:{port}/taxii2/ (store {store.url})")
+    if app.settings.hub.metrics_listen:
+        metrics_host, metrics_port = serve_metrics(web, app.settings.hub.metrics_listen)
+        click.echo(f"metrics on http://{metrics_host}:{metrics_port}/metrics")
     uvicorn.run(web, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="info")
 
 
@@ -63,16 +66,29 @@ def token() -> None:
 @token.command("create")
 @click.option("--org", "org_name", required=True)
 @click.option("--name", required=True, help="What the token is for, e.g. observer-tokyo-01.")
-@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(ROLES),
+    help="admin: its organisation's statuses and admin page; operator: the whole hub's.",
+)
+@click.option("--expires", help="When it stops working: a date (2027-03-31), a UTC time, or a duration (90d, 12h).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def token_create(app: App, org_name: str, name: str, role: str, as_json: bool) -> None:
-    """Create a token and print it once."""
-    secret, info = app.store.access.create_token(org_name, name, role)
+def token_create(app: App, org_name: str, name: str, role: str, expires: str | None, as_json: bool) -> None:
+    """Create a token and print it once.
+
+    Example: c2watch hub token create --org "Org A CSIRT" --name observer-tokyo-01 --role observer --expires 90d
+    """
+    secret, info = app.store.access.create_token(org_name, name, role, expires=expires)
+    until = info.expires_at.isoformat() if info.expires_at else None
     if as_json:
-        app.print_json({"token": secret, "id": info.public_id, "org": info.organization, "role": info.role})
+        app.print_json(
+            {"token": secret, "id": info.public_id, "org": info.organization, "role": info.role, "expires_at": until}
+        )
     else:
-        click.echo(f"token {info.public_id} for {info.organization} ({info.role}); it is shown only now:")
+        ends = f", expires {info.expires_at:%Y-%m-%d %H:%M} UTC" if info.expires_at else ""
+        click.echo(f"token {info.public_id} for {info.organization} ({info.role}{ends}); it is shown only now:")
         click.echo(secret)
 
 
@@ -92,13 +108,14 @@ def token_list(app: App, org_name: str | None, as_json: bool) -> None:
                     "name": t.name,
                     "role": t.role,
                     "created_at": t.created_at,
+                    "expires_at": t.expires_at,
                     "revoked_at": t.revoked_at,
                 }
                 for t in rows
             ]
         )
         return
-    table = Table("id", "organisation", "name", "role", "created", "revoked")
+    table = Table("id", "organisation", "name", "role", "created", "expires", "revoked")
     for t in rows:
         table.add_row(
             t.public_id,
@@ -106,6 +123,7 @@ def token_list(app: App, org_name: str | None, as_json: bool) -> None:
             t.name,
             t.role,
             f"{t.created_at:%Y-%m-%d %H:%M}",
+            f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "",
             f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
         )
     app.console.print(table)
@@ -115,6 +133,6 @@ def token_list(app: App, org_name: str | None, as_json: bool) -> None:
 @click.argument("token_id")
 @pass_app
 def token_revoke(app: App, token_id: str) -> None:
-    """Revoke a token by its id; it stops working at once."""
+    """Revoke a token by its id; it stops working at once, and its dashboard sessions end."""
     info = app.store.access.revoke_token(token_id)
     click.echo(f"token {info.public_id} of {info.organization} revoked")

@@ -12,8 +12,9 @@ from c2watch.cli.context import App, pass_app
 from c2watch.cli.refresh import NO_REFRESH, echo_refreshed, refresh_and_deliver
 from c2watch.errors import ConfigError
 from c2watch.observer.cycle import producer_of
-from c2watch.stix.exchange import check_bundle, export_bundle, parse_since, read_bundle
-from c2watch.stix.vocab import identity_ids
+from c2watch.stix.exchange import export_bundle, parse_since, read_bundle
+from c2watch.stix.keys import read_public_key
+from c2watch.taxii.keysync import import_records
 from c2watch.taxii.sync import SyncReport
 from c2watch.taxii.sync import sync as run_sync
 
@@ -51,9 +52,18 @@ def sync(
     if not url or not secret:
         raise ConfigError("no hub configured: set [hub] url and token, or pass --hub and --token")
     since = parse_since(backfill_since) if backfill_since else None
-    producer = producer_of(settings)
+    producer = producer_of(settings, app.home.path)
     report = asyncio.run(
-        run_sync(app.store, url, secret, producer, settings.hub.sync_batch, settings.hub.timeout, since)
+        run_sync(
+            app.store,
+            url,
+            secret,
+            producer,
+            settings.hub.sync_batch,
+            settings.hub.timeout,
+            since,
+            max_response_bytes=settings.hub.max_response_bytes,
+        )
     )
     if not as_json:
         _echo_report(report)
@@ -74,11 +84,18 @@ def _echo_report(report: SyncReport) -> None:
         )
     click.echo(
         f"pushed {report.pushed_groups} observations ({len(report.push_failures)} refused), "
-        f"pulled {report.pulled_objects} objects, {report.indexed} new observations; "
+        f"pulled {report.pulled_objects} objects, {report.indexed} new observations, "
+        f"{sum(report.refused.values())} records refused (signature{_reasons(report.refused)}); "
         f"outbox {report.outbox_left}"
     )
+    if report.keys.get("untrusted"):
+        click.echo(f"warning: {report.keys['untrusted']} observer keys from the hub not trusted (see the log)")
     if report.unqueued:
         click.echo(report.unqueued)
+
+
+def _reasons(refused: dict[str, int]) -> str:
+    return "".join(f", {count} {reason}" for reason, count in sorted(refused.items()))
 
 
 @click.group("export")
@@ -112,18 +129,37 @@ def import_() -> None:
 @import_.command("observations")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--org", "org_name", required=True, help="The organisation that produced the file.")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    help="Public key (or a file holding it) of an observer whose records the file holds, when not pinned yet.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def import_observations(app: App, file: Path, org_name: str, as_json: bool) -> None:
-    """Index another organisation's STIX bundle; objects not created by that organisation are refused.
+def import_observations(app: App, file: Path, org_name: str, keys: tuple[str, ...], as_json: bool) -> None:
+    """Index another organisation's STIX bundle; objects not created by that organisation are refused, and so are
+    records whose signature does not hold against the observer keys pinned here (or given with --key).
 
-    Example: c2watch import observations org-b.json --org "Org B CSIRT"
+    Example: c2watch import observations org-b.json --org "Org B CSIRT" --key osaka-01.pub
     """
-    result = check_bundle(read_bundle(file), identity_ids(org_name, "")[0])
-    indexed = app.store.observations.index_shared(result.accepted)
+    given = [read_public_key(text) for text in keys]
+    origin = f"file:{file.resolve()}"
+    result = import_records(app.store, read_bundle(file), org_name, given, origin)
+    refused = [{"id": r.object_id, "message": f"signature: {r.reason}"} for r in result.refused]
     if as_json:
-        app.print_json({"accepted": len(result.accepted), "indexed": indexed, "failures": result.failures})
+        app.print_json(
+            {
+                "accepted": result.accepted,
+                "indexed": result.indexed,
+                "failures": result.failures + refused,
+                "refused_signatures": len(refused),
+            }
+        )
         return
-    for failure in result.failures:
+    for failure in result.failures + refused:
         click.echo(f"refused {failure['id']}: {failure['message']}", err=True)
-    click.echo(f"{len(result.accepted)} objects accepted, {indexed} new observations, {len(result.failures)} refused")
+    click.echo(
+        f"{result.accepted} objects accepted, {result.indexed} new observations, "
+        f"{len(result.failures) + len(refused)} refused ({len(refused)} records whose signature does not hold)"
+    )

@@ -17,19 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from c2watch.fingerprint.jarm_hash import NO_ANSWER, ZERO_FINGERPRINT, jarm_fingerprint, read_server_hello
 from c2watch.fingerprint.jarm_hello import PROBES, ProbeSpec, client_hello
 
-__all__ = ["MAX_ANSWER_BYTES", "MAX_SERVER_NAME_BYTES", "JarmProbe", "JarmResult", "Outcome", "jarm"]
+__all__ = ["MAX_ANSWER_BYTES", "MAX_SERVER_NAME_BYTES", "JarmProbe", "JarmResult", "Opener", "Outcome", "jarm"]
 
 MAX_ANSWER_BYTES = 1484
 """At most this many bytes of an answer are read, as the reference's single ``recv(1484)``."""
 
 MAX_SERVER_NAME_BYTES = 255
 """The longest server name SNI carries (a DNS name's limit)."""
+
+Opener = Callable[[str, int], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
+"""Opens one connection to (address, port): ``asyncio.open_connection`` unless the caller routes it."""
 
 Outcome = Literal["server_hello", "alert", "garbage", "closed", "refused", "reset", "timeout", "error", "not_sent"]
 
@@ -60,14 +64,22 @@ class JarmResult:
 
 
 async def jarm(
-    address: str, port: int, server_name: str | None = None, timeout: float = 5.0, total: float | None = None
+    address: str,
+    port: int,
+    server_name: str | None = None,
+    timeout: float = 5.0,
+    total: float | None = None,
+    opener: Opener | None = None,
 ) -> JarmResult:
     """The JARM fingerprint of the TLS server at ``address`` (an IP address, never a name) and ``port``.
 
     ``server_name`` goes into SNI (the reference sends the address itself when there is none). Each connection
     is bounded by ``timeout`` seconds, the whole scan by ``total`` (by default three times ``timeout``).
+    ``opener`` opens each connection instead of a direct one (through a proxy, which may be given a name to
+    resolve); whatever it raises that is not an ``OSError`` ends the scan and reaches the caller.
     """
-    ip = ipaddress.ip_address(address)  # a name raises ValueError here: JARM never resolves one
+    if opener is None:
+        address = str(ipaddress.ip_address(address))  # a name raises ValueError here: JARM never resolves one
     sni = server_name or address
     if not 0 < len(sni.encode()) <= MAX_SERVER_NAME_BYTES:
         raise ValueError(f"a server name of 1 to {MAX_SERVER_NAME_BYTES} bytes, not {len(sni.encode())}")
@@ -79,7 +91,7 @@ async def jarm(
         if left <= 0 or any(probe.outcome == "timeout" for probe in probes):  # as the reference: stop at a timeout
             probes.append(JarmProbe(spec.name, "not_sent"))
             continue
-        probes.append(await _probe(str(ip), port, spec, sni, min(timeout, left)))
+        probes.append(await _probe(address, port, spec, sni, min(timeout, left), opener or asyncio.open_connection))
     return JarmResult(_fingerprint(probes), tuple(probes), loop.time() - start)
 
 
@@ -89,12 +101,14 @@ def _fingerprint(probes: list[JarmProbe]) -> str:
     return jarm_fingerprint([probe.answer for probe in probes])
 
 
-async def _probe(address: str, port: int, spec: ProbeSpec, server_name: str, timeout: float) -> JarmProbe:
+async def _probe(
+    address: str, port: int, spec: ProbeSpec, server_name: str, timeout: float, opener: Opener
+) -> JarmProbe:
     """One connection: send the probe's ClientHello, read the answer; every failure is an outcome."""
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(address, port)
+            reader, writer = await opener(address, port)
             writer.write(client_hello(spec, server_name))
             await writer.drain()
             data = await _read_answer(reader)

@@ -10,12 +10,13 @@ from c2watch.lab.demo import example_scenario, to_watchlist_csv
 from c2watch.lab.lab import Lab, serve, with_lab_names
 from c2watch.lab.loader import load_scenario, scenario_from_mapping
 from c2watch.lab.scenario import Destination, PingMode, Scenario, ScenarioError
-from c2watch.lab.server import Hit
+from c2watch.lab.server import Access, Hit
 from c2watch.lab.tls import LabSetupError
 
 __all__ = [
     "BEHAVIOURS",
     "BEHAVIOUR_SYNTAX",
+    "Access",
     "Behaviour",
     "Clock",
     "Destination",

@@ -8,6 +8,7 @@ whose records hold ``"rcode": ["SERVFAIL"]`` answers that error. A CNAME is foll
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping
 from types import TracebackType
 from typing import cast
@@ -36,6 +37,7 @@ class _Protocol(asyncio.DatagramProtocol):
         self.ttl = ttl
         self.transport: asyncio.DatagramTransport | None = None
         self.queries = 0
+        self.names: Counter[str] = Counter()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
@@ -46,6 +48,8 @@ class _Protocol(asyncio.DatagramProtocol):
         except Exception:  # garbage datagrams are ignored, as a real server would
             return
         self.queries += 1
+        if query.question:
+            self.names[query.question[0].name.to_text().rstrip(".").lower()] += 1
         assert self.transport is not None
         self.transport.sendto(self._answer(query).to_wire(), addr)
 
@@ -103,3 +107,8 @@ class LabDns:
     @property
     def queries(self) -> int:
         return self.protocol.queries
+
+    @property
+    def names(self) -> Counter[str]:
+        """How often each name was asked about (lower case, no trailing dot)."""
+        return self.protocol.names

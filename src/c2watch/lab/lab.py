@@ -17,7 +17,7 @@ from c2watch.lab.hostile import gzip_bomb
 from c2watch.lab.icmp_filter import IcmpFilter, rules_at
 from c2watch.lab.names import records_for
 from c2watch.lab.scenario import Scenario
-from c2watch.lab.server import DestinationServer, Hit
+from c2watch.lab.server import Access, DestinationServer, Hit
 from c2watch.lab.tls import LabSetupError, server_context
 
 __all__ = ["Lab", "serve", "with_lab_names"]
@@ -33,7 +33,8 @@ class Lab:
     Use as ``async with Lab(scenario, clock) as lab:``. A destination whose behaviour is
     ``closed`` does not listen; the lab re-checks that every ``poll_interval`` seconds, and at
     once on ``await lab.sync()`` (call it after moving a fake clock across a ``closed`` step).
-    ``requests[name]`` counts accepted connections, ``hits`` keeps the latest ones.
+    ``requests[name]`` counts accepted connections, ``hits`` keeps the latest ones (with the peer's address),
+    ``access`` the latest request heads as they arrived (the lab's access log).
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class Lab:
         self.clock = clock
         self.requests: Counter[str] = Counter({dest.name: 0 for dest in scenario})
         self.hits: deque[Hit] = deque(maxlen=_HITS_KEPT)
+        self.access: deque[Access] = deque(maxlen=_HITS_KEPT)
         self.icmp_controlled = False
         changing = any(dest.pings or dest.blocked or dest.ping_mode.follow for dest in scenario)
         self.icmp = IcmpFilter([(dest.address, dest.ping_mode) for dest in scenario], needed=changing)
@@ -92,6 +94,7 @@ class Lab:
                 tls=tls if dest.scheme == "https" else None,
                 on_hit=self._record,
                 head_timeout=self._head_timeout,
+                on_access=self.access.append,
             )
         try:
             if any(dest.domain for dest in self.scenario):

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from c2watch.errors import InputError
 from c2watch.lab.behaviours import Behaviour, BehaviourError, parse_behaviour, rate_answers
@@ -28,6 +29,7 @@ __all__ = [
 DEFAULT_SLOT_SECONDS = 4 * 3600
 
 Step = tuple[datetime | None, str]
+T = TypeVar("T")
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 _PATH = re.compile(r"/[!-~]*")
@@ -124,31 +126,38 @@ def _active(steps: Sequence[Step], at: datetime) -> str | None:
     return found
 
 
-def _check_start(index: int, start: object) -> datetime | None:
+def _check_start(index: int, start: object, array: str = "timeline") -> datetime | None:
     if start is None:
         if index:
-            raise ScenarioError(f"timeline[{index}].start", "only the first step may have no start")
+            raise ScenarioError(f"{array}[{index}].start", "only the first step may have no start")
         return None
     if not isinstance(start, datetime) or start.tzinfo is None or start.utcoffset() is None:
-        raise ScenarioError(f"timeline[{index}].start", f"must be a date-time with a UTC offset, got {start!r}")
+        raise ScenarioError(f"{array}[{index}].start", f"must be a date-time with a UTC offset, got {start!r}")
     return start.astimezone(UTC)
 
 
-def _check_timeline(steps: Iterable[Step]) -> tuple[tuple[Step, ...], tuple[Behaviour, ...]]:
+def _check_steps(
+    steps: Iterable[Step], parse: Callable[[str], T], array: str, key: str, error: type[Exception]
+) -> tuple[tuple[Step, ...], tuple[T, ...]]:
+    """Steps in strictly increasing start order, each value parsed; errors name ``array[i].start`` or ``.key``."""
     checked: list[Step] = []
-    parsed: list[Behaviour] = []
+    parsed: list[T] = []
     for index, (start, text) in enumerate(steps):
-        when = _check_start(index, start)
+        when = _check_start(index, start, array)
         if checked and when is not None and (prev := checked[-1][0]) is not None and when <= prev:
-            raise ScenarioError(f"timeline[{index}].start", "steps must be in strictly increasing start order")
+            raise ScenarioError(f"{array}[{index}].start", "steps must be in strictly increasing start order")
         try:
-            parsed.append(parse_behaviour(text))
-        except BehaviourError as exc:
-            raise ScenarioError(f"timeline[{index}].behaviour", str(exc)) from None
+            parsed.append(parse(text))
+        except error as exc:
+            raise ScenarioError(f"{array}[{index}].{key}", str(exc)) from None
         checked.append((when, text))
     if not checked:
-        raise ScenarioError("timeline", "needs at least one step")
+        raise ScenarioError(array, "needs at least one step")
     return tuple(checked), tuple(parsed)
+
+
+def _check_timeline(steps: Iterable[Step]) -> tuple[tuple[Step, ...], tuple[Behaviour, ...]]:
+    return _check_steps(steps, parse_behaviour, "timeline", "behaviour", BehaviourError)
 
 
 def _check_address(address: str) -> str:
@@ -218,17 +227,7 @@ class Destination:
             object.__setattr__(self, "domain", check_domain(str(self.domain)))
         except NameAnswerError as exc:
             raise ScenarioError("domain", str(exc)) from None
-        steps: list[Step] = []
-        answers: list[NameAnswer] = []
-        for index, (start, text) in enumerate(self.dns or [(None, "a")]):
-            when = _check_start(index, start)
-            if steps and when is not None and (prev := steps[-1][0]) is not None and when <= prev:
-                raise ScenarioError(f"dns[{index}].start", "steps must be in strictly increasing start order")
-            try:
-                answers.append(parse_answer(text))
-            except NameAnswerError as exc:
-                raise ScenarioError(f"dns[{index}].answer", str(exc)) from None
-            steps.append((when, text))
+        steps, answers = _check_steps(self.dns or [(None, "a")], parse_answer, "dns", "answer", NameAnswerError)
         object.__setattr__(self, "dns", tuple(steps))
         object.__setattr__(self, "_answers", tuple(answers))
         object.__setattr__(self, "_answer_starts", tuple(_EPOCH0 if s is None else s for s, _ in steps))

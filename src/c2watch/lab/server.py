@@ -25,7 +25,7 @@ from c2watch.lab.personas import PERSONAS, persona_context
 from c2watch.lab.responses import Exchange, parse_request, response_bytes
 from c2watch.lab.scenario import Destination, Scenario
 
-__all__ = ["HEAD_LIMIT", "DestinationServer", "Hit"]
+__all__ = ["HEAD_LIMIT", "Access", "DestinationServer", "Hit"]
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,23 @@ Handler = Callable[[Exchange, Behaviour], Awaitable[None]]
 @dataclass(frozen=True)
 class Hit:
     """One accepted connection: which destination, at what lab time, the behaviour it got (``blocked``: its source
-    is blocked then, the connection was reset), and the peer's address (the observer's source address)."""
+    was blocked then and the connection reset), and the peer's address (what a C2 server's access log would show:
+    the observer's source address, or its proxy's)."""
 
     name: str
     at: datetime
     behaviour: str
     peer: str = ""
+
+
+@dataclass(frozen=True)
+class Access:
+    """One request head read on a connection, byte for byte as it arrived, with the peer that sent it."""
+
+    name: str
+    at: datetime
+    peer: str
+    head: bytes
 
 
 async def _status(ex: Exchange, behaviour: Behaviour) -> None:
@@ -126,6 +137,7 @@ class DestinationServer:
         tls: ssl.SSLContext | None,
         on_hit: Callable[[Hit], None],
         head_timeout: float,
+        on_access: Callable[[Access], None] | None = None,
     ) -> None:
         self.destination = destination
         self.port = destination.port
@@ -133,6 +145,7 @@ class DestinationServer:
         self._clock = clock
         self._tls = tls
         self._on_hit = on_hit
+        self._on_access = on_access
         self._head_timeout = head_timeout
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -231,6 +244,9 @@ class DestinationServer:
             return False
         async with asyncio.timeout(self._head_timeout):  # not wait_for: it can lose a cancel in 3.11
             head = await reader.readuntil(b"\r\n\r\n")
+        if self._on_access is not None:
+            peer = writer.get_extra_info("peername")
+            self._on_access(Access(self.destination.name, now, str(peer[0]) if peer else "", head))
         exchange = Exchange(reader, writer, self.destination.name, now, parse_request(head))
         await HANDLERS[behaviour.kind](exchange, behaviour)
         return True

@@ -12,7 +12,10 @@ from typing import Any, cast
 
 from c2watch.models.probes import AnyResult, DnsResult, HttpResult, PingResult, ProbeTarget, Resolution, TlsResult
 
-__all__ = ["Observation", "SharedRecord", "overall_outcome"]
+__all__ = ["EGRESS_FAILED", "Observation", "SharedRecord", "overall_outcome"]
+
+EGRESS_FAILED = "egress-failed"
+"""The outcome of a probe (and of an observation) whose proxy was down, refused or timed out."""
 
 
 @dataclass
@@ -56,13 +59,18 @@ class Observation:
 
 
 def overall_outcome(obs: Observation) -> str:
-    """responding > ping-only > silent; refused-by-guard or dns-failed when nothing could be probed."""
+    """responding > egress-failed > ping-only > silent; refused-by-guard or dns-failed when nothing could be probed.
+
+    ``egress-failed``: a probe could not go through the proxy, so what the destination would have answered is not
+    known (the verdicts leave such an observation out: it is not a silent cycle)."""
     http, icmp = obs.http, obs.ping
     if http is not None and http.outcome == "responding":
         return "responding"
+    if any(result.outcome == EGRESS_FAILED for result in obs.results.values()):
+        return EGRESS_FAILED
     if icmp is not None and icmp.outcome == "alive":
         return "ping-only"
-    if not obs.target.addresses:
+    if not obs.target.addresses and not obs.target.remote_name:
         if obs.resolution is not None and obs.resolution.error:
             return "dns-failed"
         return "refused-by-guard" if obs.target.refused else "dns-failed"

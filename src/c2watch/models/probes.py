@@ -52,6 +52,17 @@ class ProbeTarget:
     path: str = "/"
     addresses: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
+    #: The opaque label of the proxy picked for this destination ("" when no proxy is configured).
+    egress: str = ""
+    #: True when the name is left to the proxy to resolve (``[egress] dns = "proxy"``): no addresses here.
+    remote_name: bool = False
+
+    @property
+    def connect_host(self) -> str | None:
+        """What a connection is opened to: the first allowed address, the name when the proxy resolves it."""
+        if self.addresses:
+            return self.addresses[0]
+        return self.host if self.remote_name else None
 
     @property
     def host_is_name(self) -> bool:

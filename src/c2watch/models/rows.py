@@ -114,6 +114,8 @@ def observation_details(obs: Observation) -> dict[str, Any]:
             kind: {"outcome": r.outcome, "elapsed_ms": r.elapsed_ms, **r.fields} for kind, r in obs.results.items()
         },
     }
+    if obs.target.egress:
+        details["egress"] = obs.target.egress
     if obs.fitted:
         details["fitted"] = obs.fitted
     return details

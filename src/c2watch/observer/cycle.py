@@ -18,17 +18,20 @@ from typing import Any
 from c2watch.config import Settings
 from c2watch.errors import UnknownThreatError
 from c2watch.models import Target
-from c2watch.models.observation import Observation
+from c2watch.models.observation import EGRESS_FAILED, Observation
 from c2watch.observer.select import prepare
 from c2watch.observer.shard import Shard
 from c2watch.observer.writer import ObservationWriter, WriterTarget
 from c2watch.probes import PROBES
 from c2watch.probes.base import Clock, ProbeContext, utcnow
+from c2watch.probes.egress import Egress, open_proxy_sessions
 from c2watch.probes.http import open_session
 from c2watch.probes.pinger import open_pinger
 from c2watch.probes.resolve import Resolver
 from c2watch.safety import Guard
 from c2watch.stix import BundleWriter, Producer, bundle_path, identity_ids
+from c2watch.stix.keys import ensure_private_key
+from c2watch.stix.rotation import load_endorsement
 from c2watch.store import Store
 
 __all__ = ["CycleOptions", "CycleSummary", "run_cycle"]
@@ -81,25 +84,40 @@ class CycleSummary:
         }
 
 
-def producer_of(settings: Settings) -> Producer:
-    """The STIX identities of this observer (from ``[observer] organization`` and ``name``)."""
+def producer_of(settings: Settings, data_dir: Path | None = None) -> Producer:
+    """The STIX identities of this observer (from ``[observer] organization`` and ``name``) and, given the data
+    directory, its signing key (``[observer] key_file``, made 0600 on first use if ``c2watch init`` did not)."""
     org_id, system_id = identity_ids(settings.observer.organization, settings.observer.name)
-    return Producer(org_id, system_id, settings.observer.organization, settings.observer.name, settings.http.user_agent)
+    observer = settings.observer
+    if data_dir is None:
+        return Producer(org_id, system_id, observer.organization, observer.name, settings.http.user_agent)
+    path = observer.key_path(data_dir)
+    key = ensure_private_key(path)[0]
+    endorsement = load_endorsement(path, key)
+    return Producer(org_id, system_id, observer.organization, observer.name, settings.http.user_agent, key, endorsement)
 
 
 @asynccontextmanager
-async def open_context(settings: Settings, clock: Clock) -> AsyncIterator[ProbeContext]:
-    """The shared pinger, HTTP session and resolver of a cycle, closed when it ends."""
+async def open_context(
+    settings: Settings, clock: Clock, rng: random.Random | None = None
+) -> AsyncIterator[ProbeContext]:
+    """The shared pinger, HTTP sessions (direct and one per proxy), resolver and egress of a cycle, closed when it
+    ends."""
     kinds = settings.cycle.probes
     ctx = ProbeContext(guard=Guard.from_strings(settings.safety.allow_networks), clock=clock)
     ctx.resolver = Resolver(settings.dns)
+    egress = Egress(settings.egress, rng)
+    ctx.egress = egress if egress.active else None
     async with AsyncExitStack() as stack:
-        if "icmp" in kinds:
-            ctx.pinger = await open_pinger(settings.icmp.mode, settings.observer.source_address)
+        source = settings.observer.source_address
+        if "icmp" in kinds and egress.direct("icmp"):
+            ctx.pinger = await open_pinger(settings.icmp.mode, source)
             stack.push_async_callback(ctx.pinger.aclose)
-        if "http" in kinds or "favicon" in kinds:
-            session = open_session(settings.http, settings.cycle.concurrency, settings.observer.source_address)
+        if {"http", "favicon", "resolved"} & set(kinds):
+            session = open_session(settings.http, settings.cycle.concurrency, source=source)
             ctx.http = await stack.enter_async_context(session)
+            for label, proxied in open_proxy_sessions(egress, settings.http, settings.cycle.concurrency).items():
+                ctx.proxy_sessions[label] = await stack.enter_async_context(proxied)
         yield ctx
 
 
@@ -107,7 +125,8 @@ async def observe_target(target: Target, settings: Settings, ctx: ProbeContext) 
     """Select, resolve and guard, then run the configured probes at once."""
     observed_at = ctx.clock()
     allow_domains = tuple(settings.safety.allow_domains)
-    probe_target, resolution = await prepare(target, ctx.guard, ctx.resolver, allow_domains)
+    egress, remote = (ctx.egress.pick(), ctx.egress.remote_names) if ctx.egress is not None else ("", False)
+    probe_target, resolution = await prepare(target, ctx.guard, ctx.resolver, allow_domains, egress, remote)
     kinds = [kind for kind in settings.cycle.probes if kind in PROBES]
     if len(kinds) == 1:  # no task of its own for a lone probe
         results = [await PROBES[kinds[0]](probe_target, settings, ctx)]
@@ -243,7 +262,7 @@ async def run_cycle(
     opts = options or CycleOptions()
     started_at, start = clock(), time.perf_counter()
     slot_at = opts.slot_at or started_at
-    producer = producer_of(settings)
+    producer = producer_of(settings, data_dir)
     observer_pk = store.observations.ensure_observer(
         settings.observer.name,
         settings.observer.organization,
@@ -262,16 +281,19 @@ async def run_cycle(
         store, observer_pk, cycle_pk, opts.simulated, producer, started_at, bundle, outbox=bool(settings.hub.url)
     )
     interrupted = False
+    egress_failed: Counter[str] = Counter()
     async with ObservationWriter(target) as writer:
 
         def sink(obs: Observation) -> None:
             outcomes[obs.outcome] += 1
+            if obs.outcome == EGRESS_FAILED:
+                egress_failed[obs.target.egress] += 1
             writer.put(obs)
             if opts.on_result:
                 opts.on_result(obs)
 
         try:
-            async with open_context(settings, clock) as ctx:
+            async with open_context(settings, clock, opts.rng) as ctx:
                 await _work(targets, settings, ctx, sink)
         except asyncio.CancelledError:
             interrupted = True  # stopped (SIGTERM): what finished is stored below, then the cancel goes on
@@ -288,6 +310,8 @@ async def run_cycle(
         opts.simulated,
     )
     summary.interrupted, summary.queued = interrupted, target.outbox
+    for label, count in sorted(egress_failed.items()):  # once per proxy, not once per destination
+        log.error("egress %s failed for %d of %d destinations (recorded as egress-failed)", label, count, len(targets))
     store.observations.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
     log.info("cycle %s finished", cycle_pk, extra={"cycle": summary.as_dict()})
     if interrupted:

@@ -49,15 +49,25 @@ def _name_allowed(name: str, guard_domains: tuple[str, ...]) -> bool:
 
 
 async def prepare(
-    target: Target, guard: Guard, resolver: Resolver | None, allow_domains: tuple[str, ...] = ()
+    target: Target,
+    guard: Guard,
+    resolver: Resolver | None,
+    allow_domains: tuple[str, ...] = (),
+    egress: str = "",
+    remote_names: bool = False,
 ) -> tuple[ProbeTarget, Resolution | None]:
-    """The probe target with its allowed addresses; refused addresses and reasons kept in ``refused``."""
-    chosen = choose(target)
+    """The probe target with its allowed addresses; refused addresses and reasons kept in ``refused``.
+
+    ``egress`` is the label of the proxy picked for it; with ``remote_names`` an allowed name is not resolved here
+    (the proxy resolves it: ``remote_name``), IP addresses are guarded as always."""
+    chosen = replace(choose(target), egress=egress)
     resolution: Resolution | None = None
     if not chosen.host_is_name:
         candidates: tuple[str, ...] = (str(ipaddress.ip_address(chosen.host)),)
     elif not _name_allowed(chosen.host, allow_domains):
         return replace(chosen, refused=(f"reserved name {chosen.host} is not in [safety] allow_domains",)), None
+    elif remote_names:
+        return replace(chosen, remote_name=True), None
     else:
         assert resolver is not None
         resolution = await resolver.resolve(chosen.host)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from c2watch.models.kinds import ProbeKind
 from c2watch.models.probes import ProbeResult, ProbeTarget
-from c2watch.probes import dns, favicon, http, icmp, jarm, tls
+from c2watch.probes import dns, favicon, http, icmp, jarm, resolved, tls
 from c2watch.probes.base import Probe, ProbeContext
 
 __all__ = ["PROBES", "Probe", "ProbeContext", "ProbeResult", "ProbeTarget"]
@@ -20,4 +20,5 @@ PROBES: dict[ProbeKind, Probe] = {
     "tls": tls.probe,
     "jarm": jarm.probe,
     "favicon": favicon.probe,
+    "resolved": resolved.probe,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from c2watch.config import Settings
@@ -21,6 +21,7 @@ from c2watch.safety import Guard
 if TYPE_CHECKING:
     import aiohttp
 
+    from c2watch.probes.egress import Egress, ProxyRoute
     from c2watch.probes.pinger import Pinger
     from c2watch.probes.resolve import Resolver
 
@@ -42,6 +43,20 @@ class ProbeContext:
     http: aiohttp.ClientSession | None = None
     resolver: Resolver | None = None
     clock: Clock = utcnow
+    #: The proxies of ``[egress]`` (None: every probe is direct) and one HTTP session per proxy label.
+    egress: Egress | None = None
+    proxy_sessions: dict[str, aiohttp.ClientSession] = field(default_factory=dict)
+
+    def route(self, target: ProbeTarget, kind: ProbeKind) -> ProxyRoute | None:
+        """The proxy ``kind`` goes through for ``target``; None when it goes direct."""
+        return self.egress.route(target, kind) if self.egress is not None else None
+
+    def session_for(self, target: ProbeTarget, kind: ProbeKind) -> aiohttp.ClientSession:
+        """The HTTP session of ``kind`` for ``target``: its proxy's, or the direct one."""
+        route = self.route(target, kind)
+        session = self.proxy_sessions.get(route.label) if route is not None else self.http
+        assert session is not None, "the cycle opens the HTTP sessions"
+        return session
 
 
 class Stopwatch:

@@ -16,6 +16,8 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> D
     watch = Stopwatch(ctx.clock)
     if not target.host_is_name:
         return watch.result("dns", "not-applicable", DnsFields(name=None))
+    if target.remote_name:  # [egress] dns = "proxy": the observer's resolver never asks for the name
+        return watch.result("dns", "by-proxy", DnsFields(name=target.host))
     if not target.addresses and target.refused and target.refused[0].startswith("reserved name"):
         return watch.result("dns", "refused-by-guard", DnsFields(name=target.host, error="refused-by-guard"))
     assert ctx.resolver is not None, "the cycle opens the resolver"

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from c2watch.config import Settings
+from c2watch.errors import EgressError
 from c2watch.fingerprint import favicon_hash
+from c2watch.models.observation import EGRESS_FAILED
 from c2watch.models.probes import FaviconFields, FaviconResult, ProbeTarget
 from c2watch.probes.base import ProbeContext, Stopwatch
 from c2watch.probes.http import drop_tracebacks, get_bytes
@@ -21,16 +23,19 @@ PATH = "/favicon.ico"
 async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> FaviconResult:
     """One GET of the favicon; ``answered`` with the hash (None for an empty body), or ``error`` with its kind."""
     watch = Stopwatch(ctx.clock)
-    if not target.addresses:
+    if target.connect_host is None:
         return watch.result("favicon", "refused-by-guard", FaviconFields(error="refused-by-guard"))
-    assert ctx.http is not None, "the cycle opens the HTTP session"
     try:
         async with asyncio.timeout(settings.http.total_timeout + 1):
-            status, body = await get_bytes(target, settings.http, ctx.http, PATH)
+            status, body = await get_bytes(target, settings.http, ctx.session_for(target, "favicon"), PATH)
+    except EgressError as exc:
+        return watch.result("favicon", EGRESS_FAILED, FaviconFields(error=EGRESS_FAILED, detail=str(exc)[:300]))
     except Exception as exc:  # every failure of a hostile peer is data
         result = watch.result("favicon", "error", FaviconFields(error=error_kind(exc), detail=str(exc)[:300]))
         drop_tracebacks(exc)
         return result
-    fields = FaviconFields(address=target.addresses[0], status=status, bytes=len(body))
+    fields = FaviconFields(status=status, bytes=len(body))
+    if target.addresses:
+        fields["address"] = target.addresses[0]
     fields["favicon_hash"] = favicon_hash(body) if body else None
     return watch.result("favicon", "answered", fields)

@@ -17,13 +17,23 @@ from typing import Any
 import aiohttp
 
 from c2watch.config import HttpSettings, Settings
+from c2watch.errors import EgressError
 from c2watch.fingerprint import http_fingerprint
+from c2watch.models.observation import EGRESS_FAILED
 from c2watch.models.probes import HttpFields, HttpResult, ProbeTarget
 from c2watch.probes.base import ProbeContext, Stopwatch
 from c2watch.probes.certificate import add_certificate
 from c2watch.probes.http_errors import error_kind
 
-__all__ = ["drop_tracebacks", "get_bytes", "insecure_ssl_context", "open_session", "probe"]
+__all__ = [
+    "CertRecordingConnector",
+    "connector_options",
+    "drop_tracebacks",
+    "get_bytes",
+    "insecure_ssl_context",
+    "open_session",
+    "probe",
+]
 
 
 @functools.cache
@@ -40,7 +50,7 @@ def insecure_ssl_context() -> ssl.SSLContext:
 _peer_cert: contextvars.ContextVar[dict[str, bytes] | None] = contextvars.ContextVar("peer_cert", default=None)
 
 
-class _CertRecordingConnector(aiohttp.TCPConnector):
+class CertRecordingConnector(aiohttp.TCPConnector):
     """Notes the peer certificate of each new TLS connection for the probe that opened it (via a contextvar):
     a small response is complete, and its connection gone, before the probe could ask for it."""
 
@@ -55,16 +65,20 @@ class _CertRecordingConnector(aiohttp.TCPConnector):
         return connection
 
 
-def open_session(settings: HttpSettings, concurrency: int, source: str = "") -> aiohttp.ClientSession:
-    """One session per cycle: no proxies from the environment, no cookies, no decompression, capped headers,
-    and exactly one GET per probe; connections leave from ``source`` when given (``[observer] source_address``)."""
-    connector = _CertRecordingConnector(
-        limit=concurrency,
-        force_close=True,
-        ssl=insecure_ssl_context(),
-        use_dns_cache=False,
-        local_addr=(source, 0) if source else None,
-    )
+def connector_options(concurrency: int, source: str = "") -> dict[str, Any]:
+    """The connector's options, direct or through a proxy: a bounded pool, one connection per request; direct
+    connections leave from ``source`` when given (``[observer] source_address``)."""
+    options = {"limit": concurrency, "force_close": True, "ssl": insecure_ssl_context(), "use_dns_cache": False}
+    return {**options, "local_addr": (source, 0)} if source else options
+
+
+def open_session(
+    settings: HttpSettings, concurrency: int, connector: aiohttp.TCPConnector | None = None, source: str = ""
+) -> aiohttp.ClientSession:
+    """One session per cycle (and per proxy): no proxies from the environment, no cookies, no decompression,
+    capped headers, and exactly one GET per probe; without ``connector``, connections leave from ``source`` when
+    given."""
+    connector = connector or CertRecordingConnector(**connector_options(concurrency, source))
     session = aiohttp.ClientSession(
         connector=connector,
         trust_env=False,
@@ -116,7 +130,8 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
 
 
 async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohttp.ClientSession) -> HttpFields:
-    address = target.addresses[0]
+    address = target.connect_host
+    assert address is not None, "the probe checked it"
     cert: dict[str, bytes] = {}
     _peer_cert.set(cert)
     timeout = _client_timeout(settings.total_timeout, settings.connect_timeout)
@@ -128,13 +143,14 @@ async def _exchange(target: ProbeTarget, settings: HttpSettings, session: aiohtt
         server_hostname=target.host if target.scheme == "https" and target.host_is_name else None,
     ) as response:
         fields = HttpFields(
-            address=address,
             status=response.status,
             reason=response.reason,
             server=response.headers.get("Server"),
             content_type=response.headers.get("Content-Type"),
             location=response.headers.get("Location"),
         )
+        if target.addresses:  # not the name a proxy resolved: the address it connected to is not known here
+            fields["address"] = address
         add_certificate(fields, cert.get("der"))
         body = await _read_capped(response, settings.max_body_bytes)
         response.close()  # never drain the rest of an endless or bomb body
@@ -151,7 +167,7 @@ async def get_bytes(
     """Another GET of ``path`` on the destination, as the probe's (headers, timeouts, bounded read): its status and
     at most ``max_body_bytes`` of its body. Raises on failure (the caller makes it data)."""
     async with session.get(
-        _request_url(target, target.addresses[0], path),
+        _request_url(target, target.connect_host or "", path),
         headers=_headers(target, settings),
         allow_redirects=False,
         timeout=_client_timeout(settings.total_timeout, settings.connect_timeout),
@@ -165,12 +181,15 @@ async def get_bytes(
 async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> HttpResult:
     """GET ``target`` once. Outcome ``responding`` with status and reason, or ``error`` with its kind."""
     watch = Stopwatch(ctx.clock)
-    if not target.addresses:
+    if target.connect_host is None:
         return watch.result("http", "refused-by-guard", HttpFields(error="refused-by-guard", url=target.url))
-    assert ctx.http is not None, "the cycle opens the HTTP session"
     try:
         async with asyncio.timeout(settings.http.total_timeout + 1):  # a net under aiohttp's timeouts; no extra task
-            fields = await _exchange(target, settings.http, ctx.http)
+            fields = await _exchange(target, settings.http, ctx.session_for(target, "http"))
+    except EgressError as exc:
+        return watch.result(
+            "http", EGRESS_FAILED, HttpFields(error=EGRESS_FAILED, detail=str(exc)[:300], url=target.url)
+        )
     except Exception as exc:  # every failure of a hostile peer is data
         result = watch.result("http", "error", HttpFields(error=error_kind(exc), detail=str(exc)[:300], url=target.url))
         drop_tracebacks(exc)

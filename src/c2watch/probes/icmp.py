@@ -10,8 +10,11 @@ __all__ = ["probe"]
 
 
 async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> PingResult:
-    """Loss %, average RTT and reply TTL; ``icmp-unavailable`` when this host may not send ICMP."""
+    """Loss %, average RTT and reply TTL; ``icmp-unavailable`` when this host may not send ICMP; ``refused-by-egress``
+    when proxies are set and ``icmp`` is not in ``[egress] direct`` (an echo always shows the observer's address)."""
     watch = Stopwatch(ctx.clock)
+    if ctx.egress is not None and not ctx.egress.direct("icmp"):  # ICMP cannot go through a proxy: never silently
+        return watch.result("icmp", "refused-by-egress", PingFields(error="refused-by-egress"))
     if not target.addresses:
         return watch.result("icmp", "refused-by-guard", PingFields(error="refused-by-guard"))
     assert ctx.pinger is not None, "the cycle opens the pinger"

@@ -5,10 +5,16 @@ default; add ``jarm`` to ``[cycle] probes`` knowingly (docs/fingerprints.md). Ea
 
 from __future__ import annotations
 
+import asyncio
+
 from c2watch.config import Settings
+from c2watch.errors import EgressError
 from c2watch.fingerprint import jarm
+from c2watch.fingerprint.jarm import Opener
+from c2watch.models.observation import EGRESS_FAILED
 from c2watch.models.probes import JarmFields, JarmResult, ProbeTarget
 from c2watch.probes.base import ProbeContext, Stopwatch
+from c2watch.probes.egress import ProxyRoute, open_socket
 
 __all__ = ["probe"]
 
@@ -18,10 +24,24 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> J
     watch = Stopwatch(ctx.clock)
     if target.scheme != "https":
         return watch.result("jarm", "not-applicable", JarmFields())
-    if not target.addresses:
+    address = target.connect_host
+    if address is None:
         return watch.result("jarm", "refused-by-guard", JarmFields(error="refused-by-guard"))
-    address = target.addresses[0]
-    scan = await jarm(address, target.port, target.host if target.host_is_name else None, settings.tls.timeout)
+    route, timeout = ctx.route(target, "jarm"), settings.tls.timeout
+    opener = None if route is None else _through(route, timeout)
+    try:
+        scan = await jarm(address, target.port, target.host if target.host_is_name else None, timeout, opener=opener)
+    except EgressError:
+        return watch.result("jarm", EGRESS_FAILED, JarmFields(error=EGRESS_FAILED))
     answered = sum(1 for p in scan.probes if p.outcome == "server_hello")
-    fields = JarmFields(address=address, jarm=scan.fingerprint, answered=answered)
+    fields = JarmFields(jarm=scan.fingerprint, answered=answered)
+    if target.addresses:
+        fields["address"] = address
     return watch.result("jarm", "fingerprinted" if scan.answered else "no-answer", fields)
+
+
+def _through(route: ProxyRoute, timeout: float) -> Opener:
+    async def opener(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(sock=await open_socket(route, host, port, timeout))
+
+    return opener

@@ -108,6 +108,8 @@ def _record(
     }
     if isinstance(details.get("fitted"), dict):  # how its producer fitted values (the store adds its own)
         row["details"] = {"fitted": details["fitted"]}
+    if _short(details.get("egress"), 32):  # the opaque label of the proxy it went through
+        row.setdefault("details", {})["egress"] = details["egress"]
     return SharedRecord(
         threat_id,
         details["target_key"],

@@ -27,7 +27,14 @@ from cryptography.hazmat.primitives.serialization import (
 
 from c2watch.errors import InputError
 
-__all__ = ["load_private_key", "parse_public_key", "public_key_text", "write_private_key"]
+__all__ = [
+    "ensure_private_key",
+    "load_private_key",
+    "parse_public_key",
+    "public_key_text",
+    "read_public_key",
+    "write_private_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,14 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def ensure_private_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """The key in ``path``, made (0600 from the start) when there is none yet; and whether it was made now."""
+    try:
+        return write_private_key(path), True
+    except FileExistsError:
+        return load_private_key(path), False
+
+
 def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     """The public key as base64 of its 32 raw bytes."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
@@ -85,3 +100,17 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
     if len(raw) != 32:
         raise InputError(f"an Ed25519 public key has 32 bytes, this one {len(raw)}")
     return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def read_public_key(value: str) -> Ed25519PublicKey:
+    """A public key given on a command line: its text, or the path of a file holding it (or a private key)."""
+    path = Path(value)
+    if len(value) < 4096 and path.is_file():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "PRIVATE KEY" in text:
+            return load_private_key(path).public_key()
+        try:
+            return parse_public_key(text)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+    return parse_public_key(value)

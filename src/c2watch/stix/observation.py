@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from c2watch.models.observation import Observation
 from c2watch.models.probes import AnyResult, HttpResult, PingResult
+from c2watch.stix.signing import sign
 from c2watch.stix.vocab import (
     DETAILS_EXTENSION,
     PROBE_EXTENSION,
@@ -27,13 +30,16 @@ __all__ = ["Producer", "campaign_object", "observation_objects", "threat_referen
 
 @dataclass(frozen=True)
 class Producer:
-    """Who made the record: the organisation and the observer (system) identities, and how it probes."""
+    """Who made the record: the organisation and the observer (system) identities, how it probes, and the
+    observer's key that signs every observed-data and sighting (none: unsigned, as agents before signing)."""
 
     org_identity: str
     system_identity: str
     org_name: str = ""
     observer_name: str = ""
     user_agent: str = ""
+    key: Ed25519PrivateKey | None = field(default=None, repr=False, compare=False)
+    endorsement: Mapping[str, Any] | None = field(default=None, compare=False)  # of ``key`` by the previous one
 
     def identities(self) -> list[dict[str, Any]]:
         base = {"type": "identity", "spec_version": "2.1", "created": PRODUCER_CREATED, "modified": PRODUCER_CREATED}
@@ -207,14 +213,21 @@ def _http_traffic(
 
 
 def _active_fingerprints(obs: Observation) -> dict[str, Any]:
-    """What the opt-in probes found of the same server: its JARM and Shodan's favicon hash."""
+    """What the opt-in probes found of the same server: its JARM and Shodan's favicon hash; and what answers at
+    the address a named destination resolved to."""
     found: dict[str, Any] = {}
-    scan, icon = obs.results.get("jarm"), obs.results.get("favicon")
+    scan, icon, direct = obs.results.get("jarm"), obs.results.get("favicon"), obs.results.get("resolved")
     if scan is not None and scan.outcome == "fingerprinted":
         found["jarm"] = scan.fields.get("jarm")
     if icon is not None and icon.fields.get("favicon_hash") is not None:
         found["favicon_hash"] = icon.fields.get("favicon_hash")
+    if direct is not None and direct.outcome != "not-a-name":
+        fields: dict[str, Any] = dict(direct.fields)
+        found["resolved"] = {"outcome": direct.outcome} | {k: fields[k] for k in _RESOLVED if fields.get(k) is not None}
     return found
+
+
+_RESOLVED = ("address", "status", "server", "cert_sha256", "header_order_sha256", "title", "body_sha256", "error")
 
 
 def observation_objects(obs: Observation, producer: Producer, created: str) -> list[dict[str, Any]]:
@@ -232,9 +245,12 @@ def observation_objects(obs: Observation, producer: Producer, created: str) -> l
         item["id"] = stable_id("network-traffic", producer.system_identity, item["id"])
     objects += traffic
     observed = _observed_data(obs, producer, objects, created)
+    if producer.key is not None:  # the signature covers the objects it refers to (their digests)
+        sign(observed, producer.key, {o["id"]: o for o in objects})
     objects.append(observed)
     if obs.outcome == "responding":
-        objects.append(_sighting(obs, producer, observed, created))
+        sighting = _sighting(obs, producer, observed, created)
+        objects.append(sign(sighting, producer.key) if producer.key is not None else sighting)
     return objects
 
 
@@ -261,6 +277,7 @@ def _observed_data(obs: Observation, producer: Producer, refs: list[dict[str, An
                 "target_key": obs.target_key,
                 **({"resolved": list(obs.resolution.addresses)} if obs.resolution and obs.resolution.addresses else {}),
                 "simulated": obs.simulated,
+                **({"egress": obs.target.egress} if obs.target.egress else {}),
                 **({"refused": list(obs.target.refused)} if obs.target.refused else {}),
                 **({"fitted": obs.fitted} if obs.fitted else {}),
             }
@@ -282,4 +299,7 @@ def _sighting(obs: Observation, producer: Producer, observed: dict[str, Any], cr
         "sighting_of_ref": campaign_id(obs.target.threat_id),
         "observed_data_refs": [observed["id"]],
         "where_sighted_refs": [producer.system_identity],
+        "extensions": {
+            DETAILS_EXTENSION: {"extension_type": "property-extension", "observer_ref": producer.system_identity}
+        },
     }

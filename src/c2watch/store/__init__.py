@@ -26,6 +26,7 @@ from c2watch.store.queries import Bucket, Point, Run, Scope
 from c2watch.store.retention import RetentionPolicy, RetentionReport, run_retention
 from c2watch.store.roles.access import Access
 from c2watch.store.roles.events import Events
+from c2watch.store.roles.keys import ObserverKeys
 from c2watch.store.roles.maintenance import Maintenance
 from c2watch.store.roles.observations import Observations
 from c2watch.store.roles.reports import Reports
@@ -95,6 +96,7 @@ class Store:
         self.outbox = Outbox(self.db)
         self.verdicts = Verdicts(self.db)
         self.events = Events(self.db)
+        self.keys = ObserverKeys(self.db)
         self.maintenance = Maintenance(self)
 
     @property

@@ -17,10 +17,13 @@ __all__ = [
     "events",
     "metadata",
     "observations",
+    "observer_keys",
     "observers",
     "organizations",
     "outbox",
     "primary_key",
+    "refused_records",
+    "sessions",
     "sync_cursors",
     "target_sources",
     "targets",
@@ -199,7 +202,54 @@ tokens = sa.Table(
     sa.Column("secret_sha256", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime),
+    sa.Column("expires_at", UTCDateTime),
 )
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("token_pk", sa.Integer, sa.ForeignKey("tokens.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Index("ix_sessions_token", "token_pk"),
+)
+
+observer_keys = sa.Table(
+    "observer_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("org_identity", sa.String(64), nullable=False),
+    sa.Column("organization", sa.String(200), nullable=False),
+    sa.Column("observer_ref", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("valid_from", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("endorsement", sa.JSON),
+    sa.Index("ix_observer_keys_observer", "observer_ref"),
+)
+"""Observers' public keys. On a hub: the keys registered (``hub observer add``) or enrolled (first push) for each
+observer of a member organisation. On an agent: the keys it pinned (learned from its hub on first sight, or given
+by hand) and checks every pulled or imported record against. ``key_id`` is :func:`c2watch.stix.signing.key_id`."""
+
+refused_records = sa.Table(
+    "refused_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("origin", sa.String(500), nullable=False),
+    sa.Column("object_id", sa.String(100), nullable=False),
+    sa.Column("observer_ref", sa.String(64)),
+    sa.Column("key_id", sa.String(32)),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("refused_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("origin", "object_id", name="uq_refused_records_origin"),
+)
+"""Records an agent refused (pulled from a hub, or imported) because their signature did not hold: once per
+origin (hub API root or file) and object id, the first reason kept."""
 
 taxii_objects = sa.Table(
     "taxii_objects",

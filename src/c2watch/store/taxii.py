@@ -24,6 +24,7 @@ __all__ = [
     "find_existing",
     "get_status",
     "query_objects",
+    "recent_statuses",
     "save_status",
 ]
 
@@ -55,6 +56,8 @@ class ObjectQuery:
     versions: Sequence[str] = field(default_factory=lambda: ["last"])
     after_pk: int = 0
     limit: int = 1000
+    max_bytes: int | None = None  # the most object text a page holds (at least one object); None: no bound
+    with_body: bool = True  # False: a manifest's page (bodies not read, ``body`` empty)
 
 
 def find_existing(conn: sa.Connection, collection: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -166,11 +169,14 @@ def add_objects(conn: sa.Connection, new: NewObjects) -> set[tuple[str, str]]:
     return _insert_new_sqlite(conn, new)
 
 
-def _candidates(conn: sa.Connection, query: ObjectQuery, after_pk: int) -> list[StoredObject]:
-    """Up to ``limit + 1`` rows after ``after_pk`` in the order they were added: keyset pagination on (date_added,
-    id), one range scan of the index on (collection, date_added, id) however deep the page."""
+def _candidates(conn: sa.Connection, query: ObjectQuery, after_pk: int) -> tuple[list[StoredObject], bool]:
+    """Up to ``limit`` rows after ``after_pk`` in the order they were added, no more than ``max_bytes`` of bodies
+    (at least one row), and whether rows follow: keyset pagination on (date_added, id), one range scan of the index
+    on (collection, date_added, id) however deep the page. The sizes are read first and the bodies of the rows kept
+    after, so a page never holds more than its bound of object text in memory."""
     o = taxii_objects
-    stmt = sa.select(o.c.id, o.c.object_id, o.c.version, sa.type_coerce(o.c.date_added, sa.DateTime), o.c.body).where(
+    size = sa.func.length(o.c.body) if query.max_bytes is not None else sa.literal(0)
+    stmt = sa.select(o.c.id, o.c.object_id, o.c.version, sa.type_coerce(o.c.date_added, sa.DateTime), size).where(
         o.c.collection == query.collection
     )
     if after_pk:
@@ -186,8 +192,33 @@ def _candidates(conn: sa.Connection, query: ObjectQuery, after_pk: int) -> list[
     exact = [v for v in query.versions if v not in ("last", "first", "all")]
     if exact and len(exact) == len(query.versions):
         stmt = stmt.where(o.c.version.in_(exact))
-    rows = conn.execute(stmt.order_by(o.c.date_added, o.c.id).limit(query.limit + 1))
-    return [StoredObject(*row) for row in rows.all()]
+    rows = conn.execute(stmt.order_by(o.c.date_added, o.c.id).limit(query.limit + 1)).all()
+    kept = _within(rows, query.limit, query.max_bytes)
+    bodies = _bodies(conn, [row[0] for row in rows[:kept]]) if query.with_body else {}
+    page = [StoredObject(pk, oid, version, added, bodies.get(pk, "")) for pk, oid, version, added, _ in rows[:kept]]
+    return page, len(rows) > kept
+
+
+def _within(rows: Sequence[Any], limit: int, max_bytes: int | None) -> int:
+    """How many of ``rows`` (id, …, size) a page keeps: ``limit`` at most, and no more than ``max_bytes`` in all
+    unless the first alone is larger."""
+    if max_bytes is None:
+        return min(len(rows), limit)
+    total = 0
+    for n, row in enumerate(rows[:limit]):
+        total += int(row[4] or 0)
+        if total > max_bytes and n > 0:
+            return n
+    return min(len(rows), limit)
+
+
+def _bodies(conn: sa.Connection, pks: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        rows = conn.execute(sa.select(taxii_objects.c.id, taxii_objects.c.body).where(taxii_objects.c.id.in_(chunk)))
+        found.update({pk: body for pk, body in rows})
+    return found
 
 
 _BOUNDS = (
@@ -235,12 +266,11 @@ def query_objects(conn: sa.Connection, query: ObjectQuery) -> tuple[list[StoredO
     last one; the rows dropped after it are read again and dropped again)."""
     after_pk = query.after_pk
     while True:
-        rows = _candidates(conn, query, after_pk)
-        more = len(rows) > query.limit
-        page = _match_versions(conn, query, rows[: query.limit])
+        rows, more = _candidates(conn, query, after_pk)
+        page = _match_versions(conn, query, rows)
         if page or not more:
             return page, more
-        after_pk = rows[query.limit - 1].pk  # a whole page of older versions: read on
+        after_pk = rows[-1].pk  # a whole page of older versions: read on
 
 
 def save_status(
@@ -265,6 +295,26 @@ def get_status(conn: sa.Connection, status_id: str, org_pk: int | None) -> dict[
         stmt = stmt.where(taxii_statuses.c.org_pk == org_pk)
     row = conn.execute(stmt).first()
     return dict(row._mapping) if row is not None else None
+
+
+def recent_statuses(conn: sa.Connection, org_pk: int | None, limit: int) -> list[dict[str, Any]]:
+    """The latest status resources (of ``org_pk``'s posts; None: of every organisation's), newest first, with
+    their counts but not their per-object lists."""
+    s = taxii_statuses
+    stmt = sa.select(s.c.id, s.c.org_pk, s.c.request_timestamp, s.c.total_count, s.c.failures)
+    if org_pk is not None:
+        stmt = stmt.where(s.c.org_pk == org_pk)
+    rows = conn.execute(stmt.order_by(s.c.request_timestamp.desc(), s.c.id).limit(limit))
+    return [
+        {
+            "id": r.id,
+            "org_pk": r.org_pk,
+            "request_timestamp": r.request_timestamp,
+            "total_count": r.total_count,
+            "failure_count": len(r.failures),
+        }
+        for r in rows
+    ]
 
 
 def loads(body: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from c2watch.models.kinds import ANSWER_PROBES
+from c2watch.models.observation import EGRESS_FAILED
 from c2watch.store.queries import epoch
 from c2watch.store.shared import insert_ignoring_duplicates
 from c2watch.store.tables import analysis_state, answer_summaries, observations, threats
@@ -34,6 +35,7 @@ __all__ = [
     "apply_fold",
     "blocking_streaks",
     "changes",
+    "counted",
     "last_answers_before",
     "plan_fold",
     "revival_candidates",
@@ -48,6 +50,12 @@ s = answer_summaries
 WATERMARK = "answer_summaries"
 _CHUNK = 400
 _MAX_NAMED = 5000
+
+
+def counted() -> sa.ColumnElement[bool]:
+    """Observations a verdict reads: not those whose proxy failed (``egress-failed``: the destination was not
+    reached, so it is neither an answer nor a silent cycle)."""
+    return o.c.outcome != EGRESS_FAILED
 
 
 def answered(probe: str) -> sa.ColumnElement[bool]:
@@ -158,7 +166,7 @@ def _batch_query(mark: int, top: int) -> sa.Select[Any]:
             *dest,
         )
         .select_from(joined)
-        .where(o.c.id > mark, o.c.id <= top)
+        .where(o.c.id > mark, o.c.id <= top, counted())
         .group_by(o.c.target_pk, o.c.observer_pk)
     )
 
@@ -285,7 +293,11 @@ def _recount_own(conn: sa.Connection, probe: str, pairs: Sequence[tuple[int, int
     Correlated subqueries seek each pair in the (observer, target, time) index whatever the planner's statistics say;
     ``id + 0`` keeps SQLite from scanning the primary key instead."""
     at = s.c[f"{probe}_at"]
-    silent = sa.select(sa.func.count()).where(_same_pair(), o.c.observed_at > at, o.c.id + 0 <= top).scalar_subquery()
+    silent = (
+        sa.select(sa.func.count())
+        .where(_same_pair(), o.c.observed_at > at, o.c.id + 0 <= top, counted())
+        .scalar_subquery()
+    )
     column = {"http": (o.c.http_status, "http_status"), "icmp": (o.c.ping_ttl, "icmp_ttl")}.get(probe)
     columns: list[Any] = [silent]
     if column is not None:
@@ -317,7 +329,7 @@ def _recount_after(conn: sa.Connection, probe: str, pairs: Sequence[tuple[int, i
         )
         after = (
             sa.select(sa.func.count())
-            .where(_same_pair(), o.c.observed_at > lasts.c.at, o.c.id + 0 <= top)
+            .where(_same_pair(), o.c.observed_at > lasts.c.at, o.c.id + 0 <= top, counted())
             .scalar_subquery()
         )
         query = (
@@ -367,7 +379,7 @@ def _recent(conn: sa.Connection, since: dt.datetime, now: dt.datetime, threat: s
     ``_MAX_NAMED`` threats; beyond that a list of names costs more than it saves)."""
     names = [threat] if threat is not None else list(conn.execute(sa.select(threats.c.threat_id)).scalars())
     named = [o.c.threat_id.in_(names)] if len(names) <= _MAX_NAMED else []
-    return [*named, o.c.observed_at > since, o.c.observed_at <= now]
+    return [*named, o.c.observed_at > since, o.c.observed_at <= now, counted()]
 
 
 def _window_number(origin: int, window_seconds: int) -> sa.Label[Any]:

@@ -1,5 +1,6 @@
 """Who is asking: an organisation token as an HTTP Basic password, ``Authorization: Token …`` or ``Bearer …``.
-Roles: observers write observations, coordinators write the watchlist, admins both; every member reads."""
+Roles: observers write observations, coordinators write the watchlist, admins both; every member reads. An expired
+token is a 401 that says so."""
 
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def authenticate(backend: HubBackend) -> Callable[[Request], TokenInfo]:
         token = token_from_header(request.headers.get("authorization", ""))
         info = backend.verify_token(token) if token else None
         if info is None:
-            raise TaxiiError(401, "Unauthorized", "a valid organisation token is required", _CHALLENGE)
+            reason = backend.token_refusal(token) if token else "a valid organisation token is required"
+            title = "Token expired" if "expired" in reason else "Unauthorized"
+            raise TaxiiError(401, title, reason, _CHALLENGE)
         return info
 
     return dependency

@@ -1,5 +1,7 @@
 """A small async TAXII 2.1 client for the agent's sync (aiohttp): post an envelope, read a page of objects.
-Transport failures and 5xx answers become :class:`HubUnavailable`; a refused token becomes :class:`HubRefused`."""
+Transport failures and 5xx answers become :class:`HubUnavailable`; a refused token becomes :class:`HubRefused`.
+An answer is read in chunks and given up past ``max_response_bytes`` (:class:`HubUnavailable`), so a hub can never
+make an agent hold more than that of one page in memory."""
 
 from __future__ import annotations
 
@@ -42,8 +44,11 @@ class Page:
 class HubClient:
     """``async with HubClient("https://hub.example/api/", token) as hub:``."""
 
-    def __init__(self, api_root: str, token: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, api_root: str, token: str, timeout: float = 30.0, max_response_bytes: int = 64 * 1024 * 1024
+    ) -> None:
         self.api_root = api_root.rstrip("/") + "/"
+        self.max_response_bytes = max_response_bytes
         self._headers = {"Authorization": f"Bearer {token}", "Accept": TAXII_MEDIA}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -60,7 +65,7 @@ class HubClient:
         assert self._session is not None, "use 'async with HubClient(...)'"
         try:
             async with self._session.request(method, self.api_root + path, **kwargs) as response:
-                body = await response.read()
+                body = await self._read(response, f"{method} {path}")
                 headers = dict(response.headers)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -83,6 +88,20 @@ class HubClient:
         value, _ = await self._request("GET", path)
         return value
 
+    async def _read(self, response: aiohttp.ClientResponse, what: str) -> bytes:
+        """The body, read in chunks up to ``max_response_bytes`` (a declared larger length is refused unread)."""
+        limit = self.max_response_bytes
+        too_large = HubUnavailable(f"hub {self.api_root} answered {what} with more than {limit} bytes")
+        if response.content_length is not None and response.content_length > limit:
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in response.content.iter_chunked(256 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def add_objects(self, collection: str, objects: list[dict[str, Any]]) -> dict[str, Any]:
         """POST an envelope; returns the status resource."""
         body = orjson.dumps({"objects": objects})
@@ -90,6 +109,25 @@ class HubClient:
             "POST", f"collections/{collection}/objects/", data=body, headers={"Content-Type": TAXII_MEDIA}
         )
         return status
+
+    async def observer_keys(self) -> list[Any]:
+        """The observer keys the hub publishes (``GET observer-keys/``; none from a hub without them)."""
+        try:
+            value, _ = await self._request("GET", "observer-keys/")
+        except HubRefused as exc:
+            if exc.status == 404:
+                return []
+            raise
+        keys = value.get("keys")
+        return keys if isinstance(keys, list) else []
+
+    async def enrol_key(self, enrolment: dict[str, Any]) -> dict[str, Any]:
+        """Enrol this observer's key (``POST observer-keys/``); HubRefused 409 when the hub will not."""
+        body = orjson.dumps(enrolment)
+        value, _ = await self._request(
+            "POST", "observer-keys/", data=body, headers={"Content-Type": "application/json"}
+        )
+        return value
 
     async def get_objects(
         self,

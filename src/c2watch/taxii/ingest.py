@@ -12,9 +12,11 @@ import orjson
 import sqlalchemy as sa
 
 from c2watch.stix.ingest import records_from_objects
+from c2watch.stix.trust import SIGNED_TYPES, Keyring, record_observer
 from c2watch.stix.validate import SCO_VERSION, check_object, object_version
 from c2watch.stix.vocab import DETAILS_EXTENSION
 from c2watch.store import TokenInfo
+from c2watch.store.keys import list_keys
 from c2watch.store.shared import index_records
 from c2watch.store.taxii import NewObjects, add_objects, find_existing, owners, save_status
 from c2watch.taxii.collections import OBSERVATIONS, CollectionDef
@@ -60,9 +62,9 @@ def _entry(obj: Any, version: str | None = None, message: str | None = None) -> 
 Valid = dict[tuple[str, str], tuple[dict[str, Any], str]]
 
 
-def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
-    """Valid objects by (id, version) with their canonical JSON, in one pass over the envelope; refusals go to
-    ``outcome.failures``."""
+def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome, max_bytes: int | None = None) -> Valid:
+    """Valid objects by (id, version) with their canonical JSON, in one pass over the envelope; refusals (and
+    objects whose JSON is over ``max_bytes``) go to ``outcome.failures``."""
     valid: Valid = {}
     org_identity, failures, dumps = token.org_identity, outcome.failures, orjson.dumps
     for obj in objects:
@@ -70,7 +72,11 @@ def _sort(objects: list[Any], token: TokenInfo, outcome: Outcome) -> Valid:
         if reason is not None:
             failures.append(_entry(obj, message=reason))
             continue
-        valid[(obj["id"], object_version(obj))] = (obj, dumps(obj).decode())
+        body = dumps(obj)
+        if max_bytes is not None and len(body) > max_bytes:
+            failures.append(_entry(obj, message=f"object of {len(body)} bytes; the hub takes at most {max_bytes}"))
+            continue
+        valid[(obj["id"], object_version(obj))] = (obj, body.decode())
     return valid
 
 
@@ -121,6 +127,39 @@ def _check_claims(
             _refuse(valid, key, outcome, f"observer_ref {ref!r} is not an observer of the posting organisation")
 
 
+def _referred(conn: sa.Connection, collection: CollectionDef, valid: Valid) -> dict[str, dict[str, Any]]:
+    """The envelope's objects by id, and the stored SCOs its observed-data refers to but the envelope lacks."""
+    context = {obj["id"]: obj for obj, _ in valid.values()}
+    wanted = {
+        ref for obj in list(context.values()) if obj["type"] == "observed-data" for ref in obj.get("object_refs", [])
+    }
+    missing = [(ref, SCO_VERSION) for ref in wanted - context.keys() if isinstance(ref, str)]
+    stored = find_existing(conn, collection.id, missing) if missing else {}
+    context.update({object_id: orjson.loads(body) for (object_id, _), body in stored.items()})
+    return context
+
+
+def _check_signatures(
+    conn: sa.Connection, collection: CollectionDef, valid: Valid, outcome: Outcome, now: dt.datetime
+) -> None:
+    """Every observed-data and sighting is signed by a key registered for the observer it names (docs/sharing.md,
+    trust model), made before that key's revocation and posted before it too; unsigned ones only while their
+    observer has no key."""
+    signed = [key for key, (obj, _) in valid.items() if obj["type"] in SIGNED_TYPES]
+    if not signed:
+        return
+    observers = {r for key in signed if isinstance(r := record_observer(valid[key][0]), str)}
+    keyring = Keyring(list_keys(conn, sorted(observers)))
+    context = _referred(conn, collection, valid)
+    for key in signed:
+        check = keyring.judge(valid[key][0], context)
+        record = keyring.records.get(check.key or "")
+        if check.valid and record is not None and record.revoked_before(now):
+            _refuse(valid, key, outcome, f"signature: key {record.key_id} was revoked before this post")
+        elif not check.valid and check.outcome != "unsigned":
+            _refuse(valid, key, outcome, f"signature: {check.outcome}" + (f" (key {check.key})" if check.key else ""))
+
+
 def _new_objects(collection: CollectionDef, token: TokenInfo, valid: Valid, now: dt.datetime) -> NewObjects:
     items = [
         (object_id, obj["type"], version, str(obj.get("spec_version", "2.1")), body)
@@ -146,12 +185,20 @@ def _judge_repeats(
 
 
 def store_envelope(
-    conn: sa.Connection, collection: CollectionDef, token: TokenInfo, objects: list[Any], now: dt.datetime
+    conn: sa.Connection,
+    collection: CollectionDef,
+    token: TokenInfo,
+    objects: list[Any],
+    now: dt.datetime,
+    max_object_bytes: int | None = None,
 ) -> Outcome:
-    """Store what is valid and new; everything in one transaction (the caller's)."""
+    """Store what is valid, new and at most ``max_object_bytes`` (JSON) each; everything in one transaction (the
+    caller's)."""
     outcome = Outcome(str(uuid.uuid4()), len(objects))
-    valid = _sort(objects, token, outcome)
+    valid = _sort(objects, token, outcome, max_object_bytes)
     _check_claims(conn, collection, token, valid, outcome)
+    if collection is OBSERVATIONS:
+        _check_signatures(conn, collection, valid, outcome, now)
     inserted = add_objects(conn, _new_objects(collection, token, valid, now))
     outcome.successes.extend(_entry(valid[key][0], key[1]) for key in valid if key in inserted)
     _judge_repeats(conn, collection, valid, [key for key in valid if key not in inserted], outcome)

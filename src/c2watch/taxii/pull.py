@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from c2watch.stix.ingest import parse_time
+from c2watch.stix.pinning import screen
+from c2watch.stix.trust import Keyring
 from c2watch.stix.vocab import DETAILS_EXTENSION, taxii_timestamp
 from c2watch.store import Store
 from c2watch.taxii.client import HubClient, Page
@@ -35,6 +37,7 @@ Objects = dict[str, dict[str, Any]]
 class Report(Protocol):
     pulled_objects: int
     indexed: int
+    refused: dict[str, int]
 
 
 def _record_refs(page: Iterable[dict[str, Any]]) -> set[Any]:
@@ -99,8 +102,24 @@ async def _page(hub: HubClient, since: str | None, next_: str | None, size: int)
     return await hub.get_objects(OBSERVATIONS.id, added_after=since, next_=next_, limit=size)
 
 
-async def pull_observations(store: Store, hub: HubClient, report: Report, page_size: int = PULL_PAGE) -> None:
-    """Read new objects of the observations collection and index the records in them."""
+async def _screened(
+    store: Store, origin: str, current: Objects, context: Objects, keyring: Keyring | None, report: Report
+) -> Objects:
+    """``context`` without the page's records whose signature does not hold (kept in the store, counted)."""
+    if keyring is None:
+        return context
+    kept, refusals = await asyncio.to_thread(screen, current, context, keyring)  # CPU: off the event loop
+    if refusals:
+        for refusal in await asyncio.to_thread(store.keys.save_refusals, origin, refusals):
+            report.refused[refusal.reason] = report.refused.get(refusal.reason, 0) + 1
+    return kept
+
+
+async def pull_observations(
+    store: Store, hub: HubClient, report: Report, page_size: int = PULL_PAGE, keyring: Keyring | None = None
+) -> None:
+    """Read new objects of the observations collection and index the records in them (with ``keyring``, only
+    those whose signature holds, :func:`c2watch.stix.pinning.screen`)."""
     cursor = store.outbox.cursor(hub.api_root, OBSERVATIONS.id)
     since = taxii_timestamp(cursor - OVERLAP) if cursor else None
     pull, latest = _Pull(), cursor
@@ -118,6 +137,7 @@ async def pull_observations(store: Store, hub: HubClient, report: Report, page_s
                 missing = pull.resolve(context, _record_refs(current.values()))
                 if missing:
                     await _fetch(hub, pull, context, missing)
+                context = await _screened(store, hub.api_root, current, context, keyring, report)
                 report.indexed += await asyncio.to_thread(store.observations.index_shared, context)
                 pull.keep(current)
                 if page.date_added_last:

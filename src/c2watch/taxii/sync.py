@@ -1,4 +1,5 @@
-"""Agent sync: push every outbox group the hub has not acknowledged, then pull the other observers' records.
+"""Agent sync: enrol this observer's key, push every outbox group the hub has not acknowledged, pin the observers'
+keys the hub publishes, then pull the other observers' records, refusing those whose signature does not hold.
 
 Push sends the outbox oldest first in envelopes of ``batch`` groups and marks a batch acknowledged only after the
 hub's status resource came back, so a hub that dies mid-push loses nothing and the re-sent objects are identical
@@ -25,6 +26,7 @@ from c2watch.store import Store
 from c2watch.taxii.backfill import BackfillReport, backfill, unqueued_notice
 from c2watch.taxii.client import HubClient, HubRefused
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
+from c2watch.taxii.keysync import enrol_own_key, learn_keys
 from c2watch.taxii.onboard import api_root_of, check_organization, hub_organization
 from c2watch.taxii.pull import pull_observations
 
@@ -45,6 +47,8 @@ class SyncReport:
     organization: str | None = None  # as the hub knows the token (None: a hub that does not say)
     backfilled: BackfillReport | None = None
     unqueued: str | None = None  # the notice when earlier cycles were never queued
+    refused: dict[str, int] = field(default_factory=dict)  # pulled records refused (signature), by reason
+    keys: dict[str, Any] = field(default_factory=dict)  # enrolment of our key, keys pinned/revoked/untrusted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,9 @@ class SyncReport:
             "organization": self.organization,
             "backfilled": self.backfilled.as_dict() if self.backfilled else None,
             "unqueued": self.unqueued,
+            "refused": sum(self.refused.values()),
+            "refused_by_reason": dict(self.refused),
+            "keys": dict(self.keys),
         }
 
 
@@ -104,19 +111,23 @@ async def sync(
     batch: int = 200,
     timeout: float = 30.0,
     backfill_since: dt.datetime | None = None,
+    max_response_bytes: int = 64 * 1024 * 1024,
 ) -> SyncReport:
     """Resolve ``url`` to an API root, check the organisation, queue earlier cycles when ``backfill_since`` is
-    given, push the outbox, then pull; raises HubUnavailable (retry later) or HubRefused (fix the token, or
-    OrganizationMismatch: fix [observer] organization)."""
+    given, enrol our key, push the outbox, learn the observers' keys, then pull (every record checked against the
+    keys pinned here; no answer read past ``max_response_bytes``); raises HubUnavailable (retry later) or HubRefused
+    (fix the token, or OrganizationMismatch: fix [observer] organization)."""
     report = SyncReport(api_root=await api_root_of(url, token, timeout))
-    async with HubClient(report.api_root, token, timeout) as hub:
+    async with HubClient(report.api_root, token, timeout, max_response_bytes) as hub:
         report.organization = await hub_organization(hub)
         if producer.org_name:
             check_organization(producer.org_name, report.organization)
         if backfill_since is not None:
             report.backfilled = await asyncio.to_thread(backfill, store, producer.system_identity, backfill_since)
+        await enrol_own_key(store, hub, producer, report)
         await push_outbox(store, hub, producer, batch, report)
-        await pull_observations(store, hub, report)
+        keyring = await learn_keys(store, hub, report)
+        await pull_observations(store, hub, report, keyring=keyring)
     await asyncio.to_thread(pull_hub_watchlist, store, report.api_root, token, report)
     report.outbox_left = store.outbox.depth()
     report.unqueued = unqueued_notice(store, producer.system_identity)

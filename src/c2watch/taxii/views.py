@@ -3,12 +3,12 @@
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from c2watch.metrics import HubMetrics
@@ -61,11 +61,17 @@ class Filters:
         self.ids, self.types, self.versions = ids, types, versions
 
     def query(
-        self, collection: CollectionDef, ids: list[str] | None = None, versions: list[str] | None = None
+        self,
+        collection: CollectionDef,
+        ids: list[str] | None = None,
+        versions: list[str] | None = None,
+        with_body: bool = True,
     ) -> ObjectQuery:
-        return _query(
+        query = _query(
             collection, self.added_after, self.limit, self.next, ids or self.ids, self.types, versions or self.versions
         )
+        query.with_body = with_body
+        return query
 
 
 def _paged(page: list[StoredObject], more: bool, key: str, items: list[Any]) -> Response:
@@ -214,7 +220,7 @@ def taxii_router(
     @router.get(API_ROOT + "status/{status_id}/")
     def status(status_id: str, caller: Caller) -> Response:
         """§4.3 Get Status."""
-        return taxii_json(_status(backend, status_id, None if caller.role == "admin" else caller.org_pk))
+        return taxii_json(_status(backend, status_id, None if caller.hub_wide else caller.org_pk))
 
     @router.get(API_ROOT + "collections/")
     def collections(caller: Caller) -> Response:
@@ -229,7 +235,7 @@ def taxii_router(
     @router.get(API_ROOT + "collections/{collection_id}/manifest/")
     def manifest(collection_id: str, caller: Caller, filters: Annotated[Filters, Depends()]) -> Response:
         """§5.3 Get Object Manifests."""
-        page, more = backend.objects(filters.query(collection_or_404(collection_id)))
+        page, more = backend.objects(filters.query(collection_or_404(collection_id), with_body=False))
         entries = [
             {
                 "id": o.object_id,
@@ -286,7 +292,7 @@ def taxii_router(
         collection_id: str, object_id: str, caller: Caller, filters: Annotated[Filters, Depends()]
     ) -> Response:
         """§5.8 Get Object Versions."""
-        query = filters.query(collection_or_404(collection_id), ids=[object_id], versions=["all"])
+        query = filters.query(collection_or_404(collection_id), ids=[object_id], versions=["all"], with_body=False)
         page, more = backend.objects(query)
         if not page and not filters.next:
             raise TaxiiError(404, "Unknown object", f"no object {object_id}")
@@ -303,12 +309,23 @@ def _ingest(backend: HubBackend, target: CollectionDef, caller: TokenInfo, body:
 
 
 def _envelope(backend: HubBackend, query: ObjectQuery, missing_is_404: bool = False) -> Response:
+    """The page as an envelope, streamed object by object (the stored bodies are not joined into one more copy)."""
     page, more = backend.objects(query)
     if missing_is_404 and not page and not query.after_pk:
         raise TaxiiError(404, "Unknown object", f"no object {query.ids[0]}")
     head = {"more": more}
     if more:
         head["next"] = str(page[-1].pk)  # type: ignore[assignment]
-    prefix = json.dumps(head)[:-1]
-    body = prefix + ', "objects": [' + ",".join(o.body for o in page) + "]}"
-    return taxii_json(body, headers=_page_headers(page))
+    prefix = json.dumps(head)[:-1] + ', "objects": ['
+
+    def chunks() -> Iterator[bytes]:
+        yield prefix.encode()
+        for n, stored in enumerate(page):
+            yield (b"," if n else b"") + stored.body.encode()
+        yield b"]}"
+
+    size = len(prefix) + sum(len(o.body) for o in page) + max(len(page) - 1, 0) + 2
+    headers = {**_page_headers(page)}
+    if all(o.body.isascii() for o in page):
+        headers["Content-Length"] = str(size)
+    return StreamingResponse(chunks(), media_type=TAXII_MEDIA, headers=headers)

@@ -38,6 +38,7 @@ __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGES", "FetchedCollection", "PullOutcome",
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGES = 10_000
 DEFAULT_TIMEOUT = 30.0
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one answer read at most (decompressed): a server cannot exhaust our memory
 _CLIENT_ERRORS = (requests.RequestException, TAXIIServiceException, KeyError, TypeError, ValueError, AttributeError)
 _PAGING_LOGGER = "taxii2client.v21"
 
@@ -115,9 +116,11 @@ def fetch_collection(
     page_size: int = DEFAULT_PAGE_SIZE,
     timeout: float = DEFAULT_TIMEOUT,
     max_pages: int = MAX_PAGES,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> FetchedCollection:
-    """Every object of the collection; :class:`WatchlistError` (naming ``url``) when the server fails us."""
-    conn = _connection(token, user, timeout)
+    """Every object of the collection; :class:`WatchlistError` (naming ``url``) when the server fails us (or sends
+    an answer over ``max_response_bytes``)."""
+    conn = _connection(token, user, timeout, max_response_bytes)
     try:
         with _quiet_paging():
             found = _find_collection(conn, url, collection)
@@ -131,12 +134,17 @@ def fetch_collection(
 # Connection ----------------------------------------------------------------------------------------------------
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """Every request gets a timeout (requests has none by default)."""
+class AnswerTooLarge(requests.RequestException):
+    """A server's answer over the bytes we read of one."""
 
-    def __init__(self, timeout: float) -> None:
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Every request gets a timeout (requests has none by default), and no answer is read past ``max_bytes``."""
+
+    def __init__(self, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
         super().__init__(max_retries=0)
         self.timeout = timeout
+        self.max_bytes = max_bytes
 
     def send(
         self,
@@ -147,13 +155,34 @@ class _TimeoutAdapter(HTTPAdapter):
         cert: str | tuple[str, str] | None = None,
         proxies: dict[str, str] | None = None,
     ) -> Response:
-        return super().send(request, stream, timeout or self.timeout, verify, cert, proxies)
+        response = super().send(request, True, timeout or self.timeout, verify, cert, proxies)
+        if not stream:
+            _read_bounded(response, self.max_bytes)
+        return response
 
 
-def _connection(token: str | None, user: str | None, timeout: float) -> Any:
+def _read_bounded(response: Response, limit: int) -> None:
+    """Read the body (decompressed) in chunks, giving up past ``limit`` bytes (a larger declared length unread)."""
+    declared = response.headers.get("Content-Length", "")
+    too_large = AnswerTooLarge(f"the TAXII server's answer is larger than {limit} bytes ({response.url})")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise too_large
+    chunks, size = [], 0
+    for chunk in response.raw.stream(256 * 1024, decode_content=True):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise too_large
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+
+
+def _connection(token: str | None, user: str | None, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> Any:
     conn = _HTTPConnection(auth=_auth(token, user), version="2.1", user_agent=f"c2watch/{version('c2watch')}")
     conn.session.trust_env = False  # no proxy, CA bundle or .netrc from the environment
-    adapter = _TimeoutAdapter(timeout)
+    adapter = _TimeoutAdapter(timeout, max_bytes)
     conn.session.mount("http://", adapter)
     conn.session.mount("https://", adapter)
     return conn
@@ -192,6 +221,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         response = exc.response
         return f"TAXII server answered HTTP {response.status_code} {response.reason} for {response.url}"
+    if isinstance(exc, AnswerTooLarge):
+        return str(exc)
     if isinstance(exc, requests.Timeout):
         return f"TAXII server did not answer in time: {exc}"
     if isinstance(exc, requests.ConnectionError):

@@ -17,6 +17,7 @@ from c2watch.analysis import (
     reactivations,
     status_histories,
 )
+from c2watch.analysis.identityview import identity_marks
 from c2watch.analysis.monthly import threat_rows
 from c2watch.analysis.verdictview import filter_month, month_pie, parse_statuses, threat_verdicts
 from c2watch.store import Scope
@@ -90,7 +91,9 @@ def api_router(dash: Dashboard) -> APIRouter:
                 return verdicts.keeps(target_pk, chosen)
 
             view = filter_month(view, keep, month_pie(dash.store, scope_of(dash, threat_id, month), keep))
-        return JSONResponse(view.as_dict())
+        shown = {d.target_pk for d in view.destinations}
+        marks = identity_marks(dash.store, threat_id, Month.parse(month).bounds(dash.zone), shown)
+        return JSONResponse({**view.as_dict(), "marks": [mark.as_dict(dash.clock) for mark in marks]})
 
     @router.get("/destinations/{target_pk}", name="dashboard.api.destination")
     def api_destination(target_pk: int) -> JSONResponse:

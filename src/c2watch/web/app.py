@@ -33,18 +33,21 @@ CSP = (
 _HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # nothing leaves for other sites; our own form posts carry their Origin
     "X-Frame-Options": "DENY",
 }
 
 
-def dashboard_router(store: Store, settings: Settings, *, auth: AuthDependency | None = None) -> APIRouter:
-    """Every page and ``/api`` endpoint over ``store``, each behind ``auth`` when given.
+def dashboard_router(
+    store: Store, settings: Settings, *, auth: AuthDependency | None = None, sign_out: str | None = None
+) -> APIRouter:
+    """Every page and ``/api`` endpoint over ``store``, each behind ``auth`` when given; ``sign_out``: the path a
+    "Sign out" button on every page posts to.
 
     Mount it with ``app.include_router(dashboard_router(store, settings, auth=login_required), prefix="/dash")``
     and include :func:`assets_router` too (``/static``, no login). Route names start with ``dashboard.``.
     """
-    dash = Dashboard(store, settings, make_templates())
+    dash = Dashboard(store, settings, make_templates(), sign_out)
     router = APIRouter(dependencies=[Depends(auth)] if auth is not None else [])
     router.include_router(page_router(dash))
     router.include_router(api_router(dash))

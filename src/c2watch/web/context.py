@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import Request
@@ -35,6 +35,7 @@ class Dashboard:
     store: Store
     settings: Settings
     templates: Jinja2Templates
+    sign_out: str | None = None  # the path a "Sign out" button posts to (the hub's /logout); None: no login
 
     @property
     def zone(self) -> str:
@@ -50,12 +51,29 @@ class Dashboard:
         def href(route: str, query: dict[str, str] | None = None, **path: Any) -> str:
             return link(request, lang, route, query, **path)
 
-        values = {"t": translator(lang), "lang": lang, "href": href, "zone": self.zone, "clock": self.clock}
+        def path_for(route: str, **path: Any) -> str:
+            return route_path(request, route, **path)
+
+        values = {
+            "t": translator(lang),
+            "lang": lang,
+            "href": href,
+            "path_for": path_for,
+            "zone": self.zone,
+            "clock": self.clock,
+            "sign_out": self.sign_out,
+        }
         return self.templates.TemplateResponse(request, name, {**values, **context}, status_code=status_code)
 
 
+def route_path(request: Request, route: str, **path: Any) -> str:
+    """The path of ``route`` (works under any mount prefix) with each path value percent-encoded whole (a threat
+    ID such as ``a/b?c#d %`` becomes one segment, ``a%2Fb%3Fc%23d%20%25``, and reads back as it was)."""
+    return request.url_for(route, **{k: quote(str(v), safe="") for k, v in path.items()}).path
+
+
 def link(request: Request, lang: str, route: str, query: dict[str, str] | None = None, **path: Any) -> str:
-    """The path of ``route`` (works under any mount prefix), keeping ``lang=ja`` when it is chosen."""
+    """The path of ``route`` with its path values encoded (:func:`route_path`), keeping ``lang=ja`` when chosen."""
     params = {**(query or {}), **({"lang": lang} if lang != "en" else {})}
-    target = request.url_for(route, **{k: str(v) for k, v in path.items()}).path
+    target = route_path(request, route, **path)
     return f"{target}?{urlencode(params)}" if params else target

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from c2watch.analysis import Month, destination_history, month_view, monthly_report, overview
+from c2watch.analysis.identityview import IDENTITY_EVENT_KINDS
 from c2watch.analysis.verdicts import STATUSES
 from c2watch.analysis.verdictview import (
     EVENT_LIMIT,
@@ -24,6 +25,7 @@ from c2watch.analysis.verdictview import (
 )
 from c2watch.web.context import Dashboard
 from c2watch.web.errors import ErrorRenderer, guarded_route
+from c2watch.web.i18n import language, translator
 from c2watch.web.params import VerdictParam
 
 __all__ = ["page_router"]
@@ -57,7 +59,14 @@ def threat_page(dash: Dashboard, request: Request, threat_id: str, month: str | 
         counts=counts,
         timeline=events,
         api_query=f"?{urlencode({'verdict': ','.join(chosen)})}" if chosen else "",
+        kind_labels=_kind_labels(request),
     )
+
+
+def _kind_labels(request: Request) -> dict[str, str]:
+    """The identity event kinds' labels, for the marks the month view draws on its HTTP chart."""
+    t = translator(language(request.query_params.get("lang")))
+    return {kind: t(f"k_{kind}") for kind in IDENTITY_EVENT_KINDS}
 
 
 def destination_page(dash: Dashboard, request: Request, target_pk: int) -> Response:

@@ -66,16 +66,22 @@ def _sync_loop(parts: AgentParts, metrics: AgentMetrics) -> SyncLoop | None:
     settings, store = parts.settings, parts.store
     if not (settings.hub.url and settings.hub.token):
         return None
-    producer = producer_of(settings)
+    producer = producer_of(settings, parts.data_dir)
 
     async def do_sync() -> SyncReport:
         return await sync(
-            store, settings.hub.url, settings.hub.token, producer, settings.hub.sync_batch, settings.hub.timeout
+            store,
+            settings.hub.url,
+            settings.hub.token,
+            producer,
+            settings.hub.sync_batch,
+            settings.hub.timeout,
+            max_response_bytes=settings.hub.max_response_bytes,
         )
 
     def report(result: SyncReport | Exception) -> None:
         if isinstance(result, SyncReport):
-            metrics.synced()
+            metrics.synced(result.refused)
             parts.alerts.kick()
         parts.say(f"sync: {result.as_dict() if isinstance(result, SyncReport) else result}")
 

@@ -9,32 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hmac
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from prometheus_client import start_http_server
 
 from c2watch.alerts import AlertLoop, store_alert_loop
 from c2watch.analysis.events import RefreshReport
 from c2watch.config import Settings
 from c2watch.metrics import CONTENT_TYPE_LATEST, HubMetrics
 from c2watch.store import Store, Upkeep
-from c2watch.taxii.auth import authenticate
-from c2watch.taxii.backend import StoreBackend
+from c2watch.taxii.admin import admin_router
+from c2watch.taxii.auth import authenticate, token_from_header
+from c2watch.taxii.backend import HubBackend, StoreBackend
 from c2watch.taxii.collections import OBSERVATIONS
-from c2watch.taxii.errors import install_error_handlers
-from c2watch.taxii.login import SessionSigner, login_router, session_auth
+from c2watch.taxii.errors import TaxiiError, install_error_handlers
+from c2watch.taxii.keys import keys_router
+from c2watch.taxii.login import login_router, session_auth
 from c2watch.taxii.organization import organization_router
 from c2watch.taxii.views import taxii_router
 from c2watch.web.app import dashboard_router, security_headers
 from c2watch.web.assets import assets_router
 from c2watch.web.edl import edl_router
 
-__all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "HubJudge", "create_hub_app", "serving_app", "session_secret"]
+__all__ = ["DEFAULT_MAX_CONTENT_LENGTH", "HubJudge", "create_hub_app", "serve_metrics", "serving_app"]
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +49,14 @@ def create_hub_app(
     *,
     max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH,
     clock: Callable[[], dt.datetime] | None = None,
-    session_secret: bytes | None = None,
 ) -> FastAPI:
     """A hub serving ``store``: TAXII discovery at ``/taxii2/``, the API root at ``/api/``, the dashboard at
-        ``/dashboard/`` behind a login with an organisation token (``/login``), the deny lists firewalls poll at
-    ``/edl/{ip,domain,url}.txt`` (an organisation token), Prometheus metrics at ``/metrics``.
-        While served (with lifespan events) it keeps the store up (monthly partitions ahead, daily retention) and judges
-        the destinations from every organisation's records some minutes after new ones arrive (:class:`HubJudge`).
-
-        Without ``session_secret`` a random one is made, so sessions end when the process does.
+    ``/dashboard/`` and the admin page at ``/admin/`` behind a login with an organisation token (``/login``, a
+    session kept in the store), the deny lists firewalls poll at ``/edl/{ip,domain,url}.txt`` (an organisation
+    token), Prometheus metrics at ``/metrics`` (behind ``[hub] metrics_token`` or an ``operator`` token; absent when
+    ``[hub] metrics_listen`` serves them elsewhere: ``app.state.metrics``).
+    While served (with lifespan events) it keeps the store up (monthly partitions ahead, daily retention) and judges
+    the destinations from every organisation's records some minutes after new ones arrive (:class:`HubJudge`).
     """
     settings = settings or Settings()
     upkeep = Upkeep(store, settings, clock)
@@ -67,10 +68,10 @@ def create_hub_app(
             yield
 
     app = FastAPI(title="c2watch hub", version="1", docs_url=None, redoc_url=None, lifespan=lifespan)
-    metrics = HubMetrics()
+    metrics = app.state.metrics = HubMetrics()
     install_error_handlers(app)
-    install_metrics(app, metrics)
-    backend = StoreBackend(store)
+    backend = StoreBackend(store, settings.hub.max_object_bytes, settings.hub.max_page_bytes)
+    install_metrics(app, metrics, None if settings.hub.metrics_listen else _metrics_guard(backend, settings))
     token_auth = authenticate(backend)
     router = taxii_router(
         backend, token_auth, max_content_length, clock or store.clock, metrics, on_ingest=judge.on_ingest
@@ -78,33 +79,55 @@ def create_hub_app(
     app.include_router(router)
     app.include_router(organization_router(token_auth))
     app.include_router(edl_router(store, settings, token_auth))  # firewalls poll with an organisation token
-    signer = SessionSigner(session_secret or secrets.token_bytes(32))
-    app.include_router(login_router(backend, signer))
+    app.include_router(keys_router(backend, token_auth, clock or store.clock))
+    app.include_router(login_router(backend))
     app.include_router(assets_router())
-    dashboard = dashboard_router(store, settings, auth=session_auth(backend, signer))
-    app.include_router(dashboard, prefix="/dashboard")
+    session = session_auth(backend)
+    app.include_router(admin_router(backend, session))
+    app.include_router(dashboard_router(store, settings, auth=session, sign_out="/logout"), prefix="/dashboard")
     app.middleware("http")(security_headers)
     return app
 
 
-def serving_app(store: Store, settings: Settings, data_dir: Path) -> FastAPI:
-    """The hub as ``c2watch hub serve`` runs it: the configured request limit, and the dashboard sessions' signing
-    key kept in the data directory (so sessions survive a restart)."""
-    secret = session_secret(data_dir / "hub-session.key")
-    return create_hub_app(store, settings, max_content_length=settings.hub.max_content_length, session_secret=secret)
+def serving_app(store: Store, settings: Settings) -> FastAPI:
+    """The hub as ``c2watch hub serve`` runs it: the configured request limit."""
+    return create_hub_app(store, settings, max_content_length=settings.hub.max_content_length)
 
 
-def session_secret(path: Path) -> bytes:
-    """The dashboard sessions' signing key, kept in the data directory so sessions survive a restart."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
-    return path.read_bytes()
+def serve_metrics(app: FastAPI, listen: str) -> tuple[str, int]:
+    """Serve the hub's metrics without a token on their own ``host:port`` (``[hub] metrics_listen``), from a
+    background thread; the address they are served on."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    metrics: HubMetrics = app.state.metrics
+    server, _thread = start_http_server(int(port), addr=host, registry=metrics.registry)
+    bound = server.server_address
+    return str(bound[0]), int(bound[1])
 
 
-def install_metrics(app: FastAPI, metrics: HubMetrics) -> None:
-    """Time every request by its route template; serve ``/metrics`` for Prometheus."""
+def _metrics_guard(backend: HubBackend, settings: Settings) -> Callable[[Request], None]:
+    """``/metrics`` on the public listener: the ``[hub] metrics_token`` or an ``operator`` token, else 401."""
+    expected = settings.hub.metrics_token
+
+    def guard(request: Request) -> None:
+        token = token_from_header(request.headers.get("authorization", "")) or ""
+        if expected and hmac.compare_digest(token.encode(), expected.encode()):
+            return
+        info = backend.verify_token(token) if token else None
+        if info is None or not info.hub_wide:
+            raise TaxiiError(
+                401,
+                "Unauthorized",
+                "/metrics needs [hub] metrics_token or an operator token",
+                {"WWW-Authenticate": 'Bearer realm="c2watch metrics"'},
+            )
+
+    return guard
+
+
+def install_metrics(app: FastAPI, metrics: HubMetrics, guard: Callable[[Request], None] | None) -> None:
+    """Time every request by its route template; serve ``/metrics`` for Prometheus behind ``guard`` (None: not on
+    this app, the metrics are served on their own address)."""
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -114,8 +137,12 @@ def install_metrics(app: FastAPI, metrics: HubMetrics) -> None:
         metrics.requests.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - start)
         return response
 
+    if guard is None:
+        return
+
     @app.get("/metrics", include_in_schema=False)
-    def exposition() -> Response:
+    def exposition(request: Request) -> Response:
+        guard(request)
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,5 +1,6 @@
 """The events role: reactivations, status changes and blocking suspicions as they are recorded, read back, and
-delivered to webhooks (one cursor per webhook URL)."""
+delivered to webhooks (one cursor per webhook, keyed by its URL without credentials: every method takes the URL as
+configured and keeps only what :func:`c2watch.text.redact_url` leaves of it)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from c2watch.store import events as _events
 from c2watch.store.dashboard import EventWindow
 from c2watch.store.database import Database
 from c2watch.store.events import Cursor, EventCandidate, StoredEvent
+from c2watch.text import redact_url, redact_urls
 
 __all__ = ["Events"]
 
@@ -45,18 +47,18 @@ class Events:
 
     def ensure_webhook_cursors(self, urls: Sequence[str], now: dt.datetime | None = None) -> None:
         with self.db.begin() as conn:
-            _events.ensure_cursors(conn, urls, self.db.now(now))
+            _events.ensure_cursors(conn, sorted({redact_url(url) for url in urls}), self.db.now(now))
 
     def webhook_cursor(self, url: str) -> Cursor | None:
         with self.db.connect() as conn:
-            return _events.cursor(conn, url)
+            return _events.cursor(conn, redact_url(url))
 
     def webhook_delivered(self, url: str, event_id: int, now: dt.datetime | None = None) -> None:
         with self.db.begin() as conn:
-            _events.webhook_delivered(conn, url, event_id, self.db.now(now))
+            _events.webhook_delivered(conn, redact_url(url), event_id, self.db.now(now))
 
     def webhook_failed(
         self, url: str, error: str, next_attempt_at: dt.datetime, now: dt.datetime | None = None
     ) -> None:
         with self.db.begin() as conn:
-            _events.webhook_failed(conn, url, error, next_attempt_at, self.db.now(now))
+            _events.webhook_failed(conn, redact_url(url), redact_urls(error, [url]), next_attempt_at, self.db.now(now))

@@ -39,6 +39,11 @@ class TaxiiObjects:
         with self.db.connect() as conn:
             return _taxii.get_status(conn, status_id, org_pk)
 
+    def recent_statuses(self, org_pk: int | None, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest status resources (of ``org_pk``'s posts; None: of everyone's), newest first."""
+        with self.db.connect() as conn:
+            return _taxii.recent_statuses(conn, org_pk, limit)
+
 
 class Outbox:
     """Our STIX objects waiting to be pushed, and how far each hub's collections have been pulled."""

@@ -58,9 +58,21 @@
       ticktext: [labels.none, "100", "200", "300", "400", "500", "600"], zeroline: false };
   }
 
+  // Where the server behind a destination changed (identity events): a dotted line and the event's label.
+  function identityMarks(marks, labels) {
+    const kinds = labels.kinds || {};
+    const shapes = marks.map((m) => ({ type: "line", xref: "x", yref: "paper", x0: m.at, x1: m.at, y0: 0, y1: 1,
+      line: { color: "#6b3fa0", width: 1, dash: "dot" } }));
+    const annotations = marks.map((m, i) => ({ x: m.at, xref: "x", yref: "paper", y: 1 - (i % 3) * 0.07,
+      text: esc(kinds[m.kind] || m.kind), showarrow: false, xanchor: "left", font: { size: 10, color: "#6b3fa0" },
+      hovertext: esc(m.summary) }));
+    return { shapes: shapes, annotations: annotations };
+  }
+
   function drawLines(data, labels) {
-    const http = Plotly.newPlot("chart-http", lineTraces(data.traces, "http_status", labels),
-      layout(labels.http, labels.time, statusAxis(labels)), CONFIG);
+    const httpLayout = Object.assign(layout(labels.http, labels.time, statusAxis(labels)),
+      identityMarks(data.marks || [], labels));
+    const http = Plotly.newPlot("chart-http", lineTraces(data.traces, "http_status", labels), httpLayout, CONFIG);
     const loss = Plotly.newPlot("chart-loss", lineTraces(data.traces, "ping_loss_pct", labels),
       layout(labels.loss, labels.time, { title: { text: labels.loss_axis }, range: [-5, 105] }), CONFIG);
     return [http, loss];
