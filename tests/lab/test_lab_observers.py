@@ -20,6 +20,7 @@ from c2watch.lab import Destination, FakeClock, Lab, Scenario, ScenarioError, sc
 from c2watch.lab.icmp_filter import rules_at
 from c2watch.lab.scenario import PingMode, parse_ping
 from c2watch.lab.simulate import as_observer, simulate_observers, slots_between
+from c2watch.observer.cycle import run_cycle
 from c2watch.observer.schedule import Schedule
 from c2watch.probes.pinger import open_pinger
 from c2watch.store import Store
@@ -183,3 +184,19 @@ def test_observers_simulated_into_one_store_are_judged_every_day(store: Store, t
     changed = [e for e in events if e.kind == "status-changed"]
     assert changed and all(e.subject == "200→404" for e in changed)  # one per observer or merged, never missed
     assert changed[0].detected_at < START + timedelta(days=2)
+
+
+def test_every_tcp_probe_of_a_cycle_leaves_from_the_source_address(store: Store, tmp_path: Path) -> None:
+    """HTTP, TLS and JARM of an HTTPS destination: the lab sees each connection from the observer's address."""
+    scenario = Scenario([_dest(3, [(0, "status:200")], scheme="https")])
+    settings = as_observer(lab_settings(cycle={"probes": ["http", "tls", "jarm"]}), "lab-osaka", OSAKA)
+
+    async def go() -> set[str]:
+        async with Lab(scenario, FakeClock(START), control_icmp=False) as lab:
+            import_lab(store, lab, scenario, tmp_path)
+            summary = await run_cycle(store, settings, tmp_path, clock=FakeClock(START))
+            assert summary.outcomes == {"responding": 1}
+            assert len(lab.hits) > 2  # one GET, one handshake, JARM's ten hellos
+            return {hit.peer for hit in lab.hits}
+
+    assert asyncio.run(go()) == {OSAKA}
