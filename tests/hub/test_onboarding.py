@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from c2watch.cli import cli
 from c2watch.config import Settings
 from c2watch.lab import Scenario
+from c2watch.observer.cycle import producer_of
 from c2watch.stix.exchange import parse_since
 from c2watch.store import Store, open_store
 from c2watch.taxii.onboard import OrganizationMismatch, api_root_of
@@ -93,7 +94,7 @@ def test_cycles_before_the_hub_are_reported_then_backfilled_once(hub: RunningHub
     settings = lab_settings(observer={"organization": ORG_A, "name": "tokyo-01"})
     agent = open_store(tmp_path / "agent.db")
     _, bundle = lab_cycle(agent, scenario, settings, tmp_path)  # no [hub] yet: nothing queued
-    token, me = hub.tokens["a-observer"], producer(ORG_A, "tokyo-01")
+    token, me = hub.tokens["a-observer"], producer_of(settings, tmp_path)  # the key the cycle signed with
     assert agent.outbox.depth() == 0
     first = asyncio.run(sync(agent, hub.api_root, token, me))
     assert first.pushed_groups == 0 and first.unqueued is not None

@@ -7,7 +7,8 @@ address to a new tenant. With this probe every observation of a named destinatio
 too (status, ``Server``, certificate, header order, title, body hash: ``details.probes.resolved`` and the STIX
 details extension's ``resolved``). Off by default: a request naming the address instead of the domain is not what
 an implant sends, and a watchful operator can notice it. An IP destination is left alone (the HTTP probe already
-asks its address): outcome ``not-a-name``.
+asks its address): outcome ``not-a-name``; with ``[egress] dns = "proxy"`` no address is known here:
+``resolved-by-proxy``. Through a proxy the request goes through it like the HTTP probe's.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> H
     watch = Stopwatch(ctx.clock)
     if not target.host_is_name:
         return watch.result("resolved", "not-a-name", HttpFields(url=target.url))
-    if not target.addresses:  # refused by the guard, or left to a proxy to resolve: no address known here
+    if target.remote_name:  # [egress] dns = "proxy": the proxy resolves the name, no address is known here
+        return watch.result("resolved", "resolved-by-proxy", HttpFields(url=target.url))
+    if not target.addresses:
         return watch.result("resolved", "refused-by-guard", HttpFields(error="refused-by-guard", url=target.url))
     found = await http.probe(as_address(target, target.addresses[0]), settings, ctx)
     return replace(found, kind="resolved")

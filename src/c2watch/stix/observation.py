@@ -221,7 +221,7 @@ def _active_fingerprints(obs: Observation) -> dict[str, Any]:
         found["jarm"] = scan.fields.get("jarm")
     if icon is not None and icon.fields.get("favicon_hash") is not None:
         found["favicon_hash"] = icon.fields.get("favicon_hash")
-    if direct is not None and direct.outcome != "not-a-name":
+    if direct is not None and direct.outcome not in ("not-a-name", "resolved-by-proxy"):
         fields: dict[str, Any] = dict(direct.fields)
         found["resolved"] = {"outcome": direct.outcome} | {k: fields[k] for k in _RESOLVED if fields.get(k) is not None}
     return found

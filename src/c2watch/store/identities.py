@@ -4,7 +4,8 @@ observations stored since the last fold, one small JSON document per destination
 Like the answer summaries, the fold reads the rows above its own watermark (``identity_tracks`` in
 ``analysis_state``) in pages of ids, and writes the page's tracks in the transaction that moves the watermark by
 compare-and-set, so two processes never fold a row twice. Rows of one destination are folded in time order within a
-page; a row stored later with an older time (a late pull from the hub) is folded when it arrives.
+page; a row stored later with an older time (a late pull from the hub) is folded when it arrives. An
+``egress-failed`` observation (the proxy failed, not the server) is passed over, as the verdicts do.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from c2watch.identity import Rule
 from c2watch.identity.judge import IdentityRules, Track
 from c2watch.identity.sightings import sighting_of
+from c2watch.models.observation import EGRESS_FAILED
 from c2watch.store.database import Database
 from c2watch.store.tables import analysis_state, identity_tracks, observations, observers
 from c2watch.store.verdicts import safe_top, watermark
@@ -34,6 +36,7 @@ _COLUMNS = (
     o.c.id,
     o.c.target_pk,
     o.c.observed_at,
+    o.c.outcome,
     o.c.probed_value,
     o.c.ping_address,
     o.c.http_status,
@@ -97,7 +100,8 @@ def fold_page(db: Database, signatures: Sequence[Rule], rules: IdentityRules, no
         for target_pk, target_rows in by_target.items():
             track = existing.get(target_pk) or Track()
             for row in sorted(target_rows, key=lambda r: (r["observed_at"], r["id"])):
-                track.add(sighting_of(row, str(row["observer"])), signatures, rules)
+                if row["outcome"] != EGRESS_FAILED:  # the proxy failed: nothing is known of the server
+                    track.add(sighting_of(row, str(row["observer"])), signatures, rules)
             _save(conn, target_pk, track, target_pk in existing, now)
     return len(rows)
 
