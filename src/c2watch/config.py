@@ -48,14 +48,21 @@ def _check_zone(value: str) -> str:
 
 
 class ObserverSettings(Section):
-    """Who observes: the agent's name and its organisation (the STIX identities)."""
+    """Who observes: the agent's name and its organisation (the STIX identities), and the local address its probes
+    leave from (``source_address``; empty: the system's choice)."""
 
     name: str = Field("observer-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     organization: str = Field("Local CSIRT", min_length=1, max_length=200)
     zone: str = "Asia/Tokyo"
     key_file: str = Field("observer.key", min_length=1)
+    source_address: str = ""
 
     _zone = field_validator("zone")(_check_zone)
+
+    @field_validator("source_address")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        return str(ipaddress.ip_address(value)) if value else value
 
     def key_path(self, home: Path) -> Path:
         """The observer's private key file (``key_file``, relative to the data directory unless absolute)."""

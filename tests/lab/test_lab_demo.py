@@ -9,7 +9,7 @@ from pathlib import Path
 
 import c2watch.lab as lab_api
 from c2watch.lab import FakeClock, Lab, Scenario, example_scenario, serve, to_watchlist_csv
-from c2watch.lab.demo import DEMO_START, WATCHLIST_HEADER
+from c2watch.lab.demo import DEMO_DAYS, DEMO_OBSERVERS, DEMO_START, WATCHLIST_HEADER
 from c2watch.watchlist import parse_watchlist
 
 from .helpers import connect, fetch, status_of
@@ -23,15 +23,35 @@ def test_public_api() -> None:
 
 def test_example_scenario() -> None:
     scenario = example_scenario()
-    assert len(scenario) == 12
+    assert len(scenario) == 16
     assert {dest.threat_id for dest in scenario} == {"DEMO-A", "DEMO-B", "DEMO-C"}
-    assert all(dest.address.startswith("127.77.0.") for dest in scenario)
+    assert sorted(dest.address for dest in scenario) == sorted(f"127.77.0.{i}" for i in range(1, 17))
     kinds = {dest.behaviour_at(DEMO_START).kind for dest in scenario}
-    assert {"status", "closed", "tarpit", "slow", "reset", "rate"} <= kinds
+    assert {"status", "closed", "tarpit", "slow", "rate", "as"} <= kinds
     assert any(dest.scheme == "https" for dest in scenario)
     gate = scenario.get("demo-a-gate")
-    codes = [gate.behaviour_at(DEMO_START + timedelta(days=day)).code for day in (0, 7, 14, 300)]
-    assert codes == [200, 404, 500, 500]
+    days = [0, 0.25 * DEMO_DAYS, 0.5 * DEMO_DAYS, 0.8 * DEMO_DAYS]
+    texts = [gate.behaviour_at(DEMO_START + timedelta(days=day)).text for day in days]
+    assert texts == ["status:200", "status:404", "status:500", "silent"]  # the paper's story
+    tls, sapporo = scenario.get("demo-b-tls"), DEMO_OBSERVERS[-1][1]
+    assert sapporo not in tls.blocked_at(DEMO_START + timedelta(days=0.69 * DEMO_DAYS))
+    assert tls.blocked_at(DEMO_START + timedelta(days=0.7 * DEMO_DAYS)) == {sapporo}
+    assert len({source for _name, source in DEMO_OBSERVERS}) == 3
+    flap = scenario.get("demo-a-flap")  # HTTP and ping flap together
+    slots = [DEMO_START + timedelta(hours=4 * n) for n in range(60)]
+    http = [scenario.resolve(flap, at).kind == "status" for at in slots]
+    assert [scenario.ping_at(flap, at).loss == 0 for at in slots] == http and 10 < sum(http) < 50
+    back = scenario.get("demo-b-back")
+    shares = (0, 0.3, 0.6)
+    assert [back.behaviour_at(DEMO_START + timedelta(days=DEMO_DAYS * s)).kind for s in shares] == [
+        "status",
+        "silent",
+        "status",
+    ]
+    moved = scenario.get("demo-b-moved")
+    assert moved.ping_at(DEMO_START).ttl is None and moved.ping_at(DEMO_START + timedelta(days=20)).ttl == 52
+    short = example_scenario(DEMO_START, 8)  # the stories scale with the span
+    assert short.get("demo-a-gate").behaviour_at(DEMO_START + timedelta(days=2)).code == 404
     named = {dest.name: dest for dest in scenario if dest.domain}
     assert {d.domain for d in named.values()} == {"gate.sunk.test", "shop.parked.test", "www.gone.test"}
     gone = named["demo-c-gone"]
@@ -47,12 +67,12 @@ def test_watchlist_csv(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == WATCHLIST_HEADER
     assert rows[1][:6] == ["DEMO-A", "127.77.0.1", "", "http://127.77.0.1:8080/gate.php", "8080", "2025-01-01"]
-    assert len(rows) == 13
+    assert len(rows) == 17
     assert rows[11][1:4] == ["", "shop.parked.test", "http://shop.parked.test:8080/"]  # found through DNS
     path = tmp_path / "demo.csv"
     path.write_text(text, encoding="utf-8")
     parsed = parse_watchlist(path)  # the product's own reader accepts it
-    assert parsed.errors == [] and len(parsed.entries) == 12
+    assert parsed.errors == [] and len(parsed.entries) == 16
     assert parsed.entries[5].url == "https://127.77.0.6:8443/"
 
 
@@ -74,9 +94,9 @@ async def test_the_demo_runs_on_a_fake_clock() -> None:
     async with Lab(demo_on_free_ports(), clock) as lab:
         assert status_of(await fetch(lab.url_for("demo-a-gate")))[0] == 200
         assert status_of(await fetch(lab.url_for("demo-b-tls")))[0] == 200
-        clock.advance(days=7)
+        clock.advance(days=0.25 * DEMO_DAYS)
         assert status_of(await fetch(lab.url_for("demo-a-gate")))[0] == 404
-        clock.advance(days=7)
+        clock.advance(days=0.25 * DEMO_DAYS)
         assert status_of(await fetch(lab.url_for("demo-a-gate")))[0] == 500
 
 

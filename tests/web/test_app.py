@@ -109,6 +109,10 @@ def test_demo_no_serve_returns(home: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--days", "1", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "dashboard on" not in result.output
+    assert "of lab-tokyo (127.78.0.1), lab-osaka (127.78.0.2), lab-sapporo (127.78.0.3)" in result.output
+    live = [line for line in result.output.splitlines() if line.startswith("live cycle ")]
+    assert [line.split()[3] for line in live] == ["(lab-tokyo):", "(lab-osaka):", "(lab-sapporo):"]
+    assert "verdicts: {" in result.output and "events: {" in result.output
 
 
 def test_public_api_and_translations() -> None:

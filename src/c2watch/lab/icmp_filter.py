@@ -1,5 +1,9 @@
 """Per-destination ICMP echo behaviour through an nftables table of the lab's own.
 
+Besides the ping modes below, echo requests from a blocked source (an observer's address) are dropped, and
+``ttl:N`` sets the TTL of the destination's echo replies on the ``output`` hook; the lab updates the rules as its
+clock moves (``IcmpFilter.update``).
+
 A destination with ``ping = "drop"`` gets its echo requests dropped on the ``input`` hook (so a
 pinger sees a timeout, not a send error); ``loss:N`` drops an exact N % using a per-rule
 ``numgen inc`` counter (``loss:50`` drops every second request). The table is named
@@ -23,7 +27,7 @@ from collections.abc import Sequence
 
 from c2watch.lab.scenario import PingMode
 
-__all__ = ["TABLE_PREFIX", "IcmpFilter", "list_tables", "remove_stale_tables"]
+__all__ = ["TABLE_PREFIX", "IcmpFilter", "list_tables", "remove_stale_tables", "rules_at"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ def remove_stale_tables() -> list[str]:
 
 
 def rule_for(address: str, mode: PingMode) -> str | None:
-    """The nft rule realising ``mode`` for ``address``; None when nothing is to be dropped."""
+    """The input rule realising ``mode`` for ``address``; None when nothing is to be dropped."""
     if mode.loss == 0:
         return None
     ip = ipaddress.ip_address(address)
@@ -84,25 +88,76 @@ def rule_for(address: str, mode: PingMode) -> str | None:
     return f"{rule} counter drop"
 
 
-class IcmpFilter:
-    """The nftables table realising the ``ping`` modes of a set of destinations."""
+def block_rule(address: str, source: str) -> str | None:
+    """The input rule dropping echo requests from ``source`` to ``address`` (None: different families)."""
+    ip, src = ipaddress.ip_address(address), ipaddress.ip_address(source)
+    if ip.version != src.version:
+        return None
+    if ip.version == 4:
+        return f"ip saddr {src} ip daddr {ip} icmp type echo-request counter drop"
+    return f"ip6 saddr {src} ip6 daddr {ip} icmpv6 type echo-request counter drop"
 
-    def __init__(self, modes: Sequence[tuple[str, PingMode]]) -> None:
+
+def ttl_rule(address: str, ttl: int) -> str:
+    """The output rule setting the TTL (hop limit) of the echo replies ``address`` sends."""
+    ip = ipaddress.ip_address(address)
+    if ip.version == 4:
+        return f"ip saddr {ip} icmp type echo-reply ip ttl set {ttl}"
+    return f"ip6 saddr {ip} icmpv6 type echo-reply ip6 hoplimit set {ttl}"
+
+
+def rules_at(address: str, mode: PingMode, blocked: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """(input rules, output rules) realising ``mode`` (``follow`` already decided) and the ``blocked`` sources."""
+    inputs = [rule for source in sorted(blocked) if (rule := block_rule(address, source))]
+    if (drop := rule_for(address, mode)) is not None:
+        inputs.append(drop)
+    return inputs, [ttl_rule(address, mode.ttl)] if mode.ttl is not None else []
+
+
+class IcmpFilter:
+    """The nftables table realising the ping modes and blocked sources of a set of destinations: ``rules`` on the
+    ``input`` hook (echo requests dropped), ``output_rules`` on the ``output`` hook (reply TTLs set). ``update``
+    replaces them while the table is active (a scenario whose pings change over time)."""
+
+    def __init__(
+        self, modes: Sequence[tuple[str, PingMode]], output_rules: Sequence[str] = (), *, needed: bool = False
+    ) -> None:
         self.table = f"{TABLE_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
         self.rules = [rule for address, mode in modes if (rule := rule_for(address, mode))]
+        self.output_rules = list(output_rules)
         self.active = False
+        self._needed = needed
 
     @property
     def needed(self) -> bool:
-        return bool(self.rules)
+        return self._needed or bool(self.rules or self.output_rules)
 
     def ruleset(self) -> str:
         """The table as an ``nft -f`` script."""
         lines = [f"table {_FAMILY} {self.table} {{", "  chain input {"]
         lines.append("    type filter hook input priority 0; policy accept;")
         lines += [f"    {rule}" for rule in self.rules]
+        lines += ["  }", "  chain output {", "    type filter hook output priority 0; policy accept;"]
+        lines += [f"    {rule}" for rule in self.output_rules]
         lines += ["  }", "}", ""]
         return "\n".join(lines)
+
+    def update(self, rules: Sequence[str], output_rules: Sequence[str]) -> bool:
+        """Replace the rules (one nft transaction when active and they changed); False when nft refused them."""
+        if list(rules) == self.rules and list(output_rules) == self.output_rules:
+            return True
+        self.rules, self.output_rules = list(rules), list(output_rules)
+        if not self.active:
+            return True
+        script = f"table {_FAMILY} {self.table}\ndelete table {_FAMILY} {self.table}\n{self.ruleset()}"
+        try:
+            result = _nft(["-f", "-"], stdin=script)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("lab: ICMP rules not updated: %s", exc)
+            return False
+        if result.returncode:
+            log.warning("lab: ICMP rules not updated: %s", result.stderr.strip())
+        return not result.returncode
 
     def apply(self) -> bool:
         """Create the table; False (with a warning) when that is impossible here."""

@@ -14,7 +14,7 @@ from c2watch.config import Settings
 from c2watch.lab.clock import Clock, utc_now
 from c2watch.lab.dnsserver import LabDns
 from c2watch.lab.hostile import gzip_bomb
-from c2watch.lab.icmp_filter import IcmpFilter
+from c2watch.lab.icmp_filter import IcmpFilter, rules_at
 from c2watch.lab.names import records_for
 from c2watch.lab.scenario import Scenario
 from c2watch.lab.server import Access, DestinationServer, Hit
@@ -52,7 +52,8 @@ class Lab:
         self.hits: deque[Hit] = deque(maxlen=_HITS_KEPT)
         self.access: deque[Access] = deque(maxlen=_HITS_KEPT)
         self.icmp_controlled = False
-        self.icmp = IcmpFilter([(dest.address, dest.ping_mode) for dest in scenario])
+        changing = any(dest.pings or dest.blocked or dest.ping_mode.follow for dest in scenario)
+        self.icmp = IcmpFilter([(dest.address, dest.ping_mode) for dest in scenario], needed=changing)
         self._head_timeout = head_timeout
         self._poll_interval = poll_interval
         self._control_icmp = control_icmp
@@ -127,6 +128,8 @@ class Lab:
         the destinations' names."""
         now = self.now()
         self._sync_names(now)
+        if self.icmp.active:
+            self.icmp.update(*self._icmp_rules(now))
         for server in self._servers.values():
             try:
                 await self._sync_one(server, now)
@@ -135,6 +138,16 @@ class Lab:
                 if strict:
                     raise LabSetupError(f"lab destination {where} cannot listen: {exc}") from exc
                 log.error("lab: destination %s cannot listen: %s", where, exc)
+
+    def _icmp_rules(self, now: datetime) -> tuple[list[str], list[str]]:
+        """The ICMP filter's (input, output) rules at ``now``: each destination's ping mode and blocked sources."""
+        inputs: list[str] = []
+        outputs: list[str] = []
+        for dest in self.scenario:
+            found = rules_at(dest.address, self.scenario.ping_at(dest, now), sorted(dest.blocked_at(now)))
+            inputs += found[0]
+            outputs += found[1]
+        return inputs, outputs
 
     def _sync_names(self, now: datetime) -> None:
         if self.dns is None:
@@ -177,6 +190,7 @@ class Lab:
             await gzip_bomb()
 
     async def _apply_icmp(self) -> None:
+        self.icmp.update(*self._icmp_rules(self.now()))  # not active yet: only sets the rules
         if not self._control_icmp:
             self.icmp_controlled = not self.icmp.needed
             return

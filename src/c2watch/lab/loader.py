@@ -12,7 +12,7 @@ Format::
     port = 8080
     scheme = "http"          # optional, http | https
     path = "/gate.php"       # optional, default "/"
-    ping = "reply"           # optional, reply | drop | loss:N
+    ping = "reply"           # optional, reply | drop | loss:N | follow | ttl:N
     reported_on = 2024-05-01 # optional
     summary = "demo"         # optional
     timeline = [
@@ -23,6 +23,12 @@ Format::
     domain = "gate.alpha.test" # optional: the URL names it, the lab's DNS answers it (c2watch.lab.names)
     dns = [                  # optional: what the lab's DNS answers for the domain over time (default: a)
       { start = 2024-07-01T00:00:00Z, answer = "nxdomain" },
+    ]
+    pings = [                # optional: the ping mode over time (before the first step: ping)
+      { start = 2024-06-10T00:00:00Z, ping = "ttl:52" },   # also follow: echo answered while HTTP answers
+    ]
+    blocked = [              # optional: source addresses (observers) whose traffic is dropped over time
+      { start = 2024-06-20T00:00:00Z, sources = "127.78.0.3" },
     ]
 """
 
@@ -54,6 +60,8 @@ _DEST_KEYS = {
     "behaviour",
     "domain",
     "dns",
+    "pings",
+    "blocked",
 }
 _REQUIRED = ("name", "threat_id", "address", "port")
 _STRINGS = ("name", "threat_id", "address", "scheme", "path", "ping", "summary", "domain")
@@ -112,15 +120,22 @@ def _destination(item: Mapping[str, Any]) -> Destination:
     for key in _STRINGS:
         if key in item and not isinstance(item[key], str):
             raise ScenarioError(key, f"must be a string, got {item[key]!r}")
-    fields = {key: value for key, value in item.items() if key not in ("timeline", "behaviour", "dns")}
+    steps = ("timeline", "behaviour", "dns", "pings", "blocked")
+    fields = {key: value for key, value in item.items() if key not in steps}
     fields["reported_on"] = _date(item.get("reported_on"))
-    return Destination(timeline=_timeline(item), dns=_dns(item.get("dns", [])), **fields)
+    return Destination(
+        timeline=_timeline(item),
+        dns=_steps(item.get("dns", []), "dns", "answer"),
+        pings=_steps(item.get("pings", []), "pings", "ping"),
+        blocked=_steps(item.get("blocked", []), "blocked", "sources"),
+        **fields,
+    )
 
 
-def _dns(steps: Any) -> list[Step]:
+def _steps(steps: Any, array: str, key: str) -> list[Step]:
     if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
-        raise ScenarioError("dns", "must be an array of tables like { start = ..., answer = ... }")
-    return [_step(index, step, "dns", "answer") for index, step in enumerate(steps)]
+        raise ScenarioError(array, f"must be an array of tables like {{ start = ..., {key} = ... }}")
+    return [_step(index, step, array, key) for index, step in enumerate(steps)]
 
 
 def _date(value: object) -> date | None:

@@ -5,6 +5,7 @@ sees what it would see on the Internet. Certificates are made once per process a
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 import warnings
@@ -176,6 +177,7 @@ def persona_pem(name: str) -> tuple[bytes, bytes]:
         return _pems[name]
 
 
+@functools.cache
 def persona_context(name: str) -> ssl.SSLContext:
-    """A TLS server context serving persona ``name``'s certificate."""
+    """A TLS server context serving persona ``name``'s certificate (made once per process, then shared)."""
     return context_from_pem(*persona_pem(name))

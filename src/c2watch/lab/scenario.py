@@ -22,6 +22,7 @@ __all__ = [
     "ScenarioError",
     "Step",
     "parse_ping",
+    "parse_sources",
 ]
 
 #: One cycle of c2watch: the length of a ``rate`` time slot unless the scenario says otherwise.
@@ -33,6 +34,8 @@ T = TypeVar("T")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 _PATH = re.compile(r"/[!-~]*")
 _EPOCH0 = datetime.min.replace(tzinfo=UTC)
+#: Behaviours under which a destination gives no HTTP answer (a ``follow`` ping drops then).
+_NO_ANSWER = frozenset({"closed", "silent", "tarpit", "reset", "tls-stall"})
 
 
 class ScenarioError(InputError):
@@ -52,25 +55,75 @@ class ScenarioError(InputError):
 
 @dataclass(frozen=True)
 class PingMode:
-    """How ICMP echo to a destination behaves: ``loss`` percent of the requests are dropped."""
+    """How ICMP echo to a destination behaves: ``loss`` percent of the requests are dropped; ``follow``: answered
+    exactly while the HTTP side answers (a whole host going down and up); ``ttl``: replies leave with this TTL."""
 
     loss: int = 0
+    follow: bool = False
+    ttl: int | None = None
 
     @property
     def text(self) -> str:
+        if self.follow:
+            return "follow"
+        if self.ttl is not None:
+            return f"ttl:{self.ttl}"
         return {0: "reply", 100: "drop"}.get(self.loss, f"loss:{self.loss}")
 
 
+_PING_SYNTAX = "reply, drop, loss:N (N a whole percent 0-100), follow or ttl:N (N 1-255)"
+
+
 def parse_ping(text: str) -> PingMode:
-    """Parse ``reply``, ``drop`` or ``loss:N`` (N whole percent, 0-100)."""
-    if text == "reply":
-        return PingMode(0)
-    if text == "drop":
-        return PingMode(100)
+    """Parse ``reply``, ``drop``, ``loss:N`` (N whole percent, 0-100), ``follow`` or ``ttl:N`` (N 1-255)."""
+    fixed = {"reply": PingMode(0), "drop": PingMode(100), "follow": PingMode(follow=True)}
+    if text in fixed:
+        return fixed[text]
     kind, _, value = text.partition(":")
     if kind == "loss" and value.isdigit() and 0 <= int(value) <= 100:
         return PingMode(int(value))
-    raise ScenarioError("ping", f"must be reply, drop or loss:N with N a whole percent 0-100, got {text!r}")
+    if kind == "ttl" and value.isdigit() and 1 <= int(value) <= 255:
+        return PingMode(ttl=int(value))
+    raise ScenarioError("ping", f"must be {_PING_SYNTAX}, got {text!r}")
+
+
+def parse_sources(text: str) -> frozenset[str]:
+    """Parse a comma-separated list of IP addresses (observers' source addresses); empty: none."""
+    sources = set()
+    for part in filter(None, (item.strip() for item in text.split(","))):
+        try:
+            sources.add(str(ipaddress.ip_address(part)))
+        except ValueError:
+            raise ScenarioError("sources", f"must be IP addresses separated by commas, got {part!r}") from None
+    return frozenset(sources)
+
+
+def _steps(steps: Iterable[Step], array: str, parse: Callable[[str], object]) -> tuple[Step, ...]:
+    """Checked (start, text) steps of ``array``: increasing starts, each text parsed by ``parse``."""
+    checked: list[Step] = []
+    for index, (start, text) in enumerate(steps):
+        try:
+            when = _check_start(index, start)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{array}[{index}].start", exc.message) from None
+        if checked and when is not None and (prev := checked[-1][0]) is not None and when <= prev:
+            raise ScenarioError(f"{array}[{index}].start", "steps must be in strictly increasing start order")
+        try:
+            parse(text)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{array}[{index}].{exc.field}", exc.message) from None
+        checked.append((when, text))
+    return tuple(checked)
+
+
+def _active(steps: Sequence[Step], at: datetime) -> str | None:
+    """The text of the last step whose start is <= ``at`` (None before the first)."""
+    found = None
+    for start, text in steps:
+        if start is not None and start > at:
+            break
+        found = text
+    return found
 
 
 def _check_start(index: int, start: object, array: str = "timeline") -> datetime | None:
@@ -137,6 +190,8 @@ class Destination:
     summary: str | None = None
     domain: str | None = None
     dns: Sequence[Step] = ()
+    pings: Sequence[Step] = ()
+    blocked: Sequence[Step] = ()
     _behaviours: tuple[Behaviour, ...] = field(default=(), init=False, repr=False, compare=False)
     _answers: tuple[NameAnswer, ...] = field(default=(), init=False, repr=False, compare=False)
     _answer_starts: tuple[datetime, ...] = field(default=(), init=False, repr=False, compare=False)
@@ -155,6 +210,8 @@ class Destination:
         if not isinstance(self.path, str) or not _PATH.fullmatch(self.path):
             raise ScenarioError("path", f"must start with '/' and hold no spaces, got {self.path!r}")
         parse_ping(self.ping)
+        object.__setattr__(self, "pings", _steps(self.pings, "pings", parse_ping))
+        object.__setattr__(self, "blocked", _steps(self.blocked, "blocked", parse_sources))
         steps, behaviours = _check_timeline(self.timeline)
         object.__setattr__(self, "timeline", steps)
         object.__setattr__(self, "_behaviours", behaviours)
@@ -185,6 +242,14 @@ class Destination:
     @property
     def ping_mode(self) -> PingMode:
         return parse_ping(self.ping)
+
+    def ping_at(self, at: datetime) -> PingMode:
+        """The ping mode at ``at``: the last ``pings`` step started by then, else ``ping``."""
+        return parse_ping(_active(self.pings, at.astimezone(UTC)) or self.ping)
+
+    def blocked_at(self, at: datetime) -> frozenset[str]:
+        """The source addresses whose connections and echo requests the destination drops at ``at``."""
+        return parse_sources(_active(self.blocked, at.astimezone(UTC)) or "")
 
     def behaviour_at(self, at: datetime) -> Behaviour:
         """The parsed behaviour active at ``at``: the last step whose start is <= ``at``."""
@@ -248,6 +313,14 @@ class Scenario:
             return behaviour
         hit = rate_answers(dest.name, at, behaviour.probability, seed=self.seed, slot_seconds=self.slot_seconds)
         return behaviour.inner if hit else parse_behaviour("silent")
+
+    def ping_at(self, destination: Destination, at: datetime) -> PingMode:
+        """How ``destination`` treats echo requests at ``at``, a ``follow`` mode decided by its HTTP side then
+        (replies while it answers, drops while it is closed or silent)."""
+        mode = destination.ping_at(at)
+        if not mode.follow:
+            return mode
+        return PingMode(100 if self.resolve(destination, at).kind in _NO_ANSWER else 0)
 
     def get(self, name: str) -> Destination:
         """The destination called ``name``; ``KeyError`` if none."""

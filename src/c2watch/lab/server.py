@@ -39,8 +39,9 @@ Handler = Callable[[Exchange, Behaviour], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Hit:
-    """One accepted connection: which destination, at what lab time, the behaviour it got, and the peer's address
-    (what a C2 server's access log would show: the observer's, or its proxy's)."""
+    """One accepted connection: which destination, at what lab time, the behaviour it got (``blocked``: its source
+    was blocked then and the connection reset), and the peer's address (what a C2 server's access log would show:
+    the observer's source address, or its proxy's)."""
 
     name: str
     at: datetime
@@ -205,9 +206,14 @@ class DestinationServer:
 
     async def _run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         now = self._clock()
+        peername = writer.get_extra_info("peername")
+        peer = str(peername[0]) if peername else ""
+        if peer in self.destination.blocked_at(now):  # the operator blocked this observer's address
+            self._on_hit(Hit(self.destination.name, now, "blocked", peer))
+            _reset(writer)
+            return
         behaviour = self._scenario.resolve(self.destination, now)
-        peer = writer.get_extra_info("peername")
-        self._on_hit(Hit(self.destination.name, now, behaviour.text, str(peer[0]) if peer else ""))
+        self._on_hit(Hit(self.destination.name, now, behaviour.text, peer))
         try:
             if await self._serve(reader, writer, now, behaviour):
                 await _close(writer)

@@ -109,13 +109,15 @@ async def open_context(
     egress = Egress(settings.egress, rng)
     ctx.egress = egress if egress.active else None
     async with AsyncExitStack() as stack:
+        source = settings.observer.source_address
         if "icmp" in kinds and egress.direct("icmp"):
-            ctx.pinger = await open_pinger(settings.icmp.mode)
+            ctx.pinger = await open_pinger(settings.icmp.mode, source)
             stack.push_async_callback(ctx.pinger.aclose)
         if {"http", "favicon", "resolved"} & set(kinds):
-            ctx.http = await stack.enter_async_context(open_session(settings.http, settings.cycle.concurrency))
-            for label, session in open_proxy_sessions(egress, settings.http, settings.cycle.concurrency).items():
-                ctx.proxy_sessions[label] = await stack.enter_async_context(session)
+            session = open_session(settings.http, settings.cycle.concurrency, source=source)
+            ctx.http = await stack.enter_async_context(session)
+            for label, proxied in open_proxy_sessions(egress, settings.http, settings.cycle.concurrency).items():
+                ctx.proxy_sessions[label] = await stack.enter_async_context(proxied)
         yield ctx
 
 

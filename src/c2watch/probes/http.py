@@ -36,8 +36,11 @@ __all__ = [
 ]
 
 
+@functools.cache
 def insecure_ssl_context() -> ssl.SSLContext:
-    """Certificates of C2 servers are recorded, not trusted: verification is off on purpose."""
+    """Certificates of C2 servers are recorded, not trusted: verification is off on purpose. Made once per process
+    and shared (loading the system's CA paths takes tens of milliseconds, which every TLS probe spent blocking the
+    event loop)."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -62,17 +65,20 @@ class CertRecordingConnector(aiohttp.TCPConnector):
         return connection
 
 
-def connector_options(concurrency: int) -> dict[str, Any]:
-    """The connector's options, direct or through a proxy: a bounded pool, one connection per request."""
-    return {"limit": concurrency, "force_close": True, "ssl": insecure_ssl_context(), "use_dns_cache": False}
+def connector_options(concurrency: int, source: str = "") -> dict[str, Any]:
+    """The connector's options, direct or through a proxy: a bounded pool, one connection per request; direct
+    connections leave from ``source`` when given (``[observer] source_address``)."""
+    options = {"limit": concurrency, "force_close": True, "ssl": insecure_ssl_context(), "use_dns_cache": False}
+    return {**options, "local_addr": (source, 0)} if source else options
 
 
 def open_session(
-    settings: HttpSettings, concurrency: int, connector: aiohttp.TCPConnector | None = None
+    settings: HttpSettings, concurrency: int, connector: aiohttp.TCPConnector | None = None, source: str = ""
 ) -> aiohttp.ClientSession:
     """One session per cycle (and per proxy): no proxies from the environment, no cookies, no decompression,
-    capped headers, and exactly one GET per probe."""
-    connector = connector or CertRecordingConnector(**connector_options(concurrency))
+    capped headers, and exactly one GET per probe; without ``connector``, connections leave from ``source`` when
+    given."""
+    connector = connector or CertRecordingConnector(**connector_options(concurrency, source))
     session = aiohttp.ClientSession(
         connector=connector,
         trust_env=False,

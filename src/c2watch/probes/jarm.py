@@ -28,7 +28,8 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> J
     if address is None:
         return watch.result("jarm", "refused-by-guard", JarmFields(error="refused-by-guard"))
     route, timeout = ctx.route(target, "jarm"), settings.tls.timeout
-    opener = None if route is None else _through(route, timeout)
+    source = settings.observer.source_address
+    opener = _through(route, timeout) if route is not None else _from(source) if source else None
     try:
         scan = await jarm(address, target.port, target.host if target.host_is_name else None, timeout, opener=opener)
     except EgressError:
@@ -38,6 +39,15 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> J
     if target.addresses:
         fields["address"] = address
     return watch.result("jarm", "fingerprinted" if scan.answered else "no-answer", fields)
+
+
+def _from(source: str) -> Opener:
+    """Direct connections leaving from ``source`` (``[observer] source_address``)."""
+
+    async def opener(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(host, port, local_addr=(source, 0))
+
+    return opener
 
 
 def _through(route: ProxyRoute, timeout: float) -> Opener:

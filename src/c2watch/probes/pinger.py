@@ -11,6 +11,7 @@ the fix). An unreachable or silent target is data, never an exception.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
@@ -187,16 +188,17 @@ class UnavailablePinger:
         """Nothing to close."""
 
 
-async def open_pinger(prefer: str = "auto") -> Pinger:
+async def open_pinger(prefer: str = "auto", source: str = "") -> Pinger:
     """A pinger: ``auto`` tries raw, then dgram, then returns an "unavailable" pinger; ``raw`` or
-    ``dgram`` force that kind and raise ProbeSetupError when it cannot be opened."""
+    ``dgram`` force that kind and raise ProbeSetupError when it cannot be opened. Its echoes leave from
+    ``source`` when given (an address of the family pinged)."""
     if prefer not in ("auto", *_MODES):
         raise ValueError(f"prefer must be auto, raw or dgram, not {prefer!r}")
     failures: list[str] = []
     for mode in _MODES if prefer == "auto" else (prefer,):
         failure = _probe(mode)
         if failure is None:
-            return IcmpPinger(mode)
+            return IcmpPinger(mode, functools.partial(open_icmp_socket, source=source))
         failures.append(failure)
     if prefer != "auto":
         raise ProbeSetupError(f"{failures[0]}; {ICMP_FIX}")

@@ -49,8 +49,9 @@ def family_name(family: int) -> str:
     return "IPv6" if family == socket.AF_INET6 else "IPv4"
 
 
-def open_icmp_socket(family: int, kind: str) -> socket.socket:
-    """A configured ICMP socket of ``kind`` (``raw`` or ``dgram``) for ``family``.
+def open_icmp_socket(family: int, kind: str, source: str = "") -> socket.socket:
+    """A configured ICMP socket of ``kind`` (``raw`` or ``dgram``) for ``family``, bound to ``source`` when that is
+    an address of ``family`` (echoes leave from it).
 
     Raises PermissionError when the process may not open it, OSError for other failures
     (for example EAFNOSUPPORT when IPv6 is disabled).
@@ -59,14 +60,19 @@ def open_icmp_socket(family: int, kind: str) -> socket.socket:
     sock_type = socket.SOCK_RAW if kind == "raw" else socket.SOCK_DGRAM
     sock = socket.socket(family, sock_type, proto)
     try:
-        _configure(sock, family, kind)
+        _configure(sock, family, kind, _of_family(source, family))
     except BaseException:
         sock.close()
         raise
     return sock
 
 
-def _configure(sock: socket.socket, family: int, kind: str) -> None:
+def _of_family(source: str, family: int) -> str:
+    """``source`` when it is an address of ``family``, else empty."""
+    return source if source and (":" in source) == (family == socket.AF_INET6) else ""
+
+
+def _configure(sock: socket.socket, family: int, kind: str, source: str = "") -> None:
     sock.setblocking(False)
     _set_buffer(sock, socket.SO_RCVBUF, SO_RCVBUFFORCE, RCVBUF_BYTES)
     _set_buffer(sock, socket.SO_SNDBUF, SO_SNDBUFFORCE, SNDBUF_BYTES)
@@ -78,9 +84,11 @@ def _configure(sock: socket.socket, family: int, kind: str) -> None:
         sock.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
     if kind == "raw":
         _only_echo_replies(sock, family)
+        if source:
+            sock.bind((source, 0))
     else:
         # Binding to port 0 makes the kernel choose the echo identifier now (readable by getsockname).
-        sock.bind(("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
+        sock.bind((source or ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0))
 
 
 def _set_buffer(sock: socket.socket, option: int, force_option: int, size: int) -> None:

@@ -18,7 +18,7 @@ from c2watch.probes.http_errors import error_kind
 __all__ = ["probe"]
 
 
-async def _handshake(target: ProbeTarget, timeout: float, route: ProxyRoute | None) -> TlsFields:
+async def _handshake(target: ProbeTarget, timeout: float, route: ProxyRoute | None, source: str) -> TlsFields:
     address = target.connect_host
     assert address is not None, "the probe checked it"
     tls: dict[str, Any] = {
@@ -27,7 +27,8 @@ async def _handshake(target: ProbeTarget, timeout: float, route: ProxyRoute | No
         "ssl_handshake_timeout": timeout,
     }
     if route is None:
-        opening = asyncio.open_connection(address, target.port, **tls)
+        local = (source, 0) if source else None
+        opening = asyncio.open_connection(address, target.port, local_addr=local, **tls)
     else:
         opening = asyncio.open_connection(sock=await open_socket(route, address, target.port, timeout), **tls)
     _reader, writer = await asyncio.wait_for(opening, timeout)
@@ -54,7 +55,8 @@ async def probe(target: ProbeTarget, settings: Settings, ctx: ProbeContext) -> T
     if target.connect_host is None:
         return watch.result("tls", "refused-by-guard", TlsFields(error="refused-by-guard"))
     try:
-        fields = await _handshake(target, settings.tls.timeout, ctx.route(target, "tls"))
+        source = settings.observer.source_address
+        fields = await _handshake(target, settings.tls.timeout, ctx.route(target, "tls"), source)
     except EgressError as exc:
         return watch.result("tls", EGRESS_FAILED, TlsFields(error=EGRESS_FAILED, detail=str(exc)[:300]))
     except Exception as exc:  # a stalled or broken handshake is data
