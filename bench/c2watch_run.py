@@ -68,7 +68,22 @@ class GcPauses:
                 self.full_s += took
 
 
+def without_fingerprint() -> None:
+    """Replace the passive HTTP fingerprint by the body's SHA-256 alone (what the probe computed before it)."""
+    import hashlib
+
+    import c2watch.probes.http as http_probe
+    from c2watch.fingerprint.http import HttpFingerprint
+
+    def sha256_only(raw_headers: Any, body: bytes) -> HttpFingerprint:
+        return HttpFingerprint(None, None, hashlib.sha256(body).hexdigest(), None, None)  # type: ignore[arg-type]
+
+    http_probe.http_fingerprint = sha256_only  # type: ignore[assignment]
+
+
 async def observe(args: argparse.Namespace) -> dict[str, Any]:
+    if args.no_fingerprint:
+        without_fingerprint()
     settings = benchmark_settings(args.concurrency, args.probes.split(","), args.proxy)
     store = open_store(Path(args.db))
     pauses = GcPauses()
@@ -105,6 +120,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--result", required=True)
     parser.add_argument("--proxy", default="", help="an [egress] proxy URL every probe but ICMP goes through")
+    parser.add_argument(
+        "--no-fingerprint",
+        action="store_true",
+        help="the HTTP probe computes only the body's SHA-256, as before the passive fingerprint (for comparison)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -95,7 +95,9 @@ def stop_proxy(proc: subprocess.Popen[bytes]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(label: str, work: Path, db: Path, args: argparse.Namespace, proxy: bool) -> dict[str, Any]:
+def run(
+    label: str, work: Path, db: Path, args: argparse.Namespace, proxy: bool, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
     prober_cpu, sim_cpu = cpus()
     run_dir = work / label
     run_dir.mkdir()
@@ -117,7 +119,7 @@ def run(label: str, work: Path, db: Path, args: argparse.Namespace, proxy: bool)
     socks = start_proxy(sim_cpu, run_dir / "microsocks.log") if proxy else None
     command = [sys.executable, str(BENCH / "c2watch_run.py"), "--db", str(run_dir / "c2watch.db")]
     command += ["--data", str(run_dir), "--concurrency", str(args.concurrency), "--probes", "http"]
-    command += ["--result", str(run_dir / "result.json")]
+    command += ["--result", str(run_dir / "result.json"), *extra]
     if proxy:
         command += ["--proxy", f"socks5h://{PROXY[0]}:{PROXY[1]}"]
     try:
