@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -160,8 +161,14 @@ def inside(args: argparse.Namespace) -> int:
         print(f"{label:7} {json.dumps(figure)}")
     ratio = figures["socks5"]["cycle_wall_s"] / figures["direct"]["cycle_wall_s"]
     print(f"wall through the proxy / direct: {ratio:.2f}")
+    return report(figures, args)
+
+
+def report(figures: dict[str, Any], args: argparse.Namespace, summary: dict[str, Any] | None = None) -> int:
+    """Write the JSON file if asked (the runs' figures and ``summary``); 0 when every destination was responding in
+    every run, else 1."""
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps({**figures, **(summary or {})}, indent=2), encoding="utf-8")
     wrong = [label for label, f in figures.items() if f["outcomes"] != {"responding": args.targets}]
     if wrong:
         print(f"not every destination responding in {wrong}: the run does not count", file=sys.stderr)
@@ -169,7 +176,8 @@ def inside(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> int:
+def in_namespace(script: str, inside: Callable[[argparse.Namespace], int]) -> int:
+    """Run ``inside`` in a fresh network namespace: ``script`` re-executed under ``unshare --net`` (root only)."""
     args = parse_args()
     if os.environ.get(INSIDE_ENV):
         return inside(args)
@@ -178,12 +186,16 @@ def main() -> int:
         return 2
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     env = {**os.environ, INSIDE_ENV: "1", OUTER_NETNS_ENV: os.readlink("/proc/self/ns/net")}
-    command = ["unshare", "--net", "--", sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
+    command = ["unshare", "--net", "--", sys.executable, str(Path(script).resolve()), *sys.argv[1:]]
     try:
         return subprocess.run(command, env=env, timeout=args.max_minutes * 60 + 60, check=False).returncode
     except subprocess.TimeoutExpired:
         print("the benchmark ran longer than --max-minutes: stopped", file=sys.stderr)
         return 3
+
+
+def main() -> int:
+    return in_namespace(__file__, inside)
 
 
 if __name__ == "__main__":

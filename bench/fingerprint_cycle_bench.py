@@ -10,20 +10,17 @@ figure is c2watch's CPU per destination with and without, and their ratio (the g
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
-import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from egress_bench import parse_args, run, targets, template
-from observer_bench import INSIDE_ENV, OUTER_NETNS_ENV, isolate, raise_nofile
+from egress_bench import in_namespace, report, run, targets, template
+from observer_bench import isolate, raise_nofile
 
 
-def inside() -> int:
-    args = parse_args()
+def inside(args: argparse.Namespace) -> int:
     isolate()
     raise_nofile()
     with tempfile.TemporaryDirectory(prefix="c2watch-fingerprint-bench-") as tmp:
@@ -35,26 +32,8 @@ def inside() -> int:
         print(f"{label:8} {json.dumps(figure)}")
     ratio = figures["with"]["cpu_ms_per_destination"] / figures["without"]["cpu_ms_per_destination"]
     print(f"CPU per destination with the fingerprint / without: {ratio:.3f} (goal <= 1.15)")
-    if args.json:
-        args.json.write_text(json.dumps({**figures, "cpu_ratio": ratio}, indent=2), encoding="utf-8")
-    wrong = [label for label, f in figures.items() if f["outcomes"] != {"responding": args.targets}]
-    if wrong:
-        print(f"not every destination responding in {wrong}: the run does not count", file=sys.stderr)
-        return 1
-    return 0
-
-
-def main() -> int:
-    if os.environ.get(INSIDE_ENV):
-        return inside()
-    if os.geteuid() != 0:
-        print("the benchmark needs root (network namespace)", file=sys.stderr)
-        return 2
-    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
-    env = {**os.environ, INSIDE_ENV: "1", OUTER_NETNS_ENV: os.readlink("/proc/self/ns/net")}
-    command = ["unshare", "--net", "--", sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
-    return subprocess.run(command, env=env, timeout=40 * 60, check=False).returncode
+    return report(figures, args, {"cpu_ratio": ratio})
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(in_namespace(__file__, inside))
