@@ -15,8 +15,6 @@ import asyncio
 import datetime as dt
 import json
 import sys
-import traceback
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +22,7 @@ from c2watch.home import Home
 from c2watch.lab import Destination, Lab, Scenario
 from c2watch.lab.dnsserver import LabDns
 from c2watch.observer.cycle import run_cycle
-
-
-def answer(value: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(value, default=str) + "\n")
-    sys.stdout.flush()
-
-
-async def serve(handle: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> None:
-    while line := await asyncio.to_thread(sys.stdin.readline):
-        command = json.loads(line)
-        if command["cmd"] == "quit":
-            answer({"ok": True})
-            return
-        try:
-            answer(await handle(command))
-        except Exception:
-            answer({"error": traceback.format_exc()})
+from tests.verdict.netns_agent import answer, serve
 
 
 async def c2(config: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.series import destination_label, target_fields
 from c2watch.config import Settings
-from c2watch.identity import Rule, configured_rules, load_rules
+from c2watch.identity import Rule, configured_rules, shipped_rules
 from c2watch.identity.judge import DOMAIN_GONE, PARKED, REASSIGNED, SINKHOLED, IdentityRules, Judgement
 from c2watch.models import Target
 from c2watch.models.kinds import ANSWER_PROBES as PROBES
@@ -84,7 +84,7 @@ class VerdictRules:
     window: dt.timedelta = dt.timedelta(hours=4)
     origin: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
     identity: IdentityRules = field(default_factory=IdentityRules)
-    signatures: tuple[Rule, ...] = field(default_factory=lambda: tuple(load_rules()))
+    signatures: tuple[Rule, ...] = field(default_factory=shipped_rules)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VerdictRules:

@@ -14,6 +14,7 @@ from c2watch.identity.rules import (
     configured_rules,
     load_rules,
     parse_rules,
+    shipped_rules,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "load_rules",
     "match",
     "parse_rules",
+    "shipped_rules",
 ]

@@ -46,6 +46,7 @@ __all__ = [
     "configured_rules",
     "load_rules",
     "parse_rules",
+    "shipped_rules",
 ]
 
 SHIPPED = Path(__file__).with_name("signatures.toml")
@@ -222,14 +223,15 @@ def load_rules(extra: Sequence[Path] = (), shipped: bool = True) -> list[Rule]:
 
 
 @cache
-def _shipped() -> tuple[Rule, ...]:
+def shipped_rules() -> tuple[Rule, ...]:
+    """The shipped rules, read once per process."""
     return tuple(load_rules())
 
 
 def configured_rules(settings: Settings) -> tuple[Rule, ...]:
     """The shipped rules and the files of ``[verdict] signatures`` (the shipped ones read once per process)."""
     files = settings.verdict.signatures
-    return tuple(load_rules(files)) if files else _shipped()
+    return tuple(load_rules(files)) if files else shipped_rules()
 
 
 def rules_by_kind(rules: Iterable[Rule]) -> Mapping[str, list[Rule]]:

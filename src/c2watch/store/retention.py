@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from c2watch.errors import StoreError
-from c2watch.identity import Rule, configured_rules, load_rules
+from c2watch.identity import Rule, configured_rules, shipped_rules
 from c2watch.identity.judge import IdentityRules
 from c2watch.store import partitions as parts
 from c2watch.store.cyclefiles import FileMode, FilesReport, expire_cycle_files
@@ -173,7 +173,7 @@ def _fold(store: Store, policy: RetentionPolicy, now: dt.datetime, dry_run: bool
     may be removed."""
     if not dry_run:
         store.verdicts.fold_summaries(now)
-        store.verdicts.fold_identities(policy.signatures or tuple(load_rules()), policy.identity, now)
+        store.verdicts.fold_identities(policy.signatures or shipped_rules(), policy.identity, now)
     with store.begin() as conn:
         top = int(conn.execute(sa.select(sa.func.max(observations.c.id))).scalar() or 0)
         mark = top if dry_run else min(watermark(conn, now), watermark(conn, now, IDENTITY_MARK))
