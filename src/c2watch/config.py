@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import zoneinfo
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -204,14 +205,21 @@ class StoreSettings(Section):
     url: str = ""
 
 
+def hub_urls(url: str | Sequence[str]) -> tuple[str, ...]:
+    """The URLs of ``[hub] url`` (one, or a list), blanks left out."""
+    urls = [url] if isinstance(url, str) else list(url)
+    return tuple(u.strip() for u in urls if u.strip())
+
+
 class HubSettings(Section):
-    """For an agent: the hub to sync with (``url`` of its TAXII API root, e.g. ``https://hub.example/api/``), this
-    organisation's observer token and the largest answer it reads (``max_response_bytes``). For a hub: the largest
+    """For an agent: the hub to sync with (``url`` of its TAXII API root, e.g. ``https://hub.example/api/``, or a
+    list of the URLs of its replicas, tried in turn: :attr:`urls`), this organisation's observer token and the largest
+    answer it reads (``max_response_bytes``). For a hub: the largest
     request body and object it accepts, the most object bytes one page of a GET holds, and how ``/metrics`` is
     served (with ``metrics_token`` as a bearer token, or without one on the separate ``metrics_listen`` address;
     with neither, only an ``operator`` token reads it)."""
 
-    url: str = ""
+    url: str | list[str] = ""
     token: str = ""
     max_content_length: int = Field(20 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     max_object_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
@@ -221,6 +229,11 @@ class HubSettings(Section):
     metrics_listen: str = Field("", pattern=r"^(|\[?[0-9A-Za-z.:-]+\]?:\d{1,5})$")
     sync_batch: int = Field(200, ge=1, le=10_000)
     timeout: PositiveFloat = 30.0
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The hub's URLs in the order an agent tries them (none: no sharing)."""
+        return hub_urls(self.url)
 
 
 class EdlSettings(Section):

@@ -126,28 +126,16 @@ def check_secrets(home: Path, settings: Settings) -> Check:
 
 
 async def check_hub(settings: Settings, clock: Callable[[], dt.datetime]) -> list[Check]:
-    if not settings.hub.url:
+    """Each URL of ``[hub] url`` answers (and how our clock compares with the first one's that does)."""
+    if not settings.hub.urls:
         return [Check("hub", "ok", "no hub configured (observing alone)")]
-    headers = {"Authorization": f"Bearer {settings.hub.token}", "Accept": "application/taxii+json;version=2.1"}
-    try:
-        timeout = aiohttp.ClientTimeout(total=settings.hub.timeout)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(settings.hub.url, headers=headers) as response,
-        ):
-            status, date = response.status, response.headers.get("Date")
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        return [
-            Check(
-                "hub",
-                "warn",
-                f"hub {settings.hub.url} unreachable: {exc}",
-                "check [hub] url and the network path; cycles go on and the outbox waits",
-            )
-        ]
-    checks = [_hub_status(status, settings.hub.url)]
-    if date:
-        offset = (clock() - email.utils.parsedate_to_datetime(date)).total_seconds()
+    checks, dates = [], []
+    for url in settings.hub.urls:
+        check, date = await _probe_hub(settings, url)
+        checks.append(check)
+        dates.extend([date] if date else [])
+    if dates:
+        offset = (clock() - email.utils.parsedate_to_datetime(dates[0])).total_seconds()
         level = "ok" if abs(offset) <= MAX_CLOCK_OFFSET else "warn"
         checks.append(
             Check(
@@ -158,6 +146,22 @@ async def check_hub(settings: Settings, clock: Callable[[], dt.datetime]) -> lis
             )
         )
     return checks
+
+
+async def _probe_hub(settings: Settings, url: str) -> tuple[Check, str | None]:
+    """The check of one hub URL, and the ``Date`` it answered with."""
+    headers = {"Authorization": f"Bearer {settings.hub.token}", "Accept": "application/taxii+json;version=2.1"}
+    try:
+        timeout = aiohttp.ClientTimeout(total=settings.hub.timeout)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url, headers=headers) as response,
+        ):
+            status, date = response.status, response.headers.get("Date")
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        fix = "check [hub] url and the network path; cycles go on and the outbox waits"
+        return Check("hub", "warn", f"hub {url} unreachable: {exc}", fix), None
+    return _hub_status(status, url), date
 
 
 def _hub_status(status: int, url: str) -> Check:

@@ -21,7 +21,9 @@ from c2watch.taxii.sync import sync as run_sync
 
 @click.command()
 @click.option(
-    "--hub", "hub_url", help="The hub's discovery URL (…/taxii2/) or API root URL (…/api/) (default: [hub] url)."
+    "--hub",
+    "hub_url",
+    help="The hub's discovery URL (…/taxii2/) or API root URL (…/api/) (default: [hub] url, each of its URLs in turn).",
 )
 @click.option("--token", help="Organisation observer token (default: [hub] token).")
 @click.option(
@@ -48,7 +50,7 @@ def sync(
     Example: c2watch sync --hub https://hub.example/taxii2/ --token c2w_... --backfill 2026-11-01
     """
     settings = app.settings
-    url, secret = hub_url or settings.hub.url, token or settings.hub.token
+    url, secret = (hub_url,) if hub_url else settings.hub.urls, token or settings.hub.token
     if not url or not secret:
         raise ConfigError("no hub configured: set [hub] url and token, or pass --hub and --token")
     since = parse_since(backfill_since) if backfill_since else None

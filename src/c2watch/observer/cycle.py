@@ -278,7 +278,7 @@ async def run_cycle(
     path = bundle_path(data_dir, settings.observer.name, slot_at, settings.observer.zone)
     bundle = BundleWriter(path, producer) if settings.cycle.write_stix else None
     target = WriterTarget(
-        store, observer_pk, cycle_pk, opts.simulated, producer, started_at, bundle, outbox=bool(settings.hub.url)
+        store, observer_pk, cycle_pk, opts.simulated, producer, started_at, bundle, outbox=bool(settings.hub.urls)
     )
     interrupted = False
     egress_failed: Counter[str] = Counter()

@@ -21,11 +21,14 @@ from c2watch.store.dashboard import EventWindow, VerdictCount
 from c2watch.store.database import Clock, Database
 from c2watch.store.engine import create_engine, current_revision, head_revision, migrate, sqlite_url
 from c2watch.store.events import NEVER, EventCandidate, StoredEvent, StoredVerdict
+from c2watch.store.gathering import CLAIMED, GATHERING, IDLE, Gathering
+from c2watch.store.leader import Leadership
 from c2watch.store.observation_fit import fit_observation
 from c2watch.store.queries import Bucket, Point, Run, Scope
 from c2watch.store.retention import RetentionPolicy, RetentionReport, run_retention
 from c2watch.store.roles.access import Access
 from c2watch.store.roles.events import Events
+from c2watch.store.roles.judging import Judging
 from c2watch.store.roles.keys import ObserverKeys
 from c2watch.store.roles.maintenance import Maintenance
 from c2watch.store.roles.observations import Observations
@@ -41,6 +44,9 @@ from c2watch.store.verdicts import Change, Streak, Summary
 from c2watch.store.watchlist import ImportReport, ThreatRow
 
 __all__ = [
+    "CLAIMED",
+    "GATHERING",
+    "IDLE",
     "NEVER",
     "ROLES",
     "Bucket",
@@ -49,7 +55,9 @@ __all__ = [
     "CycleFile",
     "EventCandidate",
     "EventWindow",
+    "Gathering",
     "ImportReport",
+    "Leadership",
     "ObjectQuery",
     "Organization",
     "Point",
@@ -96,6 +104,7 @@ class Store:
         self.outbox = Outbox(self.db)
         self.verdicts = Verdicts(self.db)
         self.events = Events(self.db)
+        self.judging = Judging(self.db)
         self.keys = ObserverKeys(self.db)
         self.maintenance = Maintenance(self)
 

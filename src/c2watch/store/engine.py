@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from c2watch.errors import StoreError
+from c2watch.store.leader import schema_lock
 
 __all__ = ["create_engine", "migrate", "sqlite_url"]
 
@@ -57,9 +58,11 @@ def _alembic_config(connection: sa.Connection) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision`` (idempotent)."""
+    """Upgrade the schema to ``revision`` (idempotent; processes starting at once on one PostgreSQL schema take
+    turns, each after the previous one committed)."""
     try:
         with engine.begin() as connection:
+            schema_lock(connection, "migrate")
             command.upgrade(_alembic_config(connection), revision)
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"cannot migrate the store at {engine.url!r}: {exc}") from exc

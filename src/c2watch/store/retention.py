@@ -34,6 +34,7 @@ from c2watch.identity.judge import IdentityRules
 from c2watch.store import partitions as parts
 from c2watch.store.cyclefiles import FileMode, FilesReport, expire_cycle_files
 from c2watch.store.identities import IDENTITY_MARK
+from c2watch.store.leader import lock_key, schema_lock
 from c2watch.store.rollups import Source, pg_day_start, roll_up, roll_up_counting
 from c2watch.store.tables import UTCDateTime, observations, threats
 from c2watch.store.verdicts import watermark
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RetentionPolicy", "RetentionReport", "local_day_start", "run_retention"]
 
-_LOCK = ".c2watch-retention"
 _MAX_NAMED = 5000
 _LOCK_NOT_AVAILABLE = "55P03"
 
@@ -129,7 +129,7 @@ def exclusive(store: Store) -> Iterator[bool]:
     if store.engine.dialect.name != "postgresql":
         yield True
         return
-    key = sa.func.hashtext(sa.func.current_schema().concat(_LOCK))
+    key = lock_key("retention")
     with store.engine.connect() as conn:
         got = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar())
         conn.commit()
@@ -161,6 +161,8 @@ def create_ahead(store: Store, now: dt.datetime, months: int, dry_run: bool = Fa
     with store.begin() as conn:
         if not parts.is_partitioned(conn):
             return []
+        if not dry_run:
+            schema_lock(conn, "partitions")  # replicas starting at once: one creates, the next finds them
         if dry_run:
             have = {p.name for p in parts.list_partitions(conn)}
             wanted = parts.months_between(now, parts.add_months(parts.month_floor(now), months))

@@ -2,6 +2,10 @@
 after, and a retention run every day when ``[retention] daily`` is on (the first one an hour after the start; the
 agent passes its data directory, so its STIX cycle files are kept, compressed or deleted too).
 
+Several processes on one PostgreSQL schema (the hub's replicas) each create the partitions at start, one after the
+other (an advisory lock), but the daily work runs on the one leading ``upkeep`` (:mod:`c2watch.store.leader`); the
+others ask for the lead every ``retry`` and, when the leader died, the first to get it runs the daily work at once.
+
 >>> upkeep = Upkeep(store, settings)          # doctest: +SKIP
 >>> app = FastAPI(lifespan=upkeep.lifespan)   # doctest: +SKIP
 """
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from c2watch.kickloop import KickLoop
+from c2watch.store.leader import Leadership
 from c2watch.store.retention import RetentionPolicy, RetentionReport
 
 if TYPE_CHECKING:
@@ -29,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FIRST_RUN = dt.timedelta(hours=1)
 PERIOD = dt.timedelta(days=1)
+RETRY = dt.timedelta(minutes=5)
 
 
 class Upkeep:
@@ -43,6 +49,7 @@ class Upkeep:
         self.settings = settings
         self.clock = clock or store.clock
         self.data_dir = data_dir
+        self.leadership = Leadership(store.engine, "upkeep")
 
     def partitions(self) -> list[str]:
         """Create the monthly partitions of the coming ``partitions_ahead`` months that are missing."""
@@ -61,17 +68,35 @@ class Upkeep:
         log.info("retention: %s observations rolled up", report.observations_rolled_up, extra=report.as_dict())
         return report
 
-    async def run(self, stop: asyncio.Event, first: dt.timedelta = FIRST_RUN, period: dt.timedelta = PERIOD) -> None:
-        """Call :meth:`daily` after ``first``, then every ``period``, until ``stop`` is set."""
+    def step(self) -> bool:
+        """The daily work when this process leads the upkeep; whether it did (failures logged: the next day tries
+        again)."""
+        if not self.leadership.held():
+            return False
+        try:
+            self.daily()
+        except Exception:  # the process goes on; the next day tries again
+            log.exception("store upkeep failed")
+        return True
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        first: dt.timedelta = FIRST_RUN,
+        period: dt.timedelta = PERIOD,
+        retry: dt.timedelta = RETRY,
+    ) -> None:
+        """Call :meth:`step` after ``first``, then every ``period`` (every ``retry`` while another process leads),
+        until ``stop`` is set."""
 
         async def step(_kicked: bool) -> float:
-            try:
-                await asyncio.to_thread(self.daily)
-            except Exception:  # the hub goes on serving; the next day tries again
-                log.exception("store upkeep failed")
-            return period.total_seconds()
+            led = await asyncio.to_thread(self.step)
+            return (period if led else retry).total_seconds()
 
-        await KickLoop().run(stop, step, first.total_seconds())
+        try:
+            await KickLoop().run(stop, step, first.total_seconds())
+        finally:
+            await asyncio.to_thread(self.leadership.release)
 
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:

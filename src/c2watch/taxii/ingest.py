@@ -1,5 +1,6 @@
 """Add objects to a collection: parse the envelope, check each object and who may write it, keep the valid ones (an
-identical re-post is a success), index observations for the dashboard, and return the TAXII status resource."""
+identical re-post is a success), index observations for the dashboard (and open the judge's gathering), and return
+the TAXII status resource."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from c2watch.stix.trust import SIGNED_TYPES, Keyring, record_observer
 from c2watch.stix.validate import SCO_VERSION, check_object, object_version
 from c2watch.stix.vocab import DETAILS_EXTENSION
 from c2watch.store import TokenInfo
+from c2watch.store.gathering import arrived
 from c2watch.store.keys import list_keys
 from c2watch.store.shared import index_records
 from c2watch.store.taxii import NewObjects, add_objects, find_existing, owners, save_status
@@ -206,5 +208,6 @@ def store_envelope(
         context = {obj["id"]: obj for obj, _ in valid.values()}
         records = [replace(r, org_name=token.organization) for r in records_from_objects(context)]  # as registered
         outcome.indexed = index_records(conn, records, now)
+        arrived(conn, now)  # the judge's gathering, seen by every replica (docs/sharing.md)
     save_status(conn, outcome.status_id, token.org_pk, now, outcome.total, outcome.successes, outcome.failures)
     return outcome

@@ -6,6 +6,10 @@ or an API root (``https://hub.example/api/``). A discovery resource (TAXII 2.1 Â
 root, which is followed; one without a default but with a single API root leads there; with several and no
 default the user must choose, and the error lists them.
 
+``[hub] url`` may also list several URLs of one hub (its replicas, behind no load balancer): every call tries them in
+the order given and moves to the next when one cannot be reached or answers 5xx (:func:`first_answering`); a
+refusal (4xx) is the hub's answer and ends there.
+
 The organisation comes from the hub (``GET <api root>/organization/``, :mod:`c2watch.taxii.organization`): the
 records an agent pushes carry its ``[observer] organization`` as creator, and the hub refuses every object created
 by another organisation than the token's, so a different name is an error naming both, before anything is pushed.
@@ -13,18 +17,55 @@ by another organisation than the token's, so a different name is an error naming
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urljoin
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
+from c2watch.config import hub_urls
 from c2watch.errors import ConfigError
 from c2watch.taxii.client import HubClient, HubRefused, HubUnavailable
 
-__all__ = ["OrganizationMismatch", "api_root_of", "check_organization", "confirm_organization", "hub_organization"]
+__all__ = [
+    "OrganizationMismatch",
+    "api_root_of",
+    "check_organization",
+    "confirm_organization",
+    "cursor_key",
+    "first_answering",
+    "hub_organization",
+    "hub_urls",
+]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class OrganizationMismatch(HubRefused):
     """The hub knows the token by another organisation than the one this observer records as (a refusal: the
     agent's sync loop reports it and retries later, as for a revoked token)."""
+
+
+async def first_answering(urls: Sequence[str], attempt: Callable[[str], Awaitable[T]]) -> T:
+    """``attempt(url)`` with each URL in turn until one does not raise :class:`HubUnavailable` (that one raised by
+    the last URL when none answers)."""
+    if not urls:
+        raise ConfigError("no hub URL: set [hub] url")
+    for url in urls[:-1]:
+        try:
+            return await attempt(url)
+        except HubUnavailable as exc:
+            log.warning("%s; trying the next hub URL", exc)
+    return await attempt(urls[-1])
+
+
+def cursor_key(urls: Sequence[str], api_root: str) -> str:
+    """Where the pull cursor of ``api_root`` is kept: under it for one URL; for several URLs of one hub, under the
+    first one's API root (the same path on the first URL), whichever replica answered."""
+    if len(urls) <= 1:
+        return api_root
+    return urljoin(urls[0], urlsplit(api_root).path)
 
 
 def _is_discovery(resource: dict[str, Any]) -> bool:
@@ -79,13 +120,19 @@ def check_organization(configured: str, on_hub: str | None) -> None:
         )
 
 
-async def confirm_organization(url: str, token: str, organization: str, timeout: float = 30.0) -> str | None:
+async def confirm_organization(
+    url: str | Sequence[str], token: str, organization: str, timeout: float = 30.0
+) -> str | None:
     """At an agent's start: the organisation the hub knows the token by, checked against ``organization``
     (:class:`OrganizationMismatch` before any cycle queues objects the hub would refuse); None when the hub cannot
     be asked now (down, or refusing the token: the sync loop reports that and retries)."""
+
+    async def ask(one: str) -> str | None:
+        async with HubClient(await api_root_of(one, token, timeout), token, timeout) as hub:
+            return await hub_organization(hub)
+
     try:
-        async with HubClient(await api_root_of(url, token, timeout), token, timeout) as hub:
-            on_hub = await hub_organization(hub)
+        on_hub = await first_answering(hub_urls(url), ask)
     except (HubUnavailable, HubRefused):
         return None
     check_organization(organization, on_hub)

@@ -116,13 +116,20 @@ async def _screened(
 
 
 async def pull_observations(
-    store: Store, hub: HubClient, report: Report, page_size: int = PULL_PAGE, keyring: Keyring | None = None
+    store: Store,
+    hub: HubClient,
+    report: Report,
+    page_size: int = PULL_PAGE,
+    keyring: Keyring | None = None,
+    cursor: str | None = None,
 ) -> None:
     """Read new objects of the observations collection and index the records in them (with ``keyring``, only
-    those whose signature holds, :func:`c2watch.stix.pinning.screen`)."""
-    cursor = store.outbox.cursor(hub.api_root, OBSERVATIONS.id)
-    since = taxii_timestamp(cursor - OVERLAP) if cursor else None
-    pull, latest = _Pull(), cursor
+    those whose signature holds, :func:`c2watch.stix.pinning.screen`); the cursor is kept under ``cursor`` (default:
+    the hub's API root)."""
+    key = cursor or hub.api_root
+    cursor_at = store.outbox.cursor(key, OBSERVATIONS.id)
+    since = taxii_timestamp(cursor_at - OVERLAP) if cursor_at else None
+    pull, latest = _Pull(), cursor_at
     fetch: asyncio.Future[Page] | None = asyncio.ensure_future(_page(hub, since, None, page_size))
     with gc_paused():
         try:
@@ -147,4 +154,4 @@ async def pull_observations(
             if fetch is not None:
                 fetch.cancel()
     if latest is not None:
-        store.outbox.set_cursor(hub.api_root, OBSERVATIONS.id, latest)
+        store.outbox.set_cursor(key, OBSERVATIONS.id, latest)

@@ -6,6 +6,10 @@ hub's status resource came back, so a hub that dies mid-push loses nothing and t
 re-posts (successes). Pull reads ``observations`` from a cursor kept in the store (re-reading a short overlap, since
 concurrent writers may commit out of order) and indexes what it finds; indexing is idempotent.
 
+``url`` may list several URLs of one hub (its replicas): when one cannot be reached or answers 5xx, the sync goes on
+with the next (what was acknowledged stays acknowledged; the batch in flight is re-sent, an identical re-post), and
+the pull cursor is one for them all (:func:`c2watch.taxii.onboard.cursor_key`).
+
 Before that, ``url`` is resolved to an API root (a discovery URL leads to its default one) and the organisation the
 hub knows the token by is checked against the producer's (:mod:`c2watch.taxii.onboard`), and, when asked, earlier
 cycles are queued (:mod:`c2watch.taxii.backfill`).
@@ -17,6 +21,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +32,14 @@ from c2watch.taxii.backfill import BackfillReport, backfill, unqueued_notice
 from c2watch.taxii.client import HubClient, HubRefused
 from c2watch.taxii.collections import OBSERVATIONS, WATCHLIST
 from c2watch.taxii.keysync import enrol_own_key, learn_keys
-from c2watch.taxii.onboard import api_root_of, check_organization, hub_organization
+from c2watch.taxii.onboard import (
+    api_root_of,
+    check_organization,
+    cursor_key,
+    first_answering,
+    hub_organization,
+    hub_urls,
+)
 from c2watch.taxii.pull import pull_observations
 
 __all__ = ["SyncReport", "pull_observations", "push_outbox", "sync"]
@@ -103,9 +115,23 @@ def pull_hub_watchlist(store: Store, api_root: str, token: str, report: SyncRepo
     report.watchlist = {**outcome.report.as_dict(), "skipped": len(outcome.skipped)}
 
 
+@dataclass(frozen=True)
+class _Sync:
+    """One sync's arguments, whichever URL it goes to."""
+
+    store: Store
+    urls: tuple[str, ...]
+    token: str
+    producer: Producer
+    batch: int
+    timeout: float
+    backfill_since: dt.datetime | None
+    max_response_bytes: int
+
+
 async def sync(
     store: Store,
-    url: str,
+    url: str | Sequence[str],
     token: str,
     producer: Producer,
     batch: int = 200,
@@ -115,20 +141,28 @@ async def sync(
 ) -> SyncReport:
     """Resolve ``url`` to an API root, check the organisation, queue earlier cycles when ``backfill_since`` is
     given, enrol our key, push the outbox, learn the observers' keys, then pull (every record checked against the
-    keys pinned here; no answer read past ``max_response_bytes``); raises HubUnavailable (retry later) or HubRefused
-    (fix the token, or OrganizationMismatch: fix [observer] organization)."""
-    report = SyncReport(api_root=await api_root_of(url, token, timeout))
-    async with HubClient(report.api_root, token, timeout, max_response_bytes) as hub:
-        report.organization = await hub_organization(hub)
-        if producer.org_name:
-            check_organization(producer.org_name, report.organization)
-        if backfill_since is not None:
-            report.backfilled = await asyncio.to_thread(backfill, store, producer.system_identity, backfill_since)
-        await enrol_own_key(store, hub, producer, report)
-        await push_outbox(store, hub, producer, batch, report)
-        keyring = await learn_keys(store, hub, report)
-        await pull_observations(store, hub, report, keyring=keyring)
+    keys pinned here; no answer read past ``max_response_bytes``); with several URLs, each in turn while the one
+    before is unavailable. Raises HubUnavailable (none answered: retry later) or HubRefused (fix the token, or
+    OrganizationMismatch: fix [observer] organization)."""
+    job = _Sync(store, hub_urls(url), token, producer, batch, timeout, backfill_since, max_response_bytes)
+    report = SyncReport()
+    await first_answering(job.urls, lambda one: _sync_with(job, one, report))
     await asyncio.to_thread(pull_hub_watchlist, store, report.api_root, token, report)
     report.outbox_left = store.outbox.depth()
     report.unqueued = unqueued_notice(store, producer.system_identity)
     return report
+
+
+async def _sync_with(job: _Sync, url: str, report: SyncReport) -> None:
+    store, producer = job.store, job.producer
+    report.api_root = await api_root_of(url, job.token, job.timeout)
+    async with HubClient(report.api_root, job.token, job.timeout, job.max_response_bytes) as hub:
+        report.organization = await hub_organization(hub)
+        if producer.org_name:
+            check_organization(producer.org_name, report.organization)
+        if job.backfill_since is not None and report.backfilled is None:
+            report.backfilled = await asyncio.to_thread(backfill, store, producer.system_identity, job.backfill_since)
+        await enrol_own_key(store, hub, producer, report)
+        await push_outbox(store, hub, producer, job.batch, report)
+        keyring = await learn_keys(store, hub, report)
+        await pull_observations(store, hub, report, keyring=keyring, cursor=cursor_key(job.urls, report.api_root))

@@ -64,14 +64,14 @@ def _alert_loop(parts: AgentParts) -> AlertLoop:
 
 def _sync_loop(parts: AgentParts, metrics: AgentMetrics) -> SyncLoop | None:
     settings, store = parts.settings, parts.store
-    if not (settings.hub.url and settings.hub.token):
+    if not (settings.hub.urls and settings.hub.token):
         return None
     producer = producer_of(settings, parts.data_dir)
 
     async def do_sync() -> SyncReport:
         return await sync(
             store,
-            settings.hub.url,
+            settings.hub.urls,
             settings.hub.token,
             producer,
             settings.hub.sync_batch,
@@ -120,7 +120,7 @@ async def run_agent(parts: AgentParts, stop: asyncio.Event, runner: Agent | None
     runner = runner or build_agent(parts)
     if parts.syncer is not None:  # before any cycle queues objects the hub would refuse
         hub = parts.settings.hub
-        known = await confirm_organization(hub.url, hub.token, parts.settings.observer.organization, hub.timeout)
+        known = await confirm_organization(hub.urls, hub.token, parts.settings.observer.organization, hub.timeout)
         parts.say(f"hub: this token belongs to {known!r}" if known else "hub: organisation not confirmed yet")
     parts.say(
         f"agent {parts.settings.observer.name}: next slot {runner.schedule.next_slot_after(parts.clock()).isoformat()}"

@@ -1,9 +1,10 @@
 """The hub process: ``create_hub_app(store, settings)`` builds the TAXII 2.1 server and the dashboard on a store,
 with the store's upkeep and the hub's judge running while it serves.
 
-The judge: ``hub_refresh_minutes`` after observations arrive (every push meanwhile gathered into one refresh),
-verdicts and events are recomputed from every organisation's records in a worker thread, and new events go to the
-hub's ``[alerts]`` webhooks. The hub's dashboard shows these verdicts."""
+The judge: ``hub_refresh_minutes`` after observations arrive (every push meanwhile gathered into one refresh, on
+whichever replica it landed), verdicts and events are recomputed from every organisation's records in a worker
+thread, and new events go to the hub's ``[alerts]`` webhooks; with several replicas on one PostgreSQL store this and
+the store's upkeep run on one of them (elected in the store). The hub's dashboard shows these verdicts."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from prometheus_client import start_http_server
 
-from c2watch.alerts import AlertLoop, store_alert_loop
+from c2watch.alerts import GatheredJudge, store_alert_loop
+from c2watch.alerts.gathered import POLL
 from c2watch.analysis.events import RefreshReport
 from c2watch.config import Settings
 from c2watch.metrics import CONTENT_TYPE_LATEST, HubMetrics
@@ -147,13 +149,16 @@ def install_metrics(app: FastAPI, metrics: HubMetrics, guard: Callable[[Request]
 
 
 class HubJudge:
-    """``on_ingest`` kicks the refresh; ``running()`` runs the loop while the hub serves."""
+    """``on_ingest`` wakes the judge; ``running()`` runs it while the hub serves. The gathering is kept in the store
+    and the refresh runs on the replica leading the judge (:class:`~c2watch.alerts.GatheredJudge`)."""
 
     def __init__(self, store: Store, settings: Settings, clock: Callable[[], dt.datetime]) -> None:
-        minutes = settings.verdict.hub_refresh_minutes
-        self.loop: AlertLoop | None = None
-        if minutes > 0:
-            self.loop = store_alert_loop(store, settings, clock, on_report=_log, gather=minutes * 60)
+        seconds = settings.verdict.hub_refresh_minutes * 60
+        self.loop: GatheredJudge | None = None
+        if seconds > 0:
+            alerts = store_alert_loop(store, settings, clock, on_report=_log)
+            leadership = store.maintenance.leadership("judge")
+            self.loop = GatheredJudge(store, alerts, seconds, leadership, poll=min(POLL, seconds))
 
     def on_ingest(self, alias: str) -> None:
         if self.loop is not None and alias == OBSERVATIONS.alias:

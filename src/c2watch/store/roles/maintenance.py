@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from c2watch.store.leader import Leadership
 from c2watch.store.retention import RetentionPolicy, RetentionReport, create_ahead, run_retention
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ class Maintenance:
         """PostgreSQL: the monthly partitions from now to ``months`` ahead that were missing (created unless
         ``dry_run``)."""
         return create_ahead(self.store, self.store.db.now(now), months, dry_run)
+
+    def leadership(self, job: str) -> Leadership:
+        """Whether this process leads ``job`` among those sharing the store (:mod:`c2watch.store.leader`)."""
+        return Leadership(self.store.engine, job)
 
     def retention(
         self,
