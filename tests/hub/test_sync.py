@@ -4,10 +4,8 @@ hub is down, answers 5xx, or dies in the middle of a push."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,26 +15,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from c2watch.store import Store, open_store
+from c2watch.store import open_store
 from c2watch.taxii.client import HubUnavailable
 from c2watch.taxii.collections import OBSERVATIONS
 from c2watch.taxii.sync import sync
 from c2watch.taxii.syncloop import SyncLoop
 from tests.helpers.hub import ORG_A, ORG_B, RunningHub, signing_producer
-from tests.helpers.stix_factory import T0, group
-
-
-def agent_store(path: Path, org: str, observer: str, count: int, start: int = 0) -> Store:
-    """An agent's store whose outbox holds ``count`` observation groups, as a cycle leaves it."""
-    store = open_store(path)
-    p = signing_producer(org, observer)
-    groups = [json.dumps(group(p, i, T0 + dt.timedelta(hours=i))) for i in range(start, start + count)]
-    store.observations.insert([], groups)
-    return store
-
-
-def hub_observations(store: Store) -> list[str]:
-    return sorted(row["stix_id"] for row in store.observations.rows())
+from tests.helpers.hubprocess import HubProcess, agent_store, free_port, hub_observations
+from tests.helpers.stix_factory import group
 
 
 async def test_push_then_pull_between_two_organisations(hub: RunningHub, tmp_path: Path) -> None:
@@ -112,42 +98,6 @@ async def _next(outcomes: list[HubUnavailable | None]):  # type: ignore[no-untyp
 # --- a hub process killed in the middle of a push ---
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class HubProcess:
-    def __init__(self, home: Path, port: int) -> None:
-        self.home, self.port = home, port
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "C2WATCH_HOME": str(self.home)}
-        log = (self.home / "hub.log").open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "c2watch", "hub", "serve", "--port", str(self.port)], env=env, stdout=log, stderr=log
-        )
-        log.close()
-        for _ in range(600):  # bounded: until the port accepts, or the process died
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
-                return
-            except OSError:
-                try:
-                    self.proc.wait(timeout=0.05)
-                except subprocess.TimeoutExpired:
-                    continue
-                raise AssertionError((self.home / "hub.log").read_text()) from None
-        raise AssertionError("hub did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-
 @pytest.fixture
 def hub_process(tmp_path: Path) -> Iterator[tuple[HubProcess, str]]:
     home = tmp_path / "hub-home"
@@ -164,8 +114,7 @@ def hub_process(tmp_path: Path) -> Iterator[tuple[HubProcess, str]]:
     process = HubProcess(home, free_port())
     process.start()
     yield process, json.loads(out.stdout)["token"]
-    if process.proc is not None and process.proc.poll() is None:
-        process.kill()
+    process.stop()
 
 
 async def test_hub_killed_mid_push_every_observation_arrives_exactly_once(

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from c2watch.cli.context import App, pass_app
+from c2watch.logs import configure_logging
 from c2watch.store import ROLES, open_store
 from c2watch.wiring.hub import serve_metrics, serving_app
 
@@ -31,6 +32,7 @@ def serve(app: App, db: str | None, host: str, port: int, tls_cert: Path | None,
     """
     import uvicorn
 
+    configure_logging()  # the judge's refreshes, the upkeep, which replica leads them
     store = open_store(db) if db else app.store
     web = serving_app(store, app.settings)
     click.echo(f"hub on {'https' if tls_cert else 'http'}://{host}:{port}/taxii2/ (store {store.url})")

@@ -47,6 +47,7 @@ class Leadership:
     def __init__(self, engine: Engine, job: str) -> None:
         self.engine = engine
         self.job = job
+        self.pid: int | None = None  # the PostgreSQL session holding the lead (for operators: pg_stat_activity)
         self._conn: sa.Connection | None = None
         self._guard = threading.Lock()
 
@@ -76,6 +77,7 @@ class Leadership:
             return False  # the store is down: nobody here leads
         try:
             got = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(lock_key(self.job)))).scalar())
+            pid = conn.execute(sa.select(sa.func.pg_backend_pid())).scalar()
             conn.commit()
         except sa.exc.DBAPIError:
             conn.invalidate()
@@ -84,15 +86,15 @@ class Leadership:
         if not got:
             conn.close()
             return False
-        self._conn = conn
-        log.info("this process leads %s", self.job, extra={"leads": self.job})
+        self._conn, self.pid = conn, pid
+        log.info("this process leads %s (PostgreSQL session %s)", self.job, pid, extra={"leads": self.job})
         return True
 
     def _drop(self) -> None:
         if self._conn is not None:
             self._conn.invalidate()  # never back to the pool: its session may still hold the lock
             self._conn.close()
-            self._conn = None
+            self._conn, self.pid = None, None
 
     def release(self) -> None:
         with self._guard:
@@ -103,6 +105,6 @@ class Leadership:
                 conn.execute(sa.select(sa.func.pg_advisory_unlock(lock_key(self.job))))
                 conn.commit()
                 conn.close()
-                self._conn = None
+                self._conn, self.pid = None, None
             except sa.exc.DBAPIError:
                 self._drop()
