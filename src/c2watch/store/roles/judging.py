@@ -1,4 +1,5 @@
-"""The judging role: when the hub's judge refreshes, as every replica sees it (SQL in :mod:`c2watch.store.gathering`)."""
+"""The judging role: when the hub's judge refreshes, as every replica sees it (SQL in
+:mod:`c2watch.store.gathering`)."""
 
 from __future__ import annotations
 
