@@ -1,6 +1,7 @@
 """Two real ``c2watch hub serve`` replicas on one PostgreSQL schema, started at once: agents given both URLs push to
 both, every observation is stored exactly once, also when a replica is killed (SIGKILL) in the middle of a push; the
-judge's refresh runs once per gathering, on one replica, and the other takes over when that one is killed."""
+judge's refresh runs once per gathering, on one replica, and the other takes over when that one is killed; a login
+made on one replica holds on the other."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from c2watch.store import GATHERING, IDLE, ObjectQuery, Store, open_store
 from c2watch.taxii.collections import OBSERVATIONS
+from c2watch.taxii.login import COOKIE
 from c2watch.taxii.media import TAXII_MEDIA
 from c2watch.taxii.sync import sync
 from tests.helpers.hub import ORG_A, ORG_B, make_tokens, signing_producer
@@ -110,6 +112,18 @@ async def test_a_replica_killed_mid_push_the_agents_fail_over_and_every_observat
     stored_once(hub, 600)
     a.close()
     b.close()
+
+
+def test_a_login_on_one_replica_holds_on_the_other_and_a_logout_on_either_ends_it(replicas: Replicas) -> None:
+    first, second, _hub, tokens = replicas
+    with httpx.Client(base_url=first.url, timeout=30) as one, httpx.Client(base_url=second.url, timeout=30) as two:
+        login = one.post("/login", data={"token": tokens["a-reader"]}, headers={"Origin": first.url})
+        assert login.status_code == 303, login.text
+        two.cookies.set(COOKIE, one.cookies[COOKIE])
+        assert two.get("/dashboard/").status_code == 200  # the session is in the store, not in the first replica
+        assert two.post("/logout", headers={"Origin": second.url}).status_code == 303
+        gone = one.get("/dashboard/")
+        assert gone.status_code == 303 and gone.headers["location"] == "/login"
 
 
 def until(condition: Callable[[], bool], seconds: float = 90.0) -> bool:

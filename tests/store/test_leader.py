@@ -14,7 +14,17 @@ import sqlalchemy as sa
 
 from c2watch.alerts import GatheredJudge, store_alert_loop
 from c2watch.config import Settings
-from c2watch.store import CLAIMED, GATHERING, IDLE, Leadership, Store, Upkeep, open_store
+from c2watch.store import (
+    CLAIMED,
+    GATHERING,
+    IDLE,
+    Leadership,
+    Store,
+    Upkeep,
+    current_revision,
+    head_revision,
+    open_store,
+)
 from tests.conftest import postgres_base_url
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -147,3 +157,29 @@ def test_the_daily_upkeep_runs_on_the_leader_only(replicas: tuple[Store, Store])
     upkeeps[0].leadership.release()
     assert upkeeps[1].step()
     upkeeps[1].leadership.release()
+
+
+def test_processes_starting_at_once_migrate_a_fresh_schema_in_turn(postgres_url: str) -> None:
+    """Four stores opened at the same moment on an empty schema (as replicas starting together): every one opens, at
+    head, with the partitions ahead made once."""
+    barrier, opened, errors = threading.Barrier(4), [], []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            store = open_store(postgres_url)
+            store.maintenance.partitions_ahead(3)
+            opened.append(store)
+        except Exception as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 120
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert errors == [] and len(opened) == 4, "the stores did not all open (without turns they wait on each other)"
+    assert current_revision(opened[0].engine) == head_revision()
+    for store in opened:
+        store.close()
