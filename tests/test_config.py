@@ -33,6 +33,14 @@ def test_toml_then_environment(home: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert load_settings(home).icmp.count == 7
 
 
+def test_the_hub_url_is_one_url_or_a_list_of_replicas(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(home).hub.urls == ()
+    write_config(home, '[hub]\nurl = ["https://hub-1.example/api/", " https://hub-2.example/api/", ""]\n')
+    assert load_settings(home).hub.urls == ("https://hub-1.example/api/", "https://hub-2.example/api/")
+    monkeypatch.setenv("C2WATCH_HUB__URL", "https://hub.example/taxii2/")
+    assert load_settings(home).hub.urls == ("https://hub.example/taxii2/",)
+
+
 BAD = {
     "unknown key": ("[icmp]\ncolour = 1\n", "icmp.colour"),
     "unknown section": ("[probing]\nx = 1\n", "probing"),
