@@ -144,11 +144,11 @@ async def observer(home_path: str) -> None:
             return summary.as_dict()
         if command["cmd"] == "sync":
             now["at"] = when(command["now"])
-            report = await sync(store, settings.hub.url, settings.hub.token, producer_of(settings, home.path))
+            report = await sync(store, settings.hub.urls, settings.hub.token, producer_of(settings, home.path))
             await alerts.once()
             return report.as_dict()
         if command["cmd"] == "wait_hub":
-            parts = urlsplit(settings.hub.url)
+            parts = urlsplit(settings.hub.urls[0])
             await asyncio.to_thread(wait_for_port, parts.hostname or "", parts.port or 80)
             return {"ok": True}
         if command["cmd"] == "state":
