@@ -5,12 +5,12 @@ The signature travels inside the object, in the c2watch details extension (``DET
     "signature": {"alg": "Ed25519", "key": "<key id>", "value": "<base64 of 64 bytes>"}
 
 and covers the whole object as canonical JSON (RFC 8785: :mod:`c2watch.stix.canonical`, the bytes of the ``rfc8785``
-package) *without* that ``signature`` member. An observed-data's probe results live in the objects it refers to (network-traffic and the addresses and
-names probed), so before signing, the SHA-256 of each referred object's canonical JSON is written into the same
-extension (``signed_refs``: id -> digest): the signature covers them too. The key id is the SHA-256 of the raw
-32-byte public key, in hexadecimal, cut to 32 characters: whoever holds the public key can recompute it. A record
-altered anywhere after signing (on the hub, in its database, in transit,
-in an exchange file) no longer verifies; a record signed by a key that is unknown, or revoked before the record was
+package) *without* that ``signature`` member. An observed-data's probe results live in the objects it refers to
+(network-traffic and the addresses and names probed), so before signing, the SHA-256 of each referred object's
+canonical JSON is written into the same extension (``signed_refs``: id -> digest): the signature covers them too.
+The key id is the SHA-256 of the raw 32-byte public key, in hexadecimal, cut to 32 characters: whoever holds the
+public key can recompute it. A record altered anywhere after signing (on the hub, in its database, in transit, in an
+exchange file) no longer verifies; a record signed by a key that is unknown, or revoked before the record was
 created, is refused by the caller's policy (:func:`verify` says which).
 
 What a signature proves: the holder of that observer's private key made this record, unchanged since. What it does
