@@ -62,7 +62,9 @@ def _unsigned(obj: Mapping[str, Any]) -> dict[str, Any]:
     changed, and the rest is shared, as canonical JSON only reads it)."""
     bare = dict(obj)
     extensions = bare.get("extensions")
-    details = extensions.get(DETAILS_EXTENSION) if isinstance(extensions, dict) else None
+    if not isinstance(extensions, dict):
+        return bare
+    details = extensions.get(DETAILS_EXTENSION)
     if isinstance(details, dict) and "signature" in details:
         details = dict(details)
         del details["signature"]
