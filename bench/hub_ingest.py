@@ -63,7 +63,8 @@ class IngestRun:
             f"{self.replicas} replica(s), {self.clients} clients: {self.objects:,} objects in {self.wall:.1f} s = "
             f"{self.rate:,.0f} objects/s; hub CPU {hubs} s ({sum(self.hub_cpu) / self.objects * 1e6:.1f} µs/object), "
             f"PostgreSQL CPU {self.postgres_cpu:.1f} s ({self.postgres_cpu / self.objects * 1e6:.1f} µs/object), "
-            f"load generator CPU {self.client_cpu:.1f} s, machine busy {self.machine_cpu / self.wall:.2f} of 2 cores; "
+            f"load generator CPU {self.client_cpu:.1f} s, machine busy {self.machine_cpu / self.wall:.2f} of "
+            f"{os.cpu_count()} cores; "
             f"hub peak RSS {rss} MB; {self.stored:,} objects stored; load average {self.load[0]:.2f} -> "
             f"{self.load[1]:.2f}"
         )

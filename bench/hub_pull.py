@@ -44,7 +44,7 @@ def _envelopes_for(target: int, size: int) -> int:
 
 
 def fill_copy(store: Store, key: Ed25519PrivateKey, target: int, size: int, workers: int) -> int:
-    """Rows of signed envelopes into taxii_objects until it holds ``target`` objects; the objects added."""
+    """Rows of signed envelopes into taxii_objects until it holds ``target`` objects; how many it holds."""
     org_pk, added = _org_pk(store), stored_objects(store)
     raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
