@@ -4,13 +4,13 @@ The signature travels inside the object, in the c2watch details extension (``DET
 
     "signature": {"alg": "Ed25519", "key": "<key id>", "value": "<base64 of 64 bytes>"}
 
-and covers the whole object as canonical JSON (RFC 8785, the ``rfc8785`` package) *without* that ``signature``
-member. An observed-data's probe results live in the objects it refers to (network-traffic and the addresses and
-names probed), so before signing, the SHA-256 of each referred object's canonical JSON is written into the same
-extension (``signed_refs``: id -> digest): the signature covers them too. The key id is the SHA-256 of the raw
-32-byte public key, in hexadecimal, cut to 32 characters: whoever holds the public key can recompute it. A record
-altered anywhere after signing (on the hub, in its database, in transit,
-in an exchange file) no longer verifies; a record signed by a key that is unknown, or revoked before the record was
+and covers the whole object as canonical JSON (RFC 8785: :mod:`c2watch.stix.canonical`, the bytes of the ``rfc8785``
+package) *without* that ``signature`` member. An observed-data's probe results live in the objects it refers to
+(network-traffic and the addresses and names probed), so before signing, the SHA-256 of each referred object's
+canonical JSON is written into the same extension (``signed_refs``: id -> digest): the signature covers them too.
+The key id is the SHA-256 of the raw 32-byte public key, in hexadecimal, cut to 32 characters: whoever holds the
+public key can recompute it. A record altered anywhere after signing (on the hub, in its database, in transit, in an
+exchange file) no longer verifies; a record signed by a key that is unknown, or revoked before the record was
 created, is refused by the caller's policy (:func:`verify` says which).
 
 What a signature proves: the holder of that observer's private key made this record, unchanged since. What it does
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from c2watch.stix.canonical import canonical_json
 from c2watch.stix.vocab import DETAILS_EXTENSION
 
 __all__ = ["ALGORITHM", "Check", "key_id", "sign", "signature_of", "verify"]
@@ -58,20 +58,26 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 
 def _unsigned(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """``obj`` without its signature member (a deep copy: the caller's object is never changed)."""
-    bare = copy.deepcopy(dict(obj))
-    details = bare.get("extensions", {}).get(DETAILS_EXTENSION)
-    if isinstance(details, dict):
-        details.pop("signature", None)
+    """``obj`` without its signature member (copies of the dicts on the way to it: the caller's object is never
+    changed, and the rest is shared, as canonical JSON only reads it)."""
+    bare = dict(obj)
+    extensions = bare.get("extensions")
+    if not isinstance(extensions, dict):
+        return bare
+    details = extensions.get(DETAILS_EXTENSION)
+    if isinstance(details, dict) and "signature" in details:
+        details = dict(details)
+        del details["signature"]
+        bare["extensions"] = {**extensions, DETAILS_EXTENSION: details}
     return bare
 
 
 def _canonical(obj: Mapping[str, Any]) -> bytes:
-    return rfc8785.dumps(_unsigned(obj))
+    return canonical_json(_unsigned(obj))
 
 
 def _digest(obj: Mapping[str, Any]) -> str:
-    return hashlib.sha256(rfc8785.dumps(dict(obj))).hexdigest()
+    return hashlib.sha256(canonical_json(dict(obj))).hexdigest()
 
 
 def sign(

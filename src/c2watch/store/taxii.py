@@ -74,18 +74,29 @@ def find_existing(conn: sa.Connection, collection: str, keys: Sequence[tuple[str
     return {key: body for key, body in found.items() if key in wanted}
 
 
+_OWNERS = (
+    "SELECT object_id, date_added, id, org_pk FROM taxii_objects WHERE collection = :collection AND object_id {ids}"
+)
+_OWNERS_POSTGRES = sa.text(_OWNERS.format(ids="= ANY(CAST(:ids AS text[]))"))
+_OWNERS_SQLITE = sa.text(_OWNERS.format(ids="IN (SELECT value FROM json_each(:ids))"))
+
+
 def owners(conn: sa.Connection, collection: str, ids: Sequence[str]) -> dict[str, int | None]:
-    """Object id → the organisation that posted its first version, for the ids stored in ``collection``."""
-    found: dict[str, tuple[dt.datetime, int, int | None]] = {}
+    """Object id → the organisation that posted its first version, for the ids stored in ``collection``: one
+    statement with the ids as one array (PostgreSQL) or one JSON list (SQLite); an envelope's thousands of ids as
+    IN lists of bound parameters cost the hub more CPU than the rows they found."""
     unique = sorted(set(ids))
-    for start in range(0, len(unique), 500):
-        query = sa.select(
-            taxii_objects.c.object_id, taxii_objects.c.date_added, taxii_objects.c.id, taxii_objects.c.org_pk
-        ).where(taxii_objects.c.collection == collection, taxii_objects.c.object_id.in_(unique[start : start + 500]))
-        for row in conn.execute(query):
-            first = found.get(row.object_id)
-            if first is None or (row.date_added, row.id) < first[:2]:
-                found[row.object_id] = (row.date_added, row.id, row.org_pk)
+    if not unique:
+        return {}
+    if conn.dialect.name == "postgresql":
+        result = conn.execute(_OWNERS_POSTGRES, {"collection": collection, "ids": unique})
+    else:
+        result = conn.execute(_OWNERS_SQLITE, {"collection": collection, "ids": orjson.dumps(unique).decode()})
+    found: dict[str, tuple[Any, int, int | None]] = {}
+    for object_id, added, pk, org_pk in result:
+        first = found.get(object_id)
+        if first is None or (added, pk) < first[:2]:
+            found[object_id] = (added, pk, org_pk)
     return {object_id: first[2] for object_id, first in found.items()}
 
 
