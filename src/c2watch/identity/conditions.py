@@ -9,6 +9,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from c2watch.identity.evidence import Evidence
@@ -68,13 +69,18 @@ def _glob(value: Any) -> str:
     return _text(value).lower().rstrip(".")
 
 
-def _in_network(evidence: Evidence, network: Network) -> bool:
-    if evidence.address is None:
-        return False
+@lru_cache(maxsize=256)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address parsed once for every network condition that tests it (None when it is not one)."""
     try:
-        return ipaddress.ip_address(evidence.address) in network
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
+        return None
+
+
+def _in_network(evidence: Evidence, network: Network) -> bool:
+    address = None if evidence.address is None else _address(evidence.address)
+    return address is not None and address in network
 
 
 def _contains(field: str) -> Callable[[Evidence, Any], bool]:
