@@ -70,17 +70,28 @@ def _glob(value: Any) -> str:
 
 
 @lru_cache(maxsize=256)
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address parsed once for every network condition that tests it (None when it is not one)."""
+def _address(text: str) -> tuple[int, int] | None:
+    """The address's version and number, parsed once for every network condition that tests it (None when it is
+    not an address)."""
     try:
-        return ipaddress.ip_address(text)
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    return address.version, int(address)
+
+
+@lru_cache(maxsize=4096)
+def _span(network: Network) -> tuple[int, int, int]:
+    return network.version, int(network.network_address), int(network.netmask)
 
 
 def _in_network(evidence: Evidence, network: Network) -> bool:
+    """``address in network`` on integers (every sighting is tested against every network of the signatures)."""
     address = None if evidence.address is None else _address(evidence.address)
-    return address is not None and address in network
+    if address is None:
+        return False
+    version, start, mask = _span(network)
+    return address[0] == version and address[1] & mask == start
 
 
 def _contains(field: str) -> Callable[[Evidence, Any], bool]:
