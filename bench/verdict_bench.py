@@ -283,7 +283,13 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             _fill_child(args, "cycle", args.history)
         now = START + (args.history + (case != "first")) * CYCLE
         results[case] = run_case(store, settings, phases, now)
-        print(f"    {args.label} {case}: {results[case]['total'][0]:.1f} s", file=sys.stderr, flush=True)
+        split = ", ".join(f"{name} {wall:.1f}/{cpu:.1f}" for name, (wall, cpu) in results[case]["phases"].items())
+        total, peak = results[case]["total"], results[case]["peak_mb"]
+        print(
+            f"    {args.label} {case}: {total[0]:.1f} s wall, {total[1]:.1f} s CPU, {peak:.0f} MB ({split})",
+            file=sys.stderr,
+            flush=True,
+        )
     store.close()
     return results
 
