@@ -80,18 +80,12 @@ def _address(text: str) -> tuple[int, int] | None:
     return address.version, int(address)
 
 
-@lru_cache(maxsize=4096)
-def _span(network: Network) -> tuple[int, int, int]:
-    return network.version, int(network.network_address), int(network.netmask)
-
-
 def _in_network(evidence: Evidence, network: Network) -> bool:
     """``address in network`` on integers (every sighting is tested against every network of the signatures)."""
     address = None if evidence.address is None else _address(evidence.address)
-    if address is None:
+    if address is None or address[0] != network.version:
         return False
-    version, start, mask = _span(network)
-    return address[0] == version and address[1] & mask == start
+    return address[1] & int(network.netmask) == int(network.network_address)
 
 
 def _contains(field: str) -> Callable[[Evidence, Any], bool]:
