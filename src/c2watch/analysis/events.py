@@ -348,7 +348,7 @@ def refresh(store: Store, settings: Settings, now: dt.datetime, threat: str | No
 
 
 def _with_since(verdict: Verdict, since: dt.datetime | None) -> Verdict:
-    return replace(verdict, since=since)
+    return verdict if verdict.since == since else replace(verdict, since=since)
 
 
 def list_events(

@@ -277,7 +277,7 @@ class Verdict:
 
 
 def _view(
-    row: Summary, name: str, probes: Sequence[str], streak: Streak | None, rules: VerdictRules
+    row: Summary, name: str, probes: Sequence[str], streak: Streak | None, rules: VerdictRules, now: dt.datetime
 ) -> ObserverEvidence:
     answers: dict[str, dt.datetime | None] = {probe: row.answer_at(probe) for probe in PROBES}
     configured = [at for probe in probes if (at := answers[probe]) is not None]
@@ -295,6 +295,7 @@ def _view(
         after_last_answer=min(row.after(probe) for probe in probes),
         blocked_windows=streak.windows if streak else 0,
         blocked_since=rules.window_start(streak.first_window) if streak else None,
+        suspected=_suspected(streak, rules, now),
     )
 
 
@@ -319,26 +320,26 @@ def judge(
     now: dt.datetime,
 ) -> Verdict:
     """The verdict on ``target`` from its per-observer summaries and blocking streaks (keyed by observer)."""
-    views = []
-    for row in rows:
-        streak = streaks.get(row.observer_pk)
-        view = _view(row, names.get(row.observer_pk, str(row.observer_pk)), rules.answer_probes, streak, rules)
-        views.append(replace(view, suspected=_suspected(streak, rules, now)))
-    base = Verdict(target, NEVER_SEEN, "not observed yet", now, observers=tuple(views))
+    probes = rules.answer_probes
+    views = tuple(
+        _view(row, names.get(row.observer_pk, str(row.observer_pk)), probes, streaks.get(row.observer_pk), rules, now)
+        for row in rows
+    )
     if not views:
-        return base
+        return Verdict(target, NEVER_SEEN, "not observed yet", now)
     answers = [view.last_answer_at for view in views if view.last_answer_at is not None]
     first, last = min(view.first_at for view in views), max(view.last_at for view in views)
-    base = replace(base, first_observed_at=first, last_observed_at=last)
+    seen: dict[str, Any] = {"first_observed_at": first, "last_observed_at": last, "observers": views}
     if not answers:
         total = sum(view.observations for view in views)
         reason = f"never answered: {total} observations by {len(views)} observer(s) since {_iso(first)}"
-        return replace(base, reason=reason, agreeing=tuple(v.observer for v in views), since=first)
+        return Verdict(target, NEVER_SEEN, reason, now, **seen, agreeing=tuple(v.observer for v in views), since=first)
     latest = max(answers)
     silent = sum(view.after_last_answer for view in views)
-    base = replace(base, last_answer_at=latest, silent_cycles=silent)
+    seen |= {"last_answer_at": latest, "silent_cycles": silent}
     if latest >= now - rules.alive_within:
-        return _alive(base, views, rules, now)
+        status, reason, found = _alive(views, rules, now)
+        return Verdict(target, status, reason, now, **seen, **found)
     silent_for = now - latest
     agreeing = tuple(v.observer for v in views if v.after_last_answer)
     if last - latest >= rules.dead_after and silent >= rules.min_silent_cycles:
@@ -346,15 +347,16 @@ def judge(
             f"no answer to any of {len(views)} observer(s) for {_hours(silent_for)} "
             f"({silent} silent cycles since the last answer)"
         )
-        return replace(base, status=DEAD, reason=reason, agreeing=agreeing, since=latest)
+        return Verdict(target, DEAD, reason, now, **seen, agreeing=agreeing, since=latest)
     reason = (
         f"no answer for {_hours(silent_for)} ({silent} silent cycles); "
         f"dead after {_hours(rules.dead_after)} of observed silence"
     )
-    return replace(base, status=DORMANT, reason=reason, agreeing=agreeing, since=latest)
+    return Verdict(target, DORMANT, reason, now, **seen, agreeing=agreeing, since=latest)
 
 
-def _alive(base: Verdict, views: Sequence[ObserverEvidence], rules: VerdictRules, now: dt.datetime) -> Verdict:
+def _alive(views: Sequence[ObserverEvidence], rules: VerdictRules, now: dt.datetime) -> tuple[str, str, dict[str, Any]]:
+    """Status, reason and the other fields of an answering destination's verdict."""
     recent = tuple(v.observer for v in views if v.last_answer_at and v.last_answer_at >= now - rules.alive_within)
     blocked = tuple(v.observer for v in views if v.suspected)
     if blocked:
@@ -364,9 +366,9 @@ def _alive(base: Verdict, views: Sequence[ObserverEvidence], rules: VerdictRules
             "answers: likely blocking of that observer's address"
         )
         since = min((v.blocked_since for v in views if v.suspected and v.blocked_since), default=None)
-        return replace(base, status=BLOCKED, reason=reason, agreeing=recent, blocked=blocked, since=since)
+        return BLOCKED, reason, {"agreeing": recent, "blocked": blocked, "since": since}
     reason = f"answered {len(recent)} of {len(views)} observer(s) within {_hours(rules.alive_within)}"
-    return replace(base, status=ALIVE, reason=reason, agreeing=recent)
+    return ALIVE, reason, {"agreeing": recent}
 
 
 def evaluate(store: Store, rules: VerdictRules, now: dt.datetime, threat: str | None = None) -> list[Verdict]:

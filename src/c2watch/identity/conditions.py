@@ -9,6 +9,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from c2watch.identity.evidence import Evidence
@@ -68,13 +69,23 @@ def _glob(value: Any) -> str:
     return _text(value).lower().rstrip(".")
 
 
-def _in_network(evidence: Evidence, network: Network) -> bool:
-    if evidence.address is None:
-        return False
+@lru_cache(maxsize=256)
+def _address(text: str) -> tuple[int, int] | None:
+    """The address's version and number, parsed once for every network condition that tests it (None when it is
+    not an address)."""
     try:
-        return ipaddress.ip_address(evidence.address) in network
+        address = ipaddress.ip_address(text)
     except ValueError:
+        return None
+    return address.version, int(address)
+
+
+def _in_network(evidence: Evidence, network: Network) -> bool:
+    """``address in network`` on integers (every sighting is tested against every network of the signatures)."""
+    address = None if evidence.address is None else _address(evidence.address)
+    if address is None or address[0] != network.version:
         return False
+    return address[1] & int(network.netmask) == int(network.network_address)
 
 
 def _contains(field: str) -> Callable[[Evidence, Any], bool]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from c2watch.config import Settings
@@ -69,12 +69,15 @@ class Identity:
     body_sha256: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: value for name, value in asdict(self).items() if value is not None}
+        # every field is a str or an int: no deep copy (dataclasses.asdict) needed
+        return {name: value for name in _IDENTITY_FIELDS if (value := getattr(self, name)) is not None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Identity:
-        names = {f.name for f in fields(cls)}
-        return cls(**{name: value for name, value in data.items() if name in names})
+        return cls(**{name: value for name, value in data.items() if name in _IDENTITY_FIELDS})
+
+
+_IDENTITY_FIELDS = tuple(f.name for f in fields(Identity))
 
 
 @dataclass(frozen=True)

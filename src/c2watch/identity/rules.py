@@ -85,7 +85,7 @@ class Rule:
     def matching(self, evidence: Evidence) -> MatchTable | None:
         """The first match table that ``evidence`` satisfies, or None."""
         for table in self.match:
-            if all(any(CONDITIONS[name].test(evidence, value) for value in values) for name, values in table):
+            if _holds(table, evidence):
                 return table
         return None
 
@@ -95,6 +95,19 @@ class Rule:
             " and ".join(f"{name} = {' or '.join(_shown(v) for v in values)}" for name, values in table)
             for table in self.match
         )
+
+
+def _holds(table: MatchTable, evidence: Evidence) -> bool:
+    """Whether every condition of ``table`` holds (any of its values matches); plain loops, as every sighting of
+    every destination is tested against every rule."""
+    for name, values in table:
+        test = CONDITIONS[name].test
+        for value in values:
+            if test(evidence, value):
+                break
+        else:
+            return False
+    return True
 
 
 def _shown(value: Any) -> str:

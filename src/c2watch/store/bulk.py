@@ -5,16 +5,14 @@ stored are skipped."""
 
 from __future__ import annotations
 
-import datetime as dt
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
-from c2watch.store.pgcopy import copy_data, copy_escape, copy_text
-from c2watch.store.tables import UTCDateTime, observations
+from c2watch.store.pgcopy import column_text, copy_data
+from c2watch.store.tables import observations
 
 __all__ = ["complete", "insert_new_observations"]
 
@@ -27,23 +25,7 @@ def complete(row: dict[str, Any]) -> dict[str, Any]:
     return {**_EMPTY_ROW, **{name: value for name, value in row.items() if name in _EMPTY_ROW}}
 
 
-def _json_text(value: Any) -> str:
-    return copy_escape(orjson.dumps(value).decode())
-
-
-def _utc_text(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-
-
-def _formatter(column: sa.Column[Any]) -> Callable[[Any], str]:
-    if isinstance(column.type, sa.JSON):
-        return _json_text
-    if isinstance(column.type, UTCDateTime):
-        return _utc_text
-    return copy_text
-
-
-_FORMATTERS = [_formatter(observations.c[name]) for name in _COLUMNS]
+_FORMATTERS = [column_text(observations.c[name]) for name in _COLUMNS]
 _VALUES = operator.itemgetter(*_COLUMNS)
 
 

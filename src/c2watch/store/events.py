@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from c2watch.store.bulkupdate import update_rows
 from c2watch.store.shared import insert_ignoring_duplicates
 from c2watch.store.tables import events, observers, targets, threats, verdicts, webhook_cursors
 
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 _CHUNK = 400
+_SCAN_FROM = 10_000
 NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
@@ -63,13 +65,7 @@ def save_verdicts(
     """Store ``(target_pk, status, last_answer_at, evidence, since)`` rows; returns each one's ``since``: the
     row's own (when the state began, from the evidence), else kept from the stored verdict while the status is
     unchanged, else ``now``."""
-    pks = [row[0] for row in rows]
-    known: dict[int, tuple[str, dt.datetime]] = {}
-    for start in range(0, len(pks), _CHUNK):
-        query = sa.select(verdicts.c.target_pk, verdicts.c.status, verdicts.c.since).where(
-            verdicts.c.target_pk.in_(pks[start : start + _CHUNK])
-        )
-        known.update({row.target_pk: (row.status, row.since) for row in conn.execute(query)})
+    known = _known_verdicts(conn, [row[0] for row in rows])
     since: dict[int, dt.datetime] = {}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -84,14 +80,26 @@ def save_verdicts(
             "evidence": evidence,
         }
         if previous:
-            updates.append({"pk": target_pk, **values})
+            updates.append({"target_pk": target_pk, **values})
         else:
             inserts.append({"target_pk": target_pk, **values})
     if inserts:
         conn.execute(verdicts.insert(), inserts)
-    if updates:
-        conn.execute(verdicts.update().where(verdicts.c.target_pk == sa.bindparam("pk")), updates)
+    update_rows(conn, verdicts, ("target_pk",), updates)
     return since
+
+
+def _known_verdicts(conn: sa.Connection, pks: Sequence[int]) -> dict[int, tuple[str, dt.datetime]]:
+    """The stored status and ``since`` of each of ``pks``: by chunks of ids, or in one scan for many."""
+    query = sa.select(verdicts.c.target_pk, verdicts.c.status, verdicts.c.since)
+    if len(pks) > _SCAN_FROM:
+        wanted = set(pks)
+        return {row.target_pk: (row.status, row.since) for row in conn.execute(query) if row.target_pk in wanted}
+    known: dict[int, tuple[str, dt.datetime]] = {}
+    for start in range(0, len(pks), _CHUNK):
+        chunk = query.where(verdicts.c.target_pk.in_(pks[start : start + _CHUNK]))
+        known.update({row.target_pk: (row.status, row.since) for row in conn.execute(chunk)})
+    return known
 
 
 def stored_verdicts(conn: sa.Connection, threat: str | None = None) -> list[StoredVerdict]:

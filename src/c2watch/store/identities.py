@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from c2watch.identity import Rule
 from c2watch.identity.judge import IdentityRules, Track
 from c2watch.identity.sightings import sighting_of
 from c2watch.models.observation import EGRESS_FAILED
+from c2watch.store.bulkupdate import update_rows
 from c2watch.store.database import Database
 from c2watch.store.tables import analysis_state, identity_tracks, observations, observers
 from c2watch.store.verdicts import safe_top, watermark
@@ -28,7 +29,7 @@ from c2watch.store.verdicts import safe_top, watermark
 __all__ = ["IDENTITY_MARK", "fold_page", "tracks"]
 
 IDENTITY_MARK = "identity_tracks"
-PAGE = 5000
+PAGE = 20_000
 _CHUNK = 500
 o = observations
 
@@ -97,21 +98,32 @@ def fold_page(db: Database, signatures: Sequence[Rule], rules: IdentityRules, no
         if not moved.rowcount:
             return None
         existing = _load(conn, sorted(by_target))
-        for target_pk, target_rows in by_target.items():
-            track = existing.get(target_pk) or Track()
-            for row in sorted(target_rows, key=lambda r: (r["observed_at"], r["id"])):
-                if row["outcome"] != EGRESS_FAILED:  # the proxy failed: nothing is known of the server
-                    track.add(sighting_of(row, str(row["observer"])), signatures, rules)
-            _save(conn, target_pk, track, target_pk in existing, now)
+        folded = {
+            pk: _folded(existing.get(pk) or Track(), target_rows, signatures, rules)
+            for pk, target_rows in by_target.items()
+        }
+        _save(conn, folded, existing.keys(), now)
     return len(rows)
 
 
-def _save(conn: sa.Connection, target_pk: int, track: Track, exists: bool, now: dt.datetime) -> None:
-    values = {"state": track.as_dict(), "updated_at": now}
-    if exists:
-        conn.execute(identity_tracks.update().where(identity_tracks.c.target_pk == target_pk).values(**values))
-    else:
-        conn.execute(identity_tracks.insert().values(target_pk=target_pk, **values))
+def _folded(track: Track, rows: list[Mapping[str, Any]], signatures: Sequence[Rule], rules: IdentityRules) -> Track:
+    """``track`` with one destination's rows of the page folded in, in time order."""
+    for row in sorted(rows, key=lambda r: (r["observed_at"], r["id"])):
+        if row["outcome"] != EGRESS_FAILED:  # the proxy failed: nothing is known of the server
+            track.add(sighting_of(row, str(row["observer"])), signatures, rules)
+    return track
+
+
+def _save(conn: sa.Connection, folded: Mapping[int, Track], existing: Iterable[int], now: dt.datetime) -> None:
+    """One executemany for the tracks updated, one for those inserted."""
+    known = set(existing)
+    updates = [{"target_pk": pk, "state": t.as_dict(), "updated_at": now} for pk, t in folded.items() if pk in known]
+    inserts = [
+        {"target_pk": pk, "state": t.as_dict(), "updated_at": now} for pk, t in folded.items() if pk not in known
+    ]
+    update_rows(conn, identity_tracks, ("target_pk",), updates)
+    if inserts:
+        conn.execute(identity_tracks.insert(), inserts)
 
 
 def tracks(conn: sa.Connection, target_pks: Sequence[int] | None = None) -> dict[int, Track]:

@@ -5,10 +5,15 @@ short ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (partitioned tables inclu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["copy_data", "copy_escape", "copy_text"]
+import orjson
+import sqlalchemy as sa
+
+from c2watch.store.tables import UTCDateTime
+
+__all__ = ["column_text", "copy_data", "copy_escape", "copy_text"]
 
 
 def copy_escape(text: str) -> str:
@@ -39,3 +44,20 @@ def copy_data(cursor: Any, table: str, columns: Sequence[str], data: str) -> Non
     """COPY ``data``, rows already in COPY's text format, into ``table``."""
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         copy.write(data.encode())
+
+
+def _json_text(value: Any) -> str:
+    return copy_escape(orjson.dumps(value).decode())
+
+
+def _utc_text(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def column_text(column: sa.Column[Any]) -> Callable[[Any], str]:
+    """How a value of ``column`` is written as a field of COPY's text format (not None: that is ``\\N``)."""
+    if isinstance(column.type, sa.JSON):
+        return _json_text
+    if isinstance(column.type, UTCDateTime):
+        return _utc_text
+    return copy_text

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from c2watch.models.kinds import ANSWER_PROBES
 from c2watch.models.observation import EGRESS_FAILED
+from c2watch.store.bulkupdate import update_rows
 from c2watch.store.queries import epoch
 from c2watch.store.shared import insert_ignoring_duplicates
 from c2watch.store.tables import analysis_state, answer_summaries, observations, threats
@@ -154,6 +155,10 @@ def _batch_query(mark: int, top: int) -> sa.Select[Any]:
     lasts = [sa.func.max(sa.case((answered(p), o.c.observed_at))).label(f"{p}_at") for p in ANSWER_PROBES]
     own = [_count_after(s.c[f"{p}_at"]).label(f"silent_{p}") for p in ANSWER_PROBES]
     dest = [_count_after(d.c[f"{p}_at"]).label(f"after_{p}") for p in ANSWER_PROBES]
+    answer_values = [  # the answer's own status and TTL when the batch holds one row of the pair
+        sa.func.max(sa.case((answered("http"), o.c.http_status))).label("answer_status"),
+        sa.func.max(sa.case((answered("icmp"), o.c.ping_ttl))).label("answer_ttl"),
+    ]
     return (
         sa.select(
             o.c.target_pk,
@@ -164,6 +169,7 @@ def _batch_query(mark: int, top: int) -> sa.Select[Any]:
             *lasts,
             *own,
             *dest,
+            *answer_values,
         )
         .select_from(joined)
         .where(o.c.id > mark, o.c.id <= top, counted())
@@ -171,13 +177,11 @@ def _batch_query(mark: int, top: int) -> sa.Select[Any]:
     )
 
 
-def _existing(conn: sa.Connection, target_pks: Sequence[int]) -> dict[tuple[int, int], Summary]:
-    """Every summary of the destinations named."""
-    found: dict[tuple[int, int], Summary] = {}
-    for chunk in _chunks(sorted(set(target_pks))):
-        query = sa.select(s).where(s.c.target_pk.in_(chunk))
-        found.update({(row.target_pk, row.observer_pk): Summary(*row) for row in conn.execute(query)})
-    return found
+def _existing(conn: sa.Connection, mark: int, top: int) -> dict[tuple[int, int], Summary]:
+    """Every summary of the destinations observed in ``(mark, top]`` (one query, not one per chunk of ids)."""
+    observed = sa.select(o.c.target_pk).where(o.c.id > mark, o.c.id <= top, counted())
+    query = sa.select(s).where(s.c.target_pk.in_(observed))
+    return {(row.target_pk, row.observer_pk): Summary(*row) for row in conn.execute(query)}
 
 
 def _later(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
@@ -209,6 +213,38 @@ class FoldPlan(NamedTuple):
     existing: dict[tuple[int, int], Summary]
     recount_own: dict[str, list[tuple[int, int]]]
     recount_after: dict[str, list[tuple[int, int]]]
+    set_after: dict[str, list[dict[str, int]]]
+
+
+def _alone(row: Any, old: Summary | None) -> bool:
+    """Whether the batch holds one row of the pair, later than every row folded before: then what the recounts
+    would count is that row alone, known from the batch (the steady state: one new observation per cycle)."""
+    return row is not None and int(row.n) == 1 and (old is None or old.last_at < row.first_at)
+
+
+def _own_known(row: Any, old: Summary | None, probe: str, merged: dict[str, Any]) -> bool:
+    """Set the observer's silent count (and the answer's status or TTL) after a new answer of ``probe`` when the
+    batch tells them; False when they must be recounted."""
+    if not _alone(row, old):
+        return False
+    merged[f"silent_{probe}"] = 0
+    if probe == "http":
+        merged["http_status"] = row.answer_status
+    elif probe == "icmp":
+        merged["icmp_ttl"] = row.answer_ttl
+    return True
+
+
+def _after_known(row: Any, old: Summary | None, last: dt.datetime | None) -> int | None:
+    """An observer's observations since its destination's new last answer ``last`` when the batch tells them
+    (every row folded before is not later than ``last``), else None (recount)."""
+    if last is None or (old is not None and old.last_at > last):
+        return None
+    if row is None:
+        return 0
+    if not _alone(row, old):
+        return None
+    return 1 if row.first_at > last else 0
 
 
 def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan) -> dict[str, Any]:
@@ -227,8 +263,9 @@ def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan
         before, batch = (old.answer_at(probe) if old else None), getattr(row, f"{probe}_at")
         merged[f"{probe}_at"] = _later(before, batch)
         if batch is not None and (before is None or batch > before):
-            plan.recount_own[probe].append(pair)
-            merged[f"silent_{probe}"] = 0
+            if not _own_known(row, old, probe, merged):
+                plan.recount_own[probe].append(pair)
+                merged[f"silent_{probe}"] = 0
         else:
             merged[f"silent_{probe}"] = (old.silent(probe) if old else 0) + int(getattr(row, f"silent_{probe}"))
         merged[f"after_{probe}"] = (
@@ -240,7 +277,7 @@ def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan
 def plan_fold(conn: sa.Connection, mark: int, upper: int) -> FoldPlan:
     """Aggregate the observations ``(mark, upper]`` and merge them with the summaries as they are now."""
     batch = conn.execute(_batch_query(mark, upper)).all()
-    existing = _existing(conn, [row.target_pk for row in batch])
+    existing = _existing(conn, mark, upper)
     plan = FoldPlan(
         mark,
         upper,
@@ -249,34 +286,48 @@ def plan_fold(conn: sa.Connection, mark: int, upper: int) -> FoldPlan:
         existing,
         {p: [] for p in ANSWER_PROBES},
         {p: [] for p in ANSWER_PROBES},
+        {p: [] for p in ANSWER_PROBES},
     )
     before, new = _destination_lasts(existing.values()), _destination_lasts(batch)
     moved: dict[int, dict[str, bool]] = {}
     for target_pk, lasts in new.items():
         old = before.get(target_pk, dict.fromkeys(ANSWER_PROBES))
         moved[target_pk] = {p: lasts[p] is not None and _later(old[p], lasts[p]) != old[p] for p in ANSWER_PROBES}
-    for row in batch:
-        plan.rows.append(_merge(row, existing.get((row.target_pk, row.observer_pk)), moved[row.target_pk], plan))
-    pairs = sorted({*existing, *((row.target_pk, row.observer_pk) for row in batch)})
-    for probe in ANSWER_PROBES:  # every observer of a destination whose last answer moved counts again from it
-        plan.recount_after[probe].extend(pair for pair in pairs if moved.get(pair[0], {}).get(probe))
+    merged: dict[tuple[int, int], dict[str, Any]] = {}
+    rows = {(row.target_pk, row.observer_pk): row for row in batch}
+    for pair, row in rows.items():
+        merged[pair] = _merge(row, existing.get(pair), moved[pair[0]], plan)
+        plan.rows.append(merged[pair])
+    for pair in sorted({*existing, *rows}):  # every observer of a destination whose last answer moved counts again
+        for probe in ANSWER_PROBES:
+            if moved.get(pair[0], {}).get(probe):
+                _queue_after(
+                    plan, probe, pair, _after_known(rows.get(pair), existing.get(pair), new[pair[0]][probe]), merged
+                )
     return plan
 
 
+def _queue_after(
+    plan: FoldPlan, probe: str, pair: tuple[int, int], known: int | None, merged: dict[tuple[int, int], dict[str, Any]]
+) -> None:
+    """The pair's count since its destination's new last answer: set when known, else queued for a recount."""
+    if known is None:
+        plan.recount_after[probe].append(pair)
+    elif pair in merged:
+        merged[pair][f"after_{probe}"] = known
+    else:
+        plan.set_after[probe].append({"t": pair[0], "ob": pair[1], f"after_{probe}": known})
+
+
 def _write(conn: sa.Connection, rows: list[dict[str, Any]], existing: dict[tuple[int, int], Summary]) -> None:
-    """Insert the new summaries, update the others (executemany; the SET columns come from the parameters)."""
-    new, old = [], []
+    """Insert the new summaries, update the others (in bulk)."""
+    new: list[dict[str, Any]] = []
+    old: list[dict[str, Any]] = []
     for row in rows:
-        pair = (row["target_pk"], row["observer_pk"])
-        if pair in existing:
-            values = {k: v for k, v in row.items() if k not in ("target_pk", "observer_pk")}
-            old.append({**values, "t": pair[0], "ob": pair[1]})
-        else:
-            new.append(row)
+        (old if (row["target_pk"], row["observer_pk"]) in existing else new).append(row)
     if new:
         conn.execute(s.insert(), new)
-    if old:
-        conn.execute(_update_pair(), old)
+    update_rows(conn, s, ("target_pk", "observer_pk"), old)
 
 
 def _update_pair() -> sa.Update:
@@ -353,6 +404,8 @@ def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> bool:
         return False
     _write(conn, plan.rows, plan.existing)
     for probe in ANSWER_PROBES:
+        if plan.set_after[probe]:
+            conn.execute(_update_pair(), plan.set_after[probe])
         if plan.recount_own[probe]:
             _recount_own(conn, probe, plan.recount_own[probe], plan.upper)
         if plan.recount_after[probe]:
