@@ -86,6 +86,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", type=Path, help="run c2watch under py-spy, collapsed stacks to this directory (slows it down)"
     )
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="c2watch's [cycle] loop")
     parser.add_argument(
         "--nice", type=int, default=-5, help="niceness of every measured tool and simulator (less noise from others)"
     )
@@ -263,7 +264,7 @@ class Bench:
         quiet = self.wait_quiet()
         command = [sys.executable, str(BENCH / "c2watch_run.py"), "--db", str(db), "--data", str(run_dir)]
         command += ["--concurrency", str(concurrency), "--probes", ",".join(probes), "--seed", str(self.args.seed)]
-        command += ["--result", str(run_dir / "result.json")]
+        command += ["--result", str(run_dir / "result.json"), "--loop", self.args.loop]
         if self.args.profile:
             self.args.profile.mkdir(parents=True, exist_ok=True)
             stacks = self.args.profile.resolve() / f"{label}.txt"

@@ -4,10 +4,11 @@ The signature travels inside the object, in the c2watch details extension (``DET
 
     "signature": {"alg": "Ed25519", "key": "<key id>", "value": "<base64 of 64 bytes>"}
 
-and covers the whole object as canonical JSON (RFC 8785, the ``rfc8785`` package) *without* that ``signature``
-member. An observed-data's probe results live in the objects it refers to (network-traffic and the addresses and
-names probed), so before signing, the SHA-256 of each referred object's canonical JSON is written into the same
-extension (``signed_refs``: id -> digest): the signature covers them too. The key id is the SHA-256 of the raw
+and covers the whole object as canonical JSON (RFC 8785, byte for byte what the ``rfc8785`` package writes:
+:mod:`c2watch.stix.canonical`) *without* that ``signature`` member. An observed-data's probe results live in
+the objects it refers to (network-traffic and the addresses and names probed), so before signing, the SHA-256 of
+each referred object's canonical JSON is written into the same extension (``signed_refs``: id -> digest): the
+signature covers them too. The key id is the SHA-256 of the raw
 32-byte public key, in hexadecimal, cut to 32 characters: whoever holds the public key can recompute it. A record
 altered anywhere after signing (on the hub, in its database, in transit,
 in an exchange file) no longer verifies; a record signed by a key that is unknown, or revoked before the record was
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from c2watch.stix.canonical import canonical_json
 from c2watch.stix.vocab import DETAILS_EXTENSION
 
 __all__ = ["ALGORITHM", "Check", "key_id", "sign", "signature_of", "verify"]
@@ -57,21 +59,30 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+@functools.lru_cache(maxsize=16)
+def _signer(private_key: Ed25519PrivateKey) -> str:
+    """The key id of a signing key (asked for every record signed; keys hash by identity)."""
+    return key_id(private_key.public_key())
+
+
 def _unsigned(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """``obj`` without its signature member (a deep copy: the caller's object is never changed)."""
-    bare = copy.deepcopy(dict(obj))
-    details = bare.get("extensions", {}).get(DETAILS_EXTENSION)
-    if isinstance(details, dict):
-        details.pop("signature", None)
+    """``obj`` without its signature member (the caller's object is never changed: the containers on the way to
+    that member are copied, the rest is shared, since canonicalising only reads it)."""
+    bare = dict(obj)
+    extensions = bare.get("extensions", {})
+    details = extensions.get(DETAILS_EXTENSION)
+    if isinstance(details, dict) and "signature" in details:
+        details = {name: value for name, value in details.items() if name != "signature"}
+        bare["extensions"] = {**extensions, DETAILS_EXTENSION: details}
     return bare
 
 
 def _canonical(obj: Mapping[str, Any]) -> bytes:
-    return rfc8785.dumps(_unsigned(obj))
+    return canonical_json(_unsigned(obj))
 
 
 def _digest(obj: Mapping[str, Any]) -> str:
-    return hashlib.sha256(rfc8785.dumps(dict(obj))).hexdigest()
+    return hashlib.sha256(canonical_json(dict(obj))).hexdigest()
 
 
 def sign(
@@ -87,7 +98,7 @@ def sign(
     value = private_key.sign(_canonical(obj))
     details["signature"] = {
         "alg": ALGORITHM,
-        "key": key_id(private_key.public_key()),
+        "key": _signer(private_key),
         "value": base64.b64encode(value).decode("ascii"),
     }
     return obj
