@@ -4,7 +4,8 @@
 
 Each sample (py-spy, GIL holder, 250 per second) is given to the innermost frame that belongs to a named part of
 the cycle (signing, STIX objects, the store, the HTTP client, ...); samples with no such frame but an asyncio one
-are the event loop's own. Then the functions with the most samples of their own (leaf frames).
+are the event loop's own; imports at the process start and loading the targets are counted apart. Then the
+functions with the most samples of their own (leaf frames).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 LOOP = re.compile(r"asyncio/|uvloop/")
+# Parts known by a frame anywhere in the stack, whatever runs inside them.
+ENCLOSING = (
+    ("imports (process start, not the cycle)", re.compile(r"<frozen importlib")),
+    ("loading targets", re.compile(r"Watchlist\.targets|_targets \(c2watch/observer/cycle")),
+)
 
 
 def read_stacks(path: Path) -> Counter[tuple[str, ...]]:
@@ -46,6 +52,9 @@ def read_stacks(path: Path) -> Counter[tuple[str, ...]]:
 
 
 def part_of(frames: tuple[str, ...]) -> str:
+    for name, pattern in ENCLOSING:
+        if any(pattern.search(frame) for frame in frames):
+            return name
     for frame in reversed(frames):
         for name, pattern in PARTS:
             if pattern.search(frame):
