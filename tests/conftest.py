@@ -17,14 +17,14 @@ from c2watch.store import Store, open_store, sqlite_url
 POSTGRES_ENV = "C2WATCH_TEST_POSTGRES_URL"
 
 
-def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any] | None:
-    """``C2WATCH_TEST_LOOP=uvloop`` runs every async test on uvloop (``[cycle] loop``'s default) instead of
-    asyncio's loop; the CLI's cycles run on the configured loop anyway."""
-    if os.environ.get("C2WATCH_TEST_LOOP", "asyncio") != "uvloop":
-        return None
-    import uvloop
+if os.environ.get("C2WATCH_TEST_LOOP", "asyncio") == "uvloop":
 
-    return {"uvloop": uvloop.new_event_loop}
+    def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+        """``C2WATCH_TEST_LOOP=uvloop`` runs every async test on uvloop (``[cycle] loop``'s default) instead of
+        asyncio's loop; the CLI's cycles run on the configured loop anyway."""
+        import uvloop
+
+        return {"uvloop": uvloop.new_event_loop}
 
 
 def postgres_base_url() -> str:
