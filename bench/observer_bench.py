@@ -60,7 +60,7 @@ GOALS = {
 }
 
 
-_CPU_ALLOWANCE_S = 0.002  # per destination, in a c2watch run's deadline (the floor counts no CPU)
+_CPU_ALLOWANCE_S = 0.005  # per destination, in a c2watch run's deadline (the floor counts no CPU)
 
 
 def parse_args() -> argparse.Namespace:
