@@ -59,7 +59,7 @@ def part_of(frames: tuple[str, ...]) -> str:
         for name, pattern in PARTS:
             if pattern.search(frame):
                 return name
-    return "event loop (asyncio)" if any(LOOP.search(frame) for frame in frames) else "other"
+    return "event loop (asyncio, uvloop)" if any(LOOP.search(frame) for frame in frames) else "other"
 
 
 def leaf(frame: str) -> str:
