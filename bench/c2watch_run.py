@@ -8,7 +8,6 @@ whole process from outside as well (os.wait4).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import logging
@@ -20,7 +19,8 @@ from typing import Any
 
 from testbed import ECHO_COUNT, ECHO_INTERVAL_S, ECHO_TIMEOUT_S, HTTP_CONNECT_TIMEOUT_S, HTTP_TOTAL_TIMEOUT_S
 
-from c2watch.config import Settings
+from c2watch.config import CycleSettings, Settings
+from c2watch.observer import eventloop
 from c2watch.observer.cycle import CycleOptions, run_cycle
 from c2watch.store import open_store
 
@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--probes", default="icmp,http")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--loop", choices=eventloop.LOOPS, default=CycleSettings().loop, help="[cycle] loop")
     parser.add_argument("--result", required=True)
     parser.add_argument("--proxy", default="", help="an [egress] proxy URL every probe but ICMP goes through")
     parser.add_argument(
@@ -129,7 +130,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    result = asyncio.run(observe(args))
+    result = eventloop.run(observe(args), args.loop)
     Path(args.result).write_text(json.dumps(result), encoding="utf-8")
 
 

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -14,6 +15,16 @@ import sqlalchemy as sa
 from c2watch.store import Store, open_store, sqlite_url
 
 POSTGRES_ENV = "C2WATCH_TEST_POSTGRES_URL"
+
+
+if os.environ.get("C2WATCH_TEST_LOOP", "asyncio") == "uvloop":
+
+    def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+        """``C2WATCH_TEST_LOOP=uvloop`` runs every async test on uvloop (``[cycle] loop``'s default) instead of
+        asyncio's loop; the CLI's cycles run on the configured loop anyway."""
+        import uvloop
+
+        return {"uvloop": uvloop.new_event_loop}
 
 
 def postgres_base_url() -> str:

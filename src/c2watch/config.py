@@ -90,6 +90,7 @@ class CycleSettings(Section):
     probes: list[str] = Field(default_factory=lambda: [str(kind) for kind in DEFAULT_PROBES])
     concurrency: int = Field(500, ge=1, le=100_000)
     write_stix: bool = True
+    loop: Literal["uvloop", "asyncio"] = "uvloop"  # uvloop falls back to asyncio when not installed
 
     @field_validator("probes")
     @classmethod

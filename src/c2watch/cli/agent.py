@@ -10,6 +10,7 @@ from prometheus_client import start_http_server
 
 from c2watch.cli.context import App, pass_app
 from c2watch.logs import configure_logging
+from c2watch.observer import eventloop
 from c2watch.observer.shard import Shard
 from c2watch.wiring.agent import AgentParts, agent_metrics, build_agent, run_agent
 
@@ -33,7 +34,7 @@ def agent(app: App, shard: str | None, metrics_port: int | None, metrics_host: s
     parts = AgentParts(
         app.store, app.settings, app.home.path, app.clock, Shard.parse(shard) if shard else None, metrics, click.echo
     )
-    asyncio.run(_run(parts))
+    eventloop.run(_run(parts), app.settings.cycle.loop)
 
 
 async def _run(parts: AgentParts) -> None:

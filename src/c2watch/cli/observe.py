@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from c2watch.cli.context import App, pass_app
 from c2watch.cli.refresh import NO_REFRESH, echo_refreshed, refresh_and_deliver
+from c2watch.observer import eventloop
 from c2watch.observer.cycle import CycleOptions, CycleSummary, run_cycle
 from c2watch.observer.shard import Shard
 
@@ -45,7 +44,8 @@ def observe(app: App, threat: str | None, shard: str | None, as_json: bool, no_r
             on_start=lambda total: progress.update(task, total=total),
             on_result=lambda _obs: progress.advance(task),
         )
-        summary = asyncio.run(run_cycle(app.store, app.settings, app.home.path, options, app.clock))
+        cycle = run_cycle(app.store, app.settings, app.home.path, options, app.clock)
+        summary = eventloop.run(cycle, app.settings.cycle.loop)
     if not as_json:
         _print_summary(app, summary)
     refreshed = None if no_refresh or summary.interrupted else refresh_and_deliver(app)

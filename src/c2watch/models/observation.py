@@ -43,19 +43,19 @@ class Observation:
 
     @property
     def ping(self) -> PingResult | None:
-        return cast(PingResult | None, self.results.get("icmp"))
+        return cast("PingResult | None", self.results.get("icmp"))  # quoted: no Union built per call
 
     @property
     def http(self) -> HttpResult | None:
-        return cast(HttpResult | None, self.results.get("http"))
+        return cast("HttpResult | None", self.results.get("http"))
 
     @property
     def tls(self) -> TlsResult | None:
-        return cast(TlsResult | None, self.results.get("tls"))
+        return cast("TlsResult | None", self.results.get("tls"))
 
     @property
     def dns(self) -> DnsResult | None:
-        return cast(DnsResult | None, self.results.get("dns"))
+        return cast("DnsResult | None", self.results.get("dns"))
 
 
 def overall_outcome(obs: Observation) -> str:

@@ -8,6 +8,7 @@ hostile target is a result (an ``outcome`` and fields), never an exception.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Generic, Literal, TypedDict, TypeVar
 
@@ -64,7 +65,7 @@ class ProbeTarget:
             return self.addresses[0]
         return self.host if self.remote_name else None
 
-    @property
+    @functools.cached_property  # asked several times per observation; parsing an address is not free
     def host_is_name(self) -> bool:
         """True when the host is a DNS name rather than an IP literal."""
         return not is_ip_literal(self.host)

@@ -55,7 +55,8 @@ class EchoChannel:
         self._sends: list[tuple[float, int, EchoJob]] = []  # heap of next-echo times, one entry per job
         self._deadlines: list[tuple[float, int, PendingEcho]] = []  # heap; settled echoes stay until due
         self._order = itertools.count()
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0  # when it is due (uvloop returns a plain Handle, without when(), for a time passed)
         self._blocked = False  # the send buffer is full: wait for the socket to become writable
         rcvbuf = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         self._batch = max(_MIN_SEND_BATCH, min(_MAX_SEND_BATCH, rcvbuf // _RCVBUF_PER_REPLY))
@@ -82,7 +83,7 @@ class EchoChannel:
             return job
         self._jobs.add(job)
         heapq.heappush(self._sends, (job.start, next(self._order), job))
-        if self._timer is None or self._timer.when() > job.start:
+        if self._timer is None or self._timer_at > job.start:
             self._rearm()
         return job
 
@@ -115,12 +116,12 @@ class EchoChannel:
         """Keep one timer armed for the next send or deadline."""
         when = self._next_event()
         if self._timer is not None:
-            if when is not None and self._timer.when() <= when:
+            if when is not None and self._timer_at <= when:
                 return
             self._timer.cancel()
             self._timer = None
         if when is not None:
-            self._timer = self._loop.call_at(when, self._on_timer)
+            self._timer, self._timer_at = self._loop.call_at(when, self._on_timer), when
 
     def _next_event(self) -> float | None:
         times = [self._deadlines[0][0]] if self._deadlines else []

@@ -1,15 +1,23 @@
-"""RFC 8785 canonical JSON, fast: byte for byte what the ``rfc8785`` package writes, at a fraction of its cost.
+"""RFC 8785 canonical JSON, byte for byte what the ``rfc8785`` package writes, at orjson's speed.
 
-The ``rfc8785`` package is pure Python; a hub checks two signatures and four digests per observation and an agent as
-many per pulled record, so canonical JSON was most of their CPU. For JSON as it is parsed (``dict``, ``list``,
-``str``, ``int``, ``float``, ``bool``, ``None``) with ASCII member names, RFC 8785's output is orjson's with sorted
-keys, except for numbers that are floats: those are written by ``rfc8785`` itself and spliced in as fragments.
-Anything else (other types, non-ASCII member names, whose order is by UTF-16 code units, integers beyond 2**53,
-strings orjson refuses) goes to ``rfc8785``, which writes it or raises its own error, as before.
+Every observed-data and sighting an observer makes is signed over its canonical JSON, and so is the digest of each
+object it refers to: the pure-Python ``rfc8785`` encoder was the largest cost of a probe cycle. Our records are
+plain JSON data (str keys, str/int/float/bool/None values, lists, dicts), which orjson writes as RFC 8785 does once
+the keys are sorted and the numbers are in the form both agree on:
+
+- floats: an integral one becomes the int it equals (RFC 8785 writes ``25``, orjson ``25.0``); a non-integral one
+  in [1e-4, 1e16) is written alike by both (shortest round-trip digits, no exponent);
+- keys: sorted by orjson in code point order, which is RFC 8785's UTF-16 order unless a character beyond U+FFFF
+  (a surrogate pair in UTF-16) is compared: an output with such a character is left to rfc8785;
+- strings: both escape only ``"``, ``\\`` and the control characters, in the same forms.
+
+Anything else (a float with an exponent, an int beyond 2**53 - 1, a character beyond U+FFFF, a lone surrogate, a
+type that is not plain JSON data) goes to ``rfc8785`` itself, which writes it or raises its own error.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -17,56 +25,65 @@ import rfc8785
 
 __all__ = ["canonical_json"]
 
-_INT_MAX = 2**53 - 1
+_INT_LIMIT = 2**53 - 1  # rfc8785 refuses integers beyond what a double holds exactly
+_PLAIN_MIN = 1e-4  # non-integral floats in [_PLAIN_MIN, _PLAIN_MAX) have no exponent in either encoder
+_PLAIN_MAX = 1e16
+_BEYOND_BMP = re.compile(rb"[\xf0-\xf4]")  # the lead byte of a 4-byte UTF-8 sequence
 
 
-class _Slow(Exception):
-    """A value the fast path does not write: ``rfc8785`` decides."""
+class _Unusual(Exception):
+    """A value the fast path does not write exactly as rfc8785 would."""
 
 
-def _prepared(value: Any) -> Any:
-    """``value`` with its floats as orjson fragments of their RFC 8785 text (the same object when it has none)."""
+def canonical_json(value: Any) -> bytes:
+    """``rfc8785.dumps(value)``, the same bytes (or the same error)."""
+    try:
+        text = orjson.dumps(_plain(value), option=orjson.OPT_SORT_KEYS)
+    except (_Unusual, orjson.JSONEncodeError):
+        return rfc8785.dumps(value)
+    if not text.isascii() and _BEYOND_BMP.search(text):
+        return rfc8785.dumps(value)
+    return text
+
+
+def _plain(value: Any) -> Any:
+    """``value``, or a copy of it with every float in the form orjson writes as RFC 8785 does."""
     kind = type(value)
+    if kind is dict:
+        return _plain_items(value)
+    if kind is list or kind is tuple:
+        items = [_plain(item) for item in value]
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
     if kind is str or kind is bool or value is None:
         return value
     if kind is int:
-        if -_INT_MAX <= value <= _INT_MAX:
+        if -_INT_LIMIT <= value <= _INT_LIMIT:
             return value
-        raise _Slow
+        raise _Unusual
     if kind is float:
-        return orjson.Fragment(rfc8785.dumps(value))
-    if kind is dict:
-        return _prepared_dict(value)
-    if kind is list or kind is tuple:
-        return _prepared_list(value)
-    raise _Slow
+        return _number(value)
+    raise _Unusual  # not plain JSON data: rfc8785 writes it (a str or int subclass) or refuses it
 
 
-def _prepared_dict(value: dict[Any, Any]) -> dict[str, Any]:
-    copied: dict[str, Any] | None = None
+def _plain_items(value: dict[Any, Any]) -> dict[Any, Any]:
+    copied: dict[Any, Any] | None = None
     for key, item in value.items():
-        if type(key) is not str or not key.isascii():
-            raise _Slow
-        new = _prepared(item)
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        new = _plain(item)
         if new is not item:
-            copied = copied if copied is not None else dict(value)
+            if copied is None:
+                copied = dict(value)
             copied[key] = new
     return value if copied is None else copied
 
 
-def _prepared_list(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
-    copied: list[Any] | None = None
-    for index, item in enumerate(value):
-        new = _prepared(item)
-        if new is not item:
-            copied = copied if copied is not None else list(value)
-            copied[index] = new
-    return value if copied is None else copied
-
-
-def canonical_json(value: Any) -> bytes:
-    """``rfc8785.dumps(value)``: the same bytes, or the same error."""
-    try:
-        return orjson.dumps(_prepared(value), option=orjson.OPT_SORT_KEYS)
-    except (_Slow, orjson.JSONEncodeError):
-        return rfc8785.dumps(value)
+def _number(value: float) -> int | float:
+    magnitude = abs(value)
+    if value.is_integer():
+        if magnitude <= _INT_LIMIT:
+            return int(value)  # also -0.0 -> 0, as RFC 8785 writes it
+    elif _PLAIN_MIN <= magnitude < _PLAIN_MAX:
+        return value
+    raise _Unusual  # nan, inf, or an exponent form: rfc8785 decides

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,6 +56,12 @@ class Check:
 def key_id(public_key: Ed25519PublicKey) -> str:
     raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=16)
+def _signer(private_key: Ed25519PrivateKey) -> str:
+    """The key id of a signing key (asked for every record signed; keys hash by identity)."""
+    return key_id(private_key.public_key())
 
 
 def _unsigned(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +100,7 @@ def sign(
     value = private_key.sign(_canonical(obj))
     details["signature"] = {
         "alg": ALGORITHM,
-        "key": key_id(private_key.public_key()),
+        "key": _signer(private_key),
         "value": base64.b64encode(value).decode("ascii"),
     }
     return obj
