@@ -1,4 +1,9 @@
-"""One observation cycle: every active destination, probed concurrently, each result persisted as it finishes."""
+"""One observation cycle: every active destination, probed concurrently, each result persisted as it finishes.
+
+Memory stays flat however long the watchlist: destinations are streamed from the store page by page
+(:mod:`c2watch.observer.feed`), results go to a bounded writer queue (:mod:`c2watch.observer.writer`), and what the
+cycle keeps besides is counts (outcomes, egress failures), not per-destination state.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import logging
 import random
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +24,7 @@ from c2watch.config import Settings
 from c2watch.errors import UnknownThreatError
 from c2watch.models import Target
 from c2watch.models.observation import EGRESS_FAILED, Observation
+from c2watch.observer.feed import PAGE_SIZE, TargetFeed
 from c2watch.observer.select import prepare
 from c2watch.observer.shard import Shard
 from c2watch.observer.writer import ObservationWriter, WriterTarget
@@ -214,25 +220,30 @@ def _probing_gc() -> Iterator[None]:
 
 
 async def _work(
-    targets: Sequence[Target], settings: Settings, ctx: ProbeContext, sink: Callable[[Observation], None]
+    feed: TargetFeed,
+    count: int,
+    settings: Settings,
+    ctx: ProbeContext,
+    sink: Callable[[Observation], Awaitable[None]],
 ) -> None:
-    queue = iter(targets)
     admission = _Admission()
 
     async def worker() -> None:
-        for target in queue:
+        while (target := await feed.take()) is not None:
             await admission.enter()
             try:
-                sink(await observe_target(target, settings, ctx))
+                obs = await observe_target(target, settings, ctx)
             finally:
                 admission.leave()
+            await sink(obs)  # waits only when the writer is far behind (backpressure)
 
-    workers = min(settings.cycle.concurrency, len(targets))
+    workers = min(settings.cycle.concurrency, count)
     try:
         with _probing_gc():
             await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         admission.close()
+        feed.close()
         if admission.waits:
             log.info(
                 "event loop saturated: destinations waited %d times to start (loop up to %.0f ms late)",
@@ -241,14 +252,21 @@ async def _work(
             )
 
 
-def _targets(store: Store, threat: str | None, rng: random.Random, shard: Shard | None = None) -> list[Target]:
-    targets = store.watchlist.targets(threat, active_only=True)
-    if threat is not None and not targets and threat not in {t.threat_id for t in store.watchlist.threats()}:
+def _count(store: Store, threat: str | None, shard: Shard | None) -> int:
+    """How many active destinations the cycle takes (a shard's share is counted from the keys, page by page)."""
+    if shard is None:
+        count = store.watchlist.count_targets(threat, active_only=True)
+    else:
+        pages = store.watchlist.target_key_pages(threat, active_only=True)
+        count = sum(shard.owns_key(threat_id, key) for page in pages for _id, threat_id, key in page)
+    if threat is not None and not count and threat not in {t.threat_id for t in store.watchlist.threats()}:
         raise UnknownThreatError(f"unknown threat ID {threat!r}")
-    if shard is not None:
-        targets = [target for target in targets if shard.owns(target)]
-    rng.shuffle(targets)
-    return targets
+    return count
+
+
+def _feed(store: Store, threat: str | None, rng: random.Random, shard: Shard | None) -> TargetFeed:
+    pages = store.watchlist.target_pages(threat, active_only=True, size=PAGE_SIZE)
+    return TargetFeed(pages, rng, shard)
 
 
 async def run_cycle(
@@ -270,13 +288,13 @@ async def run_cycle(
         producer.system_identity,
         started_at,
     )
-    targets = _targets(store, opts.threat, opts.rng, opts.shard)
+    count = _count(store, opts.threat, opts.shard)
     cycle_pk = store.observations.start_cycle(observer_pk, slot_at, started_at, opts.simulated)
     if opts.on_start:
-        opts.on_start(len(targets))
+        opts.on_start(count)
     outcomes: Counter[str] = Counter()
     path = bundle_path(data_dir, settings.observer.name, slot_at, settings.observer.zone)
-    bundle = BundleWriter(path, producer) if settings.cycle.write_stix else None
+    bundle = BundleWriter(path, producer, settings.cycle.bundle_max_bytes) if settings.cycle.write_stix else None
     target = WriterTarget(
         store, observer_pk, cycle_pk, opts.simulated, producer, started_at, bundle, outbox=bool(settings.hub.url)
     )
@@ -284,17 +302,17 @@ async def run_cycle(
     egress_failed: Counter[str] = Counter()
     async with ObservationWriter(target) as writer:
 
-        def sink(obs: Observation) -> None:
+        async def sink(obs: Observation) -> None:
             outcomes[obs.outcome] += 1
             if obs.outcome == EGRESS_FAILED:
                 egress_failed[obs.target.egress] += 1
-            writer.put(obs)
+            await writer.put(obs)
             if opts.on_result:
                 opts.on_result(obs)
 
         try:
             async with open_context(settings, clock, opts.rng) as ctx:
-                await _work(targets, settings, ctx, sink)
+                await _work(_feed(store, opts.threat, opts.rng, opts.shard), count, settings, ctx, sink)
         except asyncio.CancelledError:
             interrupted = True  # stopped (SIGTERM): what finished is stored below, then the cancel goes on
     summary = CycleSummary(
@@ -304,14 +322,14 @@ async def run_cycle(
         started_at,
         clock(),
         round(time.perf_counter() - start, 3),
-        len(targets),
+        count,
         dict(outcomes),
         str(path) if settings.cycle.write_stix else None,
         opts.simulated,
     )
     summary.interrupted, summary.queued = interrupted, target.outbox
-    for label, count in sorted(egress_failed.items()):  # once per proxy, not once per destination
-        log.error("egress %s failed for %d of %d destinations (recorded as egress-failed)", label, count, len(targets))
+    for label, failed in sorted(egress_failed.items()):  # once per proxy, not once per destination
+        log.error("egress %s failed for %d of %d destinations (recorded as egress-failed)", label, failed, count)
     store.observations.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
     log.info("cycle %s finished", cycle_pk, extra={"cycle": summary.as_dict()})
     if interrupted:
