@@ -89,12 +89,12 @@ class CycleSettings(Section):
     probes: list[str] = Field(default_factory=lambda: [str(kind) for kind in DEFAULT_PROBES])
     concurrency: int = Field(500, ge=1, le=100_000)
     write_stix: bool = True
-    bundle_max_mb: int = Field(512, ge=0)
+    bundle_max_mb: float = Field(512, ge=0)
     """Split the cycle's STIX bundle into files of about this size (0: one file, however large)."""
 
     @property
     def bundle_max_bytes(self) -> int | None:
-        return self.bundle_max_mb * 1024 * 1024 if self.bundle_max_mb else None
+        return int(self.bundle_max_mb * 1024 * 1024) if self.bundle_max_mb else None
 
     @field_validator("probes")
     @classmethod
