@@ -7,7 +7,8 @@ extra, ``pip install -e '.[bench]'``)::
     python bench/growth.py runs/10k.json runs/100k.json runs/1m.json --plot docs/img/growth.png
 
 Per size it takes the full c2watch cycle (ICMP and HTTP) and, beside it, the ratio to the previous size, so that
-linear growth shows as the same factor as the destinations.
+linear growth shows as the same factor as the destinations, and how much CPU time others took on the cycle's CPU
+meanwhile (a disturbed run's wall time says more about the machine than about c2watch).
 """
 
 from __future__ import annotations
@@ -30,15 +31,16 @@ def load_points(paths: list[Path]) -> list[dict[str, Any]]:
             base = data["results"]["c2watch"]
             keys = ("wall_s", "cpu_s", "maxrss_mb", "concurrency", "efficiency", "correct")
             point = {"destinations": data["targets"], **{key: base.get(key) for key in keys}}
-        points.append({**point, "source": path.name})
+        noise = data["results"].get("c2watch", {}).get("noise") or {}
+        points.append({**point, "foreign_cpu_s": noise.get("prober_cpu_foreign_s"), "source": path.name})
     return sorted(points, key=lambda p: p["destinations"])
 
 
 def markdown_table(points: list[dict[str, Any]]) -> str:
     lines = [
         "| destinations | concurrency | wall s | CPU s | CPU ms/destination | peak RSS MB "
-        "| growth (dest. / wall / CPU / RSS) | correct |",
-        "|---:|---:|---:|---:|---:|---:|---|---|",
+        "| growth (dest. / wall / CPU / RSS) | CPU 0 foreign s | correct |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     previous: dict[str, Any] | None = None
     for p in points:
@@ -49,10 +51,14 @@ def markdown_table(points: list[dict[str, Any]]) -> str:
             growth = " / ".join(f"x{r:.1f}" for r in ratios)
         lines.append(
             f"| {n:,} | {p['concurrency']:,} | {p['wall_s']:.1f} | {p['cpu_s']:.1f} | {1000 * p['cpu_s'] / n:.3f} "
-            f"| {p['maxrss_mb']:.0f} | {growth} | {'yes' if p['correct'] else 'NO'} |"
+            f"| {p['maxrss_mb']:.0f} | {growth} | {_figure(p['foreign_cpu_s'])} | {'yes' if p['correct'] else 'NO'} |"
         )
         previous = p
     return "\n".join(lines) + "\n"
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 def plot(points: list[dict[str, Any]], path: Path) -> None:
