@@ -10,6 +10,7 @@ import gzip
 import json
 import random
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,20 @@ async def test_workers_wait_for_the_writer_only_when_its_queue_is_full(tmp_path:
     assert sorted(row["target_pk"] for row in store.observations.rows()) == [1, 2, 3]
     held.close()
     store.close()
+
+
+async def test_a_burst_of_starts_stops_once_the_loop_turn_runs_long() -> None:
+    from c2watch.observer.cycle import _LAG_LIMIT_S, _Admission
+
+    admission = _Admission()
+    try:
+        await admission.enter()
+        time.sleep(_LAG_LIMIT_S + 0.05)  # this turn keeps the CPU, as thousands of starts at once would
+        late = asyncio.ensure_future(admission.enter())
+        done, _ = await asyncio.wait({late}, timeout=0)  # one step of the new worker, in this same long turn
+        assert not done and admission.waits == 1 and admission.running == 1
+        admission.leave()
+        await asyncio.wait_for(late, 5)  # released by the next tick of the gate's timer
+        assert admission.running == 1
+    finally:
+        admission.close()

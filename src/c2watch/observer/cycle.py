@@ -143,7 +143,7 @@ async def observe_target(target: Target, settings: Settings, ctx: ProbeContext) 
 
 _LAG_LIMIT_S = 0.1  # how late the event loop may run before workers wait to start their next destination
 _LAG_TICK_S = 0.02
-_RELEASE_PER_TICK = 64  # waiting workers resumed per tick at most: no stampede after a stall
+_RELEASE_PER_TICK = 1024  # waiting workers resumed per tick at most (a long turn sends the rest back in line)
 
 
 class _Admission:
@@ -153,6 +153,11 @@ class _Admission:
     until answers wait in their sockets past the HTTP timeouts and live servers are recorded as timing out. A timer
     measures how late the loop runs; while it is later than ``_LAG_LIMIT_S``, workers wait before taking their next
     destination (one always may start when none runs, so even a starved machine progresses).
+
+    A burst is stopped within the turn of the loop that makes it: every worker starts at once when the cycle begins
+    (or when many are released), before the timer can run to measure anything, and 3,000 HTTP starts held the loop
+    for seconds on a busy CPU, past the first destinations' connect timeouts. So each start also compares the clock
+    with the timer's due time; once this turn has run ``_LAG_LIMIT_S`` past it, the rest wait for the next ticks.
     """
 
     def __init__(self) -> None:
@@ -180,12 +185,25 @@ class _Admission:
         self._due = now + _LAG_TICK_S
         self._timer = self._loop.call_at(self._due, self._tick)
 
-    async def enter(self) -> None:
-        if self._lag > _LAG_LIMIT_S or self._waiting:  # behind the ones already waiting, in order
-            self.waits += 1
-            waiter = self._loop.create_future()
+    def _long_turn(self) -> bool:
+        """This turn of the loop has run past the timer's due time by more than the limit (while some destination
+        runs): a burst of starts, measured before the timer can run."""
+        return self.running > 0 and self._loop.time() - self._due > _LAG_LIMIT_S
+
+    async def _wait(self, first: bool = False) -> None:
+        waiter = self._loop.create_future()
+        if first:
+            self._waiting.appendleft(waiter)
+        else:
             self._waiting.append(waiter)
-            await waiter
+        await waiter
+
+    async def enter(self) -> None:
+        if self._lag > _LAG_LIMIT_S or self._waiting or self._long_turn():  # behind the ones waiting, in order
+            self.waits += 1
+            await self._wait()
+            while self._long_turn():  # released into a turn that is long already: first in line again
+                await self._wait(first=True)
         self.running += 1
 
     def leave(self) -> None:
