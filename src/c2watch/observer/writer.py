@@ -60,6 +60,7 @@ class ObservationWriter:
         self._task: asyncio.Task[None] | None = None
         self.waits = 0
         """How many times a worker waited for room in the queue (the writer was behind)."""
+        self._error: Exception | None = None
 
     async def __aenter__(self) -> ObservationWriter:
         if self.target.bundle is not None:
@@ -71,22 +72,13 @@ class ObservationWriter:
         obs.simulated = self.target.simulated
         await self._put(fit_observation(obs))
 
-    async def _put(self, item: Observation | None) -> None:
+    async def _put(self, item: Observation) -> None:
         """Queue ``item``, waiting for room when the queue is full; raises the writer's error when it stopped."""
-        if not self._queue.full():
-            self._queue.put_nowait(item)
-            return
-        self.waits += 1
-        assert self._task is not None
-        put = asyncio.ensure_future(self._queue.put(item))
-        try:
-            await asyncio.wait({put, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not put.done():
-                put.cancel()
-        if put.cancelled():
-            self._task.result()  # the writer failed: its error, not a wait forever
-            raise RuntimeError("the observation writer stopped")
+        if self._error is not None:
+            raise RuntimeError("the observation writer stopped") from self._error
+        if self._queue.full():
+            self.waits += 1
+        await self._queue.put(item)
 
     def _objects(self, obs: Observation) -> list[dict[str, Any]]:
         return observation_objects(obs, self.target.producer, self._created)
@@ -110,6 +102,15 @@ class ObservationWriter:
                     t.bundle.add(obs.target.threat_id, group)
 
     async def _drain(self) -> None:
+        try:
+            await self._write_all()
+        except Exception as exc:
+            self._error = exc
+            while await self._queue.get() is not None:  # workers waiting for room go on; the error is raised on exit
+                pass
+            raise
+
+    async def _write_all(self) -> None:
         done = False
         while not done:
             batch = [item] if (item := await self._queue.get()) is not None else []
@@ -128,7 +129,7 @@ class ObservationWriter:
         assert self._task is not None
         try:
             if not self._task.done():
-                await self._put(None)  # the end mark waits for room like any result
+                await self._queue.put(None)  # the end mark waits for room like any result
             await asyncio.shield(self._task)
         finally:
             if self.target.bundle is not None:
