@@ -1,5 +1,5 @@
 """HTTP side of the test bed: one listener on 0.0.0.0:PORT inside the benchmark's namespace; each connection is
-answered by the class of the address it was made to (127.<class>.x.y), see testbed.CLASSES.
+answered by the class of the address it was made to (127.<class + 16 * block>.x.y), see testbed.CLASSES.
 
 Never initiates traffic. Stops on SIGTERM, when its parent dies, or after --max-seconds; then writes its counters
 as JSON to --stats.
@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from testbed import SLOW_S, STATUS_CODES
+from testbed import CLASS_MASK, SLOW_S, STATUS_CODES
 
 BODY = b"<html><body>c2sim</body></html>"
 TARPIT_HOLD_S = 60.0
@@ -53,7 +53,7 @@ class Peer(asyncio.Protocol):
         self.transport = transport
         address = transport.get_extra_info("sockname")[0]
         octets = address.split(".")
-        self.klass, self.variant = int(octets[1]), int(octets[3])
+        self.klass, self.variant = int(octets[1]) & CLASS_MASK, int(octets[3])
         stats["connections"] += 1
         per_destination[address] += 1
 

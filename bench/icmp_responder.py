@@ -26,7 +26,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from testbed import NORMAL_TTL, RESPONDER_DELAYS_MS, RESPONDER_DROPS, RESPONDER_OCTET
+from testbed import CLASS_MASK, NORMAL_TTL, RESPONDER_DELAYS_MS, RESPONDER_DROPS, RESPONDER_OCTET
 
 ETH_P_IP = 0x0800
 SOL_PACKET = 263
@@ -41,12 +41,13 @@ _PRECISE_NS = 2_000_000
 
 
 def bpf_program(octet: int) -> list[tuple[int, int, int, int]]:
-    """Accept IPv4 ICMP echo requests to 127.<octet>.0.0/16 (offsets from the IP header: SOCK_DGRAM)."""
+    """Accept IPv4 ICMP echo requests to the class's blocks, 127.<octet + 16 * b>.0.0/16 (offsets from the IP
+    header: SOCK_DGRAM)."""
     return [
         (0x30, 0, 0, 9),  # ldb [9]: protocol
         (0x15, 0, 6, 1),  # jeq ICMP
         (0x20, 0, 0, 16),  # ld [16]: destination
-        (0x54, 0, 0, 0xFFFF0000),  # and /16
+        (0x54, 0, 0, 0xFF000000 | CLASS_MASK << 16),  # and 255.15.0.0: the class's bits
         (0x15, 0, 4, 0x7F000000 | octet << 16),  # jeq 127.<octet>
         (0xB1, 0, 0, 0),  # ldxb 4*([0]&0xf): header length
         (0x50, 0, 0, 0),  # ldb [x+0]: ICMP type
@@ -103,7 +104,7 @@ class Responder:
 
     def handle(self, packet: bytes, stamp: int) -> None:
         ihl = (packet[0] & 0x0F) * 4
-        if len(packet) < ihl + 8 or packet[ihl] != 8 or packet[17] != self.octet:
+        if len(packet) < ihl + 8 or packet[ihl] != 8 or packet[17] & CLASS_MASK != self.octet:
             return
         self.counts["requests"] += 1
         src, dst = packet[12:16], packet[16:20]

@@ -1,8 +1,11 @@
 """The benchmark's loopback test bed: destination classes, target addresses, nft rules, designed outcomes, floor.
 
-Every destination is 127.<class>.<i // 254>.<i % 254 + 1>; the second octet picks the behaviour and the fourth
-octet its variant (status code, reset kind, ICMP delay and loss), so that every variant appears in the first 16
-destinations of a class. Only 127.0.0.0/8 inside the benchmark's own network namespace is ever used.
+Each class owns up to ``BLOCKS`` /16 blocks: 127.<class + 16 * b>.0.0/16 for b = 0..15, so the low four bits of
+the second octet pick the behaviour (``octet & 15``). The i-th destination of a class is in block i // 65,024
+(256 * 254 addresses each), at 127.<class + 16 * block>.<j // 254>.<j % 254 + 1> with j = i % 65,024; the fourth
+octet picks its variant (status code, reset kind, ICMP delay and loss), so that every variant appears in the first
+16 destinations of a class. Up to 160,000 destinations every class fits its first block (the addresses are those
+of the one-block test bed before). Only 127.0.0.0/8 inside the benchmark's own network namespace is ever used.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from dataclasses import dataclass
 
 HTTP_PORT = 8080
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
-MAX_TARGETS = 160_000  # the silent class (40 %) must fit in one /16: 256 * 254 addresses
+BLOCK_SIZE = 256 * 254  # addresses of a class in one /16 (fourth octet 1..254)
+BLOCKS = 16  # /16 blocks per class: second octets class, class + 16, ..., class + 240
+CLASS_MASK = 0x0F  # the second octet's bits that name the class
+MAX_TARGETS = 2_000_000  # the silent class (40 %) must fit in its 16 blocks: 16 * 65,024 = 1,040,384
 
 # The benchmark profile (the c2watch settings and what the floor assumes).
 ECHO_COUNT = 4
@@ -60,10 +66,23 @@ CLASSES = (
 )
 BY_OCTET = {k.octet: k for k in CLASSES}
 RESPONDER_OCTET = 1
+assert all(0 < k.octet <= CLASS_MASK for k in CLASSES)  # 127.0.x.x (the services' 127.0.0.1) is no class
 
 
 def class_of(address: str) -> Klass:
-    return BY_OCTET[int(address.split(".")[1])]
+    return BY_OCTET[int(address.split(".")[1]) & CLASS_MASK]
+
+
+def address(octet: int, index: int) -> str:
+    """The ``index``-th (0-based) address of the class whose second octet is ``octet``."""
+    block, j = divmod(index, BLOCK_SIZE)
+    assert block < BLOCKS
+    return f"127.{octet + 16 * block}.{j // 254}.{j % 254 + 1}"
+
+
+def class_match(octet: int) -> str:
+    """The nft expression for the class's blocks (every 127.x.0.0/16 with x & 15 == octet)."""
+    return f"& 255.{CLASS_MASK}.0.0 == 127.{octet}.0.0"
 
 
 def variant(address: str) -> int:
@@ -78,7 +97,7 @@ def make_targets(count: int, seed: int) -> list[str]:
     sizes["silent"] += count - sum(sizes.values())  # rounding goes to the largest class
     out: list[str] = []
     for k in CLASSES:
-        out += [f"127.{k.octet}.{i // 254}.{i % 254 + 1}" for i in range(sizes[k.name])]
+        out += [address(k.octet, i) for i in range(sizes[k.name])]
     random.Random(seed).shuffle(out)
     assert all(ipaddress.ip_address(a) in LOOPBACK for a in out)
     return out
@@ -89,14 +108,14 @@ def nft_ruleset(table: str) -> str:
     return f"""table inet {table} {{
   chain input {{
     type filter hook input priority -10; policy accept;
-    ip daddr 127.9.0.0/16 drop
-    ip daddr 127.6.0.0/16 ip protocol icmp drop
-    ip daddr 127.{RESPONDER_OCTET}.0.0/16 icmp type echo-request drop
-    ip daddr 127.5.0.0/16 ip daddr & 0.0.0.1 == 0.0.0.0 tcp dport {HTTP_PORT} reject with tcp reset
+    ip daddr {class_match(9)} drop
+    ip daddr {class_match(6)} ip protocol icmp drop
+    ip daddr {class_match(RESPONDER_OCTET)} icmp type echo-request drop
+    ip daddr {class_match(5)} ip daddr & 0.0.0.1 == 0.0.0.0 tcp dport {HTTP_PORT} reject with tcp reset
   }}
   chain output {{
     type filter hook output priority -150; policy accept;
-    ip saddr 127.7.0.0/16 icmp type echo-reply ip ttl set {REWRITTEN_TTL}
+    ip saddr {class_match(7)} icmp type echo-reply ip ttl set {REWRITTEN_TTL}
   }}
 }}
 """

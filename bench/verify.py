@@ -1,9 +1,11 @@
 """Check what c2watch stored against the test bed's design: a run with any wrong outcome does not count.
 
-Per destination, from the SQLite store: one observation; 4 echoes sent; the exact received count and loss %; the
-exact TTL; the HTTP status, reason or error kind; the overall outcome; no timeout recorded early. Over the
-responder's class: the RTT error against the set delays (p99 at most ``RTT_P99_LIMIT_MS``). And the STIX bundle:
-complete, every line valid JSON, one observed-data per destination, one network-traffic per probe, one sighting
+The stored observations are streamed in their start order (a million of them would not fit in memory as rows);
+what is kept per destination is its address (the start order, for the floor). Per destination: one observation;
+4 echoes sent; the exact received count and loss %; the exact TTL; the HTTP status, reason or error kind; the
+overall outcome; no timeout recorded early. Over the responder's class: the RTT error against the set delays (p99
+at most ``RTT_P99_LIMIT_MS``). And the STIX bundle (every file of it, when it was split): each file complete, every
+line valid JSON, and over all files one observed-data per destination, one network-traffic per probe, one sighting
 per responding destination.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,7 @@ class Verdict:
     problems: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)  # the start order (observed_at), for the floor
+    order_seen: set[str] = field(default_factory=set)  # while streaming: destinations met so far
     rtt: dict[str, Any] = field(default_factory=dict)
     stix: dict[str, Any] = field(default_factory=dict)
 
@@ -69,10 +73,12 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-def _rows(db: Path, cycle_id: int) -> list[dict[str, Any]]:
+def _rows(db: Path, cycle_id: int) -> Iterator[dict[str, Any]]:
+    """The cycle's observations in start order, streamed."""
+    query = f"SELECT {', '.join(_COLUMNS)} FROM observations WHERE cycle_pk = ? ORDER BY observed_at, id"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        cursor = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM observations WHERE cycle_pk = ?", (cycle_id,))
-        return [dict(zip(_COLUMNS, row, strict=True)) for row in cursor]
+        for row in conn.execute(query, (cycle_id,)):
+            yield dict(zip(_COLUMNS, row, strict=True))
 
 
 def check_row(row: dict[str, Any], http: bool, verdict: Verdict, rtt_errors: list[float], kernel: list[float]) -> None:
@@ -105,11 +111,8 @@ def check_row(row: dict[str, Any], http: bool, verdict: Verdict, rtt_errors: lis
         verdict.wrong(f"{name}: HTTP ended early", f"{address} ({name}): HTTP after {row['http_elapsed_ms']} ms")
 
 
-def check_bundle(path: Path, destinations: int, probes: int, responding: int, verdict: Verdict) -> None:
-    if not path.exists():
-        verdict.wrong("STIX bundle missing", f"no bundle at {path}")
-        return
-    kinds: Counter[str] = Counter()
+def _bundle_file(path: Path, kinds: Counter[str], verdict: Verdict) -> bool:
+    """Count one bundle file's objects by type into ``kinds``; False (and a problem noted) when it is not whole."""
     first = last = ""
     with path.open(encoding="utf-8") as lines:  # streamed: a 100,000 bundle is some 300 MB
         for number, line in enumerate(lines, start=1):
@@ -124,18 +127,35 @@ def check_bundle(path: Path, destinations: int, probes: int, responding: int, ve
                 kinds[json.loads(line.rstrip(","))["type"]] += 1
             except (ValueError, KeyError):
                 verdict.wrong("STIX bundle invalid JSON", f"{path}:{number}: not one JSON object")
-                return
+                return False
     if not first.startswith('{"type": "bundle"') or last != "]}":
         verdict.wrong("STIX bundle framing", f"{path}: bad first or last line")
+        return False
+    return True
+
+
+def check_bundle(paths: list[Path], destinations: int, probes: int, responding: int, verdict: Verdict) -> None:
+    """The bundle's files (the first one, then the parts it was split into) hold every observation once."""
+    if not paths or not paths[0].exists():
+        verdict.wrong("STIX bundle missing", f"no bundle at {paths[0] if paths else '-'}")
         return
-    verdict.stix = {"objects": sum(kinds.values()), "bytes": path.stat().st_size, **dict(kinds)}
+    kinds: Counter[str] = Counter()
+    for path in paths:
+        if not _bundle_file(path, kinds, verdict):
+            return
+    verdict.stix = {
+        "files": len(paths),
+        "objects": sum(kinds.values()),
+        "bytes": sum(path.stat().st_size for path in paths),
+        **dict(kinds),
+    }
     for kind, count in (
         ("observed-data", destinations),
         ("network-traffic", destinations * probes),
         ("sighting", responding),
     ):
         if kinds[kind] != count:
-            verdict.wrong(f"STIX {kind} count", f"{path}: {kinds[kind]} {kind}, expected {count}")
+            verdict.wrong(f"STIX {kind} count", f"{paths[0]}: {kinds[kind]} {kind}, expected {count}")
 
 
 def check_one_get(c2sim: dict[str, Any], targets: list[str], verdict: Verdict) -> None:
@@ -150,17 +170,31 @@ def check_one_get(c2sim: dict[str, Any], targets: list[str], verdict: Verdict) -
         )
 
 
-def verify(db: Path, cycle_id: int, targets: list[str], probes: list[str], stix_path: str | None) -> Verdict:
+def verify(db: Path, cycle_id: int, targets: list[str], probes: list[str], stix_paths: list[Path] | None) -> Verdict:
     verdict = Verdict()
     http = "http" in probes
-    rows = _rows(db, cycle_id)
-    seen = Counter(row["probed_value"] for row in rows)
-    if len(rows) != len(targets) or set(seen) != set(targets) or max(seen.values(), default=0) != 1:
-        verdict.wrong("observations", f"{len(rows)} observations for {len(targets)} destinations")
+    wanted = set(targets)
+    repeated = unknown = responding = 0
     rtt_errors: list[float] = []
     kernel: list[float] = []
-    for row in rows:
+    for row in _rows(db, cycle_id):
+        address = row["probed_value"]
+        if address not in wanted:
+            repeated += address in verdict.order_seen
+            unknown += address not in verdict.order_seen
+            continue
+        wanted.discard(address)
+        verdict.order_seen.add(address)
+        verdict.order.append(address)
+        responding += row["outcome"] == "responding"
         check_row(row, http, verdict, rtt_errors, kernel)
+    verdict.order_seen.clear()
+    if wanted or repeated or unknown:
+        verdict.wrong(
+            "observations",
+            f"{len(verdict.order)} of {len(targets)} destinations observed; {len(wanted)} missing, {repeated} "
+            f"observed twice or more, {unknown} not in the test bed",
+        )
     p99 = percentile(rtt_errors, 0.99)
     verdict.rtt = {
         "responder_destinations": len(rtt_errors),
@@ -172,11 +206,8 @@ def verify(db: Path, cycle_id: int, targets: list[str], probes: list[str], stix_
     }
     if p99 is None or p99 > RTT_P99_LIMIT_MS:
         verdict.wrong("RTT p99 error", f"responder class RTT error p99 {p99} ms > {RTT_P99_LIMIT_MS} ms")
-    rows.sort(key=lambda r: (r["observed_at"], r["id"]))
-    verdict.order = [row["probed_value"] for row in rows]
-    responding = sum(1 for row in rows if row["outcome"] == "responding")
-    if stix_path is None:
+    if stix_paths is None:
         verdict.wrong("STIX bundle missing", "the cycle wrote no bundle")
     else:
-        check_bundle(Path(stix_path), len(targets), len(probes), responding, verdict)
+        check_bundle(stix_paths, len(targets), len(probes), responding, verdict)
     return verdict

@@ -91,6 +91,12 @@ class CycleSettings(Section):
     concurrency: int = Field(500, ge=1, le=100_000)
     write_stix: bool = True
     loop: Literal["uvloop", "asyncio"] = "uvloop"  # uvloop falls back to asyncio when not installed
+    bundle_max_mb: float = Field(512, ge=0)
+    """Split the cycle's STIX bundle into files of about this size (0: one file, however large)."""
+
+    @property
+    def bundle_max_bytes(self) -> int | None:
+        return int(self.bundle_max_mb * 1024 * 1024) if self.bundle_max_mb else None
 
     @field_validator("probes")
     @classmethod

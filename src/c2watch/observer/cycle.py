@@ -1,4 +1,9 @@
-"""One observation cycle: every active destination, probed concurrently, each result persisted as it finishes."""
+"""One observation cycle: every active destination, probed concurrently, each result persisted as it finishes.
+
+Memory stays flat however long the watchlist: destinations are streamed from the store page by page
+(:mod:`c2watch.observer.feed`), results go to a bounded writer queue (:mod:`c2watch.observer.writer`), and what the
+cycle keeps besides is counts (outcomes, egress failures), not per-destination state.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import logging
 import random
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +24,7 @@ from c2watch.config import Settings
 from c2watch.errors import UnknownThreatError
 from c2watch.models import Target
 from c2watch.models.observation import EGRESS_FAILED, Observation
+from c2watch.observer.feed import PAGE_SIZE, TargetFeed
 from c2watch.observer.select import prepare
 from c2watch.observer.shard import Shard
 from c2watch.observer.writer import ObservationWriter, WriterTarget
@@ -137,7 +143,7 @@ async def observe_target(target: Target, settings: Settings, ctx: ProbeContext) 
 
 _LAG_LIMIT_S = 0.1  # how late the event loop may run before workers wait to start their next destination
 _LAG_TICK_S = 0.02
-_RELEASE_PER_TICK = 64  # waiting workers resumed per tick at most: no stampede after a stall
+_RELEASE_PER_TICK = 1024  # waiting workers resumed per tick at most (a long turn sends the rest back in line)
 
 
 class _Admission:
@@ -147,6 +153,11 @@ class _Admission:
     until answers wait in their sockets past the HTTP timeouts and live servers are recorded as timing out. A timer
     measures how late the loop runs; while it is later than ``_LAG_LIMIT_S``, workers wait before taking their next
     destination (one always may start when none runs, so even a starved machine progresses).
+
+    A burst is stopped within the turn of the loop that makes it: every worker starts at once when the cycle begins
+    (or when many are released), before the timer can run to measure anything, and 3,000 HTTP starts held the loop
+    for seconds on a busy CPU, past the first destinations' connect timeouts. So each start also compares the clock
+    with the timer's due time; once this turn has run ``_LAG_LIMIT_S`` past it, the rest wait for the next ticks.
     """
 
     def __init__(self) -> None:
@@ -174,12 +185,25 @@ class _Admission:
         self._due = now + _LAG_TICK_S
         self._timer = self._loop.call_at(self._due, self._tick)
 
-    async def enter(self) -> None:
-        if self._lag > _LAG_LIMIT_S or self._waiting:  # behind the ones already waiting, in order
-            self.waits += 1
-            waiter = self._loop.create_future()
+    def _long_turn(self) -> bool:
+        """This turn of the loop has run past the timer's due time by more than the limit (while some destination
+        runs): a burst of starts, measured before the timer can run."""
+        return self.running > 0 and self._loop.time() - self._due > _LAG_LIMIT_S
+
+    async def _wait(self, first: bool = False) -> None:
+        waiter = self._loop.create_future()
+        if first:
+            self._waiting.appendleft(waiter)
+        else:
             self._waiting.append(waiter)
-            await waiter
+        await waiter
+
+    async def enter(self) -> None:
+        if self._lag > _LAG_LIMIT_S or self._waiting or self._long_turn():  # behind the ones waiting, in order
+            self.waits += 1
+            await self._wait()
+            while self._long_turn():  # released into a turn that is long already: first in line again
+                await self._wait(first=True)
         self.running += 1
 
     def leave(self) -> None:
@@ -217,25 +241,30 @@ def _probing_gc() -> Iterator[None]:
 
 
 async def _work(
-    targets: Sequence[Target], settings: Settings, ctx: ProbeContext, sink: Callable[[Observation], None]
+    feed: TargetFeed,
+    count: int,
+    settings: Settings,
+    ctx: ProbeContext,
+    sink: Callable[[Observation], Awaitable[None]],
 ) -> None:
-    queue = iter(targets)
     admission = _Admission()
 
     async def worker() -> None:
-        for target in queue:
+        while (target := await feed.take()) is not None:
             await admission.enter()
             try:
-                sink(await observe_target(target, settings, ctx))
+                obs = await observe_target(target, settings, ctx)
             finally:
                 admission.leave()
+            await sink(obs)  # waits only when the writer is far behind (backpressure)
 
-    workers = min(settings.cycle.concurrency, len(targets))
+    workers = min(settings.cycle.concurrency, count)
     try:
         with _probing_gc():
             await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         admission.close()
+        feed.close()
         if admission.waits:
             log.info(
                 "event loop saturated: destinations waited %d times to start (loop up to %.0f ms late)",
@@ -244,14 +273,21 @@ async def _work(
             )
 
 
-def _targets(store: Store, threat: str | None, rng: random.Random, shard: Shard | None = None) -> list[Target]:
-    targets = store.watchlist.targets(threat, active_only=True)
-    if threat is not None and not targets and threat not in {t.threat_id for t in store.watchlist.threats()}:
+def _count(store: Store, threat: str | None, shard: Shard | None) -> int:
+    """How many active destinations the cycle takes (a shard's share is counted from the keys, page by page)."""
+    if shard is None:
+        count = store.watchlist.count_targets(threat, active_only=True)
+    else:
+        pages = store.watchlist.target_key_pages(threat, active_only=True)
+        count = sum(shard.owns_key(threat_id, key) for page in pages for _id, threat_id, key in page)
+    if threat is not None and not count and threat not in {t.threat_id for t in store.watchlist.threats()}:
         raise UnknownThreatError(f"unknown threat ID {threat!r}")
-    if shard is not None:
-        targets = [target for target in targets if shard.owns(target)]
-    rng.shuffle(targets)
-    return targets
+    return count
+
+
+def _feed(store: Store, threat: str | None, rng: random.Random, shard: Shard | None) -> TargetFeed:
+    pages = store.watchlist.target_pages(threat, active_only=True, size=PAGE_SIZE)
+    return TargetFeed(pages, rng, shard)
 
 
 async def run_cycle(
@@ -273,13 +309,13 @@ async def run_cycle(
         producer.system_identity,
         started_at,
     )
-    targets = _targets(store, opts.threat, opts.rng, opts.shard)
+    count = _count(store, opts.threat, opts.shard)
     cycle_pk = store.observations.start_cycle(observer_pk, slot_at, started_at, opts.simulated)
     if opts.on_start:
-        opts.on_start(len(targets))
+        opts.on_start(count)
     outcomes: Counter[str] = Counter()
     path = bundle_path(data_dir, settings.observer.name, slot_at, settings.observer.zone)
-    bundle = BundleWriter(path, producer) if settings.cycle.write_stix else None
+    bundle = BundleWriter(path, producer, settings.cycle.bundle_max_bytes) if settings.cycle.write_stix else None
     target = WriterTarget(
         store, observer_pk, cycle_pk, opts.simulated, producer, started_at, bundle, outbox=bool(settings.hub.urls)
     )
@@ -287,17 +323,17 @@ async def run_cycle(
     egress_failed: Counter[str] = Counter()
     async with ObservationWriter(target) as writer:
 
-        def sink(obs: Observation) -> None:
+        async def sink(obs: Observation) -> None:
             outcomes[obs.outcome] += 1
             if obs.outcome == EGRESS_FAILED:
                 egress_failed[obs.target.egress] += 1
-            writer.put(obs)
+            await writer.put(obs)
             if opts.on_result:
                 opts.on_result(obs)
 
         try:
             async with open_context(settings, clock, opts.rng) as ctx:
-                await _work(targets, settings, ctx, sink)
+                await _work(_feed(store, opts.threat, opts.rng, opts.shard), count, settings, ctx, sink)
         except asyncio.CancelledError:
             interrupted = True  # stopped (SIGTERM): what finished is stored below, then the cancel goes on
     summary = CycleSummary(
@@ -307,14 +343,14 @@ async def run_cycle(
         started_at,
         clock(),
         round(time.perf_counter() - start, 3),
-        len(targets),
+        count,
         dict(outcomes),
         str(path) if settings.cycle.write_stix else None,
         opts.simulated,
     )
     summary.interrupted, summary.queued = interrupted, target.outbox
-    for label, count in sorted(egress_failed.items()):  # once per proxy, not once per destination
-        log.error("egress %s failed for %d of %d destinations (recorded as egress-failed)", label, count, len(targets))
+    for label, failed in sorted(egress_failed.items()):  # once per proxy, not once per destination
+        log.error("egress %s failed for %d of %d destinations (recorded as egress-failed)", label, failed, count)
     store.observations.finish_cycle(cycle_pk, summary.finished_at, summary.stix_path, summary.as_dict())
     log.info("cycle %s finished", cycle_pk, extra={"cycle": summary.as_dict()})
     if interrupted:

@@ -28,5 +28,8 @@ class Shard:
         return cls(int(match.group(1)), int(match.group(2)))
 
     def owns(self, target: Target) -> bool:
-        digest = hashlib.sha256(f"{target.threat_id}\x00{target.key}".encode()).digest()
+        return self.owns_key(target.threat_id, target.key)
+
+    def owns_key(self, threat_id: str, key: str) -> bool:
+        digest = hashlib.sha256(f"{threat_id}\x00{key}".encode()).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index - 1

@@ -1,6 +1,11 @@
 """Persist observations as they finish: one background writer drains a queue in batches, in a thread, so the
 event loop (and the probes' timing) never waits for the database or the disk.
 
+The queue is bounded (``QUEUE_BOUND``): while it has room, ``put()`` returns at once; when the writer falls that far
+behind (a stalled database or disk), the workers wait at ``put()`` before taking their next destination, so memory
+stays bounded in a cycle of a million destinations. The bound is large (many seconds of results at full speed):
+in normal operation no worker ever waits for the database.
+
 Each observation is fitted to the store's columns as it is put (:mod:`c2watch.store.observation_fit`), so the row
 and the STIX objects carry the same values. Each batch goes to the store in one transaction (with the STIX objects
 into the outbox when a hub is configured) and then to the cycle's bundle file; a row the database refuses costs only
@@ -26,6 +31,8 @@ from c2watch.store import Store, fit_observation
 __all__ = ["ObservationWriter", "WriterTarget"]
 
 _BATCH = 500
+QUEUE_BOUND = 10_000
+"""Observations waiting for the writer at most (some tens of MB); workers wait for room beyond it."""
 
 
 @dataclass
@@ -43,13 +50,17 @@ class WriterTarget:
 
 
 class ObservationWriter:
-    """``put()`` never blocks; leaving the context waits until everything put is stored and the bundle closed."""
+    """``put()`` waits only while ``bound`` observations are queued; leaving the context waits until everything put
+    is stored and the bundle closed."""
 
-    def __init__(self, target: WriterTarget) -> None:
+    def __init__(self, target: WriterTarget, bound: int = QUEUE_BOUND) -> None:
         self.target = target
         self._created = timestamp(target.created, millis=True)
-        self._queue: asyncio.Queue[Observation | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Observation | None] = asyncio.Queue(bound)
         self._task: asyncio.Task[None] | None = None
+        self.waits = 0
+        """How many times a worker waited for room in the queue (the writer was behind)."""
+        self._error: Exception | None = None
 
     async def __aenter__(self) -> ObservationWriter:
         if self.target.bundle is not None:
@@ -57,9 +68,17 @@ class ObservationWriter:
         self._task = asyncio.create_task(self._drain())
         return self
 
-    def put(self, obs: Observation) -> None:
+    async def put(self, obs: Observation) -> None:
         obs.simulated = self.target.simulated
-        self._queue.put_nowait(fit_observation(obs))
+        await self._put(fit_observation(obs))
+
+    async def _put(self, item: Observation) -> None:
+        """Queue ``item``, waiting for room when the queue is full; raises the writer's error when it stopped."""
+        if self._error is not None:
+            raise RuntimeError("the observation writer stopped") from self._error
+        if self._queue.full():
+            self.waits += 1
+        await self._queue.put(item)
 
     def _objects(self, obs: Observation) -> list[dict[str, Any]]:
         return observation_objects(obs, self.target.producer, self._created)
@@ -83,6 +102,15 @@ class ObservationWriter:
                     t.bundle.add(obs.target.threat_id, group)
 
     async def _drain(self) -> None:
+        try:
+            await self._write_all()
+        except Exception as exc:
+            self._error = exc
+            while await self._queue.get() is not None:  # workers waiting for room go on; the error is raised on exit
+                pass
+            raise
+
+    async def _write_all(self) -> None:
         done = False
         while not done:
             batch = [item] if (item := await self._queue.get()) is not None else []
@@ -98,9 +126,10 @@ class ObservationWriter:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._queue.put_nowait(None)
         assert self._task is not None
         try:
+            if not self._task.done():
+                await self._queue.put(None)  # the end mark waits for room like any result
             await asyncio.shield(self._task)
         finally:
             if self.target.bundle is not None:

@@ -18,9 +18,10 @@ __all__ = ["ImportResult", "check_bundle", "export_bundle", "read_bundle"]
 
 
 def _bundle_files(observations_dir: Path, since: dt.datetime) -> list[Path]:
+    """The cycle files from ``since`` on, the parts of split bundles too (``<stamp>.json``, ``<stamp>.2.json``, …)."""
     files = []
     for path in sorted(observations_dir.glob("*/*/*/*.json")):
-        stamp = dt.datetime.strptime(path.stem, "%Y%m%dT%H%M%S%z")
+        stamp = dt.datetime.strptime(path.name.split(".", 1)[0], "%Y%m%dT%H%M%S%z")
         if stamp >= since:
             files.append(path)
     return files

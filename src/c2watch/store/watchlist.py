@@ -16,10 +16,21 @@ from c2watch.store.isolate import REFUSED, attempt, is_refusal, refused_error
 from c2watch.store.tables import primary_key as _primary_key
 from c2watch.store.tables import target_sources, targets, threats
 
-__all__ = ["ImportReport", "ThreatRow", "apply_entries", "list_targets", "list_threats"]
+__all__ = [
+    "ImportReport",
+    "ThreatRow",
+    "apply_entries",
+    "count_targets",
+    "list_targets",
+    "list_threats",
+    "target_keys_page",
+    "targets_page",
+]
 
 _CHUNK = 500
 """Targets per statement when releasing (keeps ``IN (...)`` lists within every backend's parameter limit)."""
+_INSERT_CHUNK = 5_000
+"""New targets per executemany (SQLAlchemy sends them as multi-row INSERT ... RETURNING batches)."""
 _FIELDS = ("ip", "domain", "url", "port", "reported_on", "malware_hash", "file_type", "summary", "source_ref")
 
 
@@ -121,20 +132,52 @@ def _apply_entries(
     existing = {(row.threat_pk, row.key): row for row in conn.execute(sa.select(targets))}
     listed = _listed_by(conn, source)
     seen: dict[tuple[int, str], int] = {}
+    fresh: dict[tuple[int, str], WatchlistEntry] = {}
     for entry in entries:
         ident = (threat_ids[entry.threat_id], entry.key)
-        if ident in seen:
+        if ident in seen or ident in fresh:
             continue
         row = existing.get(ident)
+        if row is None and not careful:  # added in bulk below
+            fresh[ident] = entry
+            continue
         if row is not None:  # still listed, even when its update is refused
             seen[ident] = int(row.id)
         with _alone(conn, entry, report) if careful else nullcontext():
             seen[ident] = _apply_one(conn, entry, ident, row, source, now, report)
+    seen.update(_add_all(conn, fresh, source, now, report))
     new_listings = [{"target_pk": pk, "source": source, "listed_at": now} for pk in seen.values() if pk not in listed]
     if new_listings:
         conn.execute(target_sources.insert(), new_listings)
     _release_missing(conn, sorted(listed - set(seen.values())), source, now, report)
     return report
+
+
+def _add_all(
+    conn: sa.Connection,
+    fresh: dict[tuple[int, str], WatchlistEntry],
+    source: str,
+    now: dt.datetime,
+    report: ImportReport,
+) -> dict[tuple[int, str], int]:
+    """Insert the new targets in multi-row statements (a million in minutes, not one round trip each); their ids.
+
+    A refusal rolls the whole import back to the entry-by-entry pass (``careful``), which inserts one at a time."""
+    ids: dict[tuple[int, str], int] = {}
+    items = list(fresh.items())
+    statement = targets.insert().returning(targets.c.id, sort_by_parameter_order=True)
+    for start in range(0, len(items), _INSERT_CHUNK):
+        chunk = items[start : start + _INSERT_CHUNK]
+        rows = [
+            {"threat_pk": ident[0], "key": e.key, "source": source, "active": True, "first_imported_at": now}
+            | _values(e)
+            for ident, e in chunk
+        ]
+        new_ids = conn.execute(statement, rows).scalars().all()
+        for (ident, entry), pk in zip(chunk, new_ids, strict=True):
+            ids[ident] = int(pk)
+            report.added.append(_label(entry.threat_id, entry.key))
+    return ids
 
 
 def _listed_by(conn: sa.Connection, source: str) -> set[int]:
@@ -215,22 +258,68 @@ def _release_missing(
                 report.retired.append(_label(row.threat_id, row.key))
 
 
-def list_targets(conn: sa.Connection, threat: str | None = None, active_only: bool = False) -> list[Target]:
+def _targets_query(threat: str | None, active_only: bool) -> sa.Select[Any]:
     query = sa.select(targets, threats.c.threat_id).join(threats, targets.c.threat_pk == threats.c.id)
     if threat is not None:
         query = query.where(threats.c.threat_id == threat)
     if active_only:
         query = query.where(targets.c.active.is_(True))
-    query = query.order_by(threats.c.threat_id, targets.c.id)
+    return query
+
+
+def list_targets(conn: sa.Connection, threat: str | None = None, active_only: bool = False) -> list[Target]:
+    query = _targets_query(threat, active_only).order_by(threats.c.threat_id, targets.c.id)
     sources = _sources(conn)
     return [_target(row, sources.get(row.id)) for row in conn.execute(query)]
 
 
-def _sources(conn: sa.Connection) -> dict[int, list[str]]:
-    """The sources listing each target, first listed first."""
+def targets_page(
+    conn: sa.Connection, after: int, limit: int, threat: str | None = None, active_only: bool = False
+) -> list[Target]:
+    """At most ``limit`` targets with ids above ``after``, by id (keyset paging: each page is one index range
+    scan, however far into the watchlist; targets added meanwhile beyond the last id are still met)."""
+    query = _targets_query(threat, active_only).where(targets.c.id > after).order_by(targets.c.id).limit(limit)
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    sources = _sources(conn, rows[0].id, rows[-1].id)
+    return [_target(row, sources.get(row.id)) for row in rows]
+
+
+def target_keys_page(
+    conn: sa.Connection, after: int, limit: int, threat: str | None = None, active_only: bool = False
+) -> list[tuple[int, str, str]]:
+    """(id, threat ID, key) of at most ``limit`` targets with ids above ``after``, by id: what a shard needs."""
+    query = (
+        sa.select(targets.c.id, threats.c.threat_id, targets.c.key)
+        .join(threats, targets.c.threat_pk == threats.c.id)
+        .where(targets.c.id > after)
+        .order_by(targets.c.id)
+        .limit(limit)
+    )
+    if threat is not None:
+        query = query.where(threats.c.threat_id == threat)
+    if active_only:
+        query = query.where(targets.c.active.is_(True))
+    return [(row.id, row.threat_id, row.key) for row in conn.execute(query)]
+
+
+def count_targets(conn: sa.Connection, threat: str | None = None, active_only: bool = False) -> int:
+    query = sa.select(sa.func.count()).select_from(targets.join(threats, targets.c.threat_pk == threats.c.id))
+    if threat is not None:
+        query = query.where(threats.c.threat_id == threat)
+    if active_only:
+        query = query.where(targets.c.active.is_(True))
+    return int(conn.scalar(query) or 0)
+
+
+def _sources(conn: sa.Connection, first: int | None = None, last: int | None = None) -> dict[int, list[str]]:
+    """The sources listing each target (those with ids ``first`` to ``last`` when given), first listed first."""
     query = sa.select(target_sources.c.target_pk, target_sources.c.source).order_by(
         target_sources.c.listed_at, target_sources.c.source
     )
+    if first is not None and last is not None:
+        query = query.where(target_sources.c.target_pk.between(first, last))
     found: dict[int, list[str]] = {}
     for row in conn.execute(query):
         found.setdefault(row.target_pk, []).append(row.source)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from c2watch.errors import InputError
+from c2watch.stix.bundle import bundle_parts
 from c2watch.stix.regroup import observation_groups
 from c2watch.store import Store
 
@@ -31,11 +32,21 @@ class BackfillReport:
         return {"cycles": self.cycles, "observations": self.observations, "without_file": self.without_file}
 
 
-def _bundle_objects(stix_path: str | None) -> list[Any] | None:
-    """The objects of a cycle's bundle (kept or compressed), or None when it is gone."""
+def _bundle_groups(stix_path: str | None) -> list[list[Any]] | None:
+    """The observation groups of a cycle's bundle, over every file it was split into, or None when it is gone."""
     if not stix_path:
         return None
-    path = Path(stix_path)
+    groups: list[list[Any]] = []
+    for path in bundle_parts(Path(stix_path)):
+        objects = _bundle_objects(path)
+        if objects is None:
+            return None
+        groups += observation_groups(objects)
+    return groups
+
+
+def _bundle_objects(path: Path) -> list[Any] | None:
+    """The objects of one bundle file (kept or compressed), or None when it is gone."""
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except FileNotFoundError:
@@ -53,11 +64,10 @@ def backfill(store: Store, system_identity: str, since: dt.datetime) -> Backfill
     """Queue every real cycle of ``system_identity`` since ``since`` that is not queued yet."""
     report = BackfillReport()
     for cycle in store.outbox.unqueued_cycles(system_identity, since, known_only=False):
-        objects = _bundle_objects(cycle.stix_path)
-        if objects is None:
+        groups = _bundle_groups(cycle.stix_path)
+        if groups is None:
             report.without_file += 1
             continue
-        groups = observation_groups(objects)
         store.outbox.queue_cycle(cycle.cycle_pk, [json.dumps(group) for group in groups])
         report.cycles += 1
         report.observations += len(groups)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from c2watch.models import Target, WatchlistEntry
 from c2watch.store import watchlist as _watchlist
@@ -40,6 +40,37 @@ class Watchlist:
     def targets(self, threat: str | None = None, active_only: bool = False) -> list[Target]:
         with self.db.connect() as conn:
             return _watchlist.list_targets(conn, threat, active_only)
+
+    def target_pages(
+        self, threat: str | None = None, active_only: bool = False, size: int = 10_000
+    ) -> Iterator[list[Target]]:
+        """The targets in pages of ``size``, by id, each page read in a connection of its own (released before the
+        page is yielded): a million targets are never in memory at once."""
+        after = 0
+        while True:
+            with self.db.connect() as conn:
+                page = _watchlist.targets_page(conn, after, size, threat, active_only)
+            if not page:
+                return
+            after = page[-1].id
+            yield page
+
+    def target_key_pages(
+        self, threat: str | None = None, active_only: bool = False, size: int = 50_000
+    ) -> Iterator[list[tuple[int, str, str]]]:
+        """(id, threat ID, key) of the targets in pages, like :meth:`target_pages`."""
+        after = 0
+        while True:
+            with self.db.connect() as conn:
+                page = _watchlist.target_keys_page(conn, after, size, threat, active_only)
+            if not page:
+                return
+            after = page[-1][0]
+            yield page
+
+    def count_targets(self, threat: str | None = None, active_only: bool = False) -> int:
+        with self.db.connect() as conn:
+            return _watchlist.count_targets(conn, threat, active_only)
 
     def threats(self) -> list[ThreatRow]:
         with self.db.connect() as conn:
