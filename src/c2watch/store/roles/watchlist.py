@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from c2watch.models import Target, WatchlistEntry
 from c2watch.store import watchlist as _watchlist
@@ -11,6 +13,8 @@ from c2watch.store.database import Database
 from c2watch.store.watchlist import ImportReport, ThreatRow
 
 __all__ = ["Watchlist"]
+
+T = TypeVar("T")
 
 
 class _DryRun(Exception):
@@ -46,26 +50,26 @@ class Watchlist:
     ) -> Iterator[list[Target]]:
         """The targets in pages of ``size``, by id, each page read in a connection of its own (released before the
         page is yielded): a million targets are never in memory at once."""
-        after = 0
-        while True:
-            with self.db.connect() as conn:
-                page = _watchlist.targets_page(conn, after, size, threat, active_only)
-            if not page:
-                return
-            after = page[-1].id
-            yield page
+        read = functools.partial(_watchlist.targets_page, limit=size, threat=threat, active_only=active_only)
+        return self._keyset_pages(read, lambda target: target.id)
 
     def target_key_pages(
         self, threat: str | None = None, active_only: bool = False, size: int = 50_000
     ) -> Iterator[list[tuple[int, str, str]]]:
         """(id, threat ID, key) of the targets in pages, like :meth:`target_pages`."""
+        read = functools.partial(_watchlist.target_keys_page, limit=size, threat=threat, active_only=active_only)
+        return self._keyset_pages(read, lambda key: key[0])
+
+    def _keyset_pages(self, read: Callable[..., list[T]], last_id: Callable[[T], int]) -> Iterator[list[T]]:
+        """Pages of ``read(conn, after)`` by id, each read in a connection of its own (released before the page is
+        yielded)."""
         after = 0
         while True:
             with self.db.connect() as conn:
-                page = _watchlist.target_keys_page(conn, after, size, threat, active_only)
+                page = read(conn, after)
             if not page:
                 return
-            after = page[-1][0]
+            after = last_id(page[-1])
             yield page
 
     def count_targets(self, threat: str | None = None, active_only: bool = False) -> int:
