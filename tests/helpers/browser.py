@@ -4,10 +4,13 @@ and screenshots under test-output/."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -19,6 +22,21 @@ ARGS = [
     "--no-first-run",
 ]
 OUTPUT = Path(__file__).parents[2] / "test-output"
+#: Marks a test (or, as ``pytestmark``, a module) that needs Debian's Chromium.
+needs_chromium = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian package chromium not installed")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, with the launch options above (through Playwright, which downloads nothing);
+    closed afterwards."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @contextmanager

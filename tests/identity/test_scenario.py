@@ -26,10 +26,9 @@ from c2watch.lab.storyline import DayTable, verdicts_by_day
 from c2watch.store import Store, open_store
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
+from tests.helpers.browser import chromium, needs_chromium, shot, watched_page
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "identity"
-OUTPUT = Path(__file__).parents[2] / "test-output"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _designed() -> ModuleType:
@@ -133,16 +132,15 @@ def test_the_dashboard_shows_each_status_its_identity_and_match(observed: tuple[
     assert "再割当て" in japanese and "シンクホール化" in japanese and "ドメイン消滅" in japanese
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian package chromium not installed")
+@needs_chromium
 def test_the_dashboard_in_chromium(observed: tuple[Store, DayTable, Path]) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
     store, table, data = observed
     errors: list[str] = []
-    with ServedApp(create_app(store, load_settings(data))) as app, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with (
+        ServedApp(create_app(store, load_settings(data))) as app,
+        chromium() as browser,
+        watched_page(browser, app.url, errors) as page,
+    ):
         page.goto(f"{app.url}threats/IDENTITY?month=2026-03")
         page.check("#verdict-filter input[value=reassigned]")
         page.check("#verdict-filter input[value=sinkholed]")
@@ -153,12 +151,10 @@ def test_the_dashboard_in_chromium(observed: tuple[Store, DayTable, Path]) -> No
         page.wait_for_selector("#month-view[data-rendered=true]")
         marks = page.evaluate("document.getElementById('chart-http').layout.annotations.map(a => a.text)")
         assert {"Reassigned", "Sinkholed", "Identity changed"} <= set(marks)  # where the server changed
-        OUTPUT.mkdir(exist_ok=True)
-        page.screenshot(path=str(OUTPUT / "identity-threat.png"), full_page=True)
+        shot(page, "identity-threat")
         rented = table.last["re-rented"].target.id
         page.goto(f"{app.url}destinations/{rented}?lang=ja")
         assert page.inner_text("#verdict .verdict") == "再割当て"
         assert "cert_sha256" in page.inner_text("#identity-differing")
-        page.screenshot(path=str(OUTPUT / "identity-destination-ja.png"), full_page=True)
-        browser.close()
+        shot(page, "identity-destination-ja")
     assert errors == []

@@ -6,7 +6,6 @@ Screenshots go to test-output/.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,31 +19,17 @@ from c2watch.taxii.login import COOKIE
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
 from c2watch.wiring.hub import create_hub_app
+from tests.helpers.browser import chromium, needs_chromium, shot, watched_page
 from tests.helpers.hub import ThreadServer, make_tokens
 from tests.web.conftest import ODD, Served, backend_store, odd_threats
 
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-OUTPUT = Path(__file__).parents[2] / "test-output"
-
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian package chromium not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -56,21 +41,9 @@ def errors() -> list[str]:
 @pytest.fixture
 def page(browser: Any, served: Served, errors: list[str]) -> Iterator[Any]:
     """A page that records console errors and uncaught exceptions; none may happen."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
-    opened.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on(
-        "request", lambda req: errors.append(f"off-host {req.url}") if not req.url.startswith(served.url) else None
-    )
-    yield opened
-    context.close()
+    with watched_page(browser, served.url, errors) as opened:
+        yield opened
     assert errors == []
-
-
-def shot(page: Any, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
 
 
 def chart(page: Any, element: str) -> Any:

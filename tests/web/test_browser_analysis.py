@@ -6,28 +6,23 @@ Screenshots go to test-output/analysis-*.png.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.helpers.browser import ARGS, CHROMIUM, shot, watched_page
+from tests.helpers.browser import chromium, needs_chromium, shot, watched_page
 from tests.web.conftest import Served
 
-playwright = pytest.importorskip("playwright.sync_api")
-
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian package chromium not installed")
+pytestmark = needs_chromium
 
 D = "http://127.0.88.{}:8080/gate.php"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

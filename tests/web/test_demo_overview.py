@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +21,8 @@ from c2watch.config import Settings
 from c2watch.store import Store, open_store, sqlite_url
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
+from tests.helpers.browser import chromium, needs_chromium, shot, watched_page
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
-OUTPUT = Path(__file__).parents[2] / "test-output"
 #: ttl-changed needs the lab's nftables table (root and nft); without it echo replies keep their TTL.
 NFT = shutil.which("nft") is not None and os.geteuid() == 0
 
@@ -66,22 +62,18 @@ def test_every_verdict_and_event_kind_after_the_demo(demo_store: Store) -> None:
     assert observers == {"lab-tokyo", "lab-osaka", "lab-sapporo"}
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian package chromium not installed")
+@needs_chromium
 def test_the_demo_overview_shows_every_verdict_kind(demo_store: Store) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
     errors: list[str] = []
-    with ServedApp(create_app(demo_store, Settings())) as app, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("request", lambda req: None if req.url.startswith(app.url) else errors.append(f"off-host {req.url}"))
+    with (
+        ServedApp(create_app(demo_store, Settings())) as app,
+        chromium() as browser,
+        watched_page(browser, app.url, errors) as page,
+    ):
         page.goto(app.url)
         assert page.locator("#threats tbody tr").count() == 3
         shown = _shown_statuses(page)
-        OUTPUT.mkdir(exist_ok=True)
-        page.screenshot(path=str(OUTPUT / "demo-overview.png"), full_page=True)
-        browser.close()
+        shot(page, "demo-overview")
     assert shown == set(STATUSES)
     assert errors == []
 
