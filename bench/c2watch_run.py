@@ -51,6 +51,7 @@ class GcPauses:
         self.collected = 0  # unreachable objects found (reference cycles)
         self.full = 0  # collections of the oldest generation
         self.full_s = 0.0
+        self.by_generation = [[0, 0.0], [0, 0.0], [0, 0.0]]  # collections and seconds per generation collected
         self._start = 0.0
         gc.callbacks.append(self.callback)
 
@@ -63,6 +64,9 @@ class GcPauses:
             self.max_s = max(self.max_s, took)
             self.collections += 1
             self.collected += info.get("collected", 0)
+            generation = self.by_generation[info.get("generation", 0)]
+            generation[0] += 1
+            generation[1] += took
             if info.get("generation") == 2:
                 self.full += 1
                 self.full_s += took
@@ -103,6 +107,7 @@ async def observe(args: argparse.Namespace) -> dict[str, Any]:
             "full": pauses.full,
             "full_s": pauses.full_s,
             "collected": pauses.collected,
+            "by_generation": pauses.by_generation,
         },
         "cycle_id": summary.cycle_id,
         "destinations": summary.destinations,

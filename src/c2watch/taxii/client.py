@@ -13,7 +13,7 @@ import aiohttp
 import orjson
 
 from c2watch.errors import C2WatchError
-from c2watch.taxii.gcpause import gc_paused
+from c2watch.gcpause import gc_paused
 from c2watch.taxii.media import TAXII_MEDIA
 
 __all__ = ["HubClient", "HubRefused", "HubUnavailable", "Page"]

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from c2watch.gcpause import gc_paused
 from c2watch.stix.ingest import parse_time
 from c2watch.stix.pinning import screen
 from c2watch.stix.trust import Keyring
@@ -23,7 +24,6 @@ from c2watch.stix.vocab import DETAILS_EXTENSION, taxii_timestamp
 from c2watch.store import Store
 from c2watch.taxii.client import HubClient, Page
 from c2watch.taxii.collections import OBSERVATIONS
-from c2watch.taxii.gcpause import gc_paused
 
 __all__ = ["OVERLAP", "PULL_PAGE", "pull_observations"]
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from c2watch.gcpause import gc_paused
 from c2watch.metrics import HubMetrics
 from c2watch.stix.ingest import parse_time
 from c2watch.stix.vocab import taxii_timestamp
@@ -18,7 +19,6 @@ from c2watch.taxii.auth import require_write
 from c2watch.taxii.backend import HubBackend, ObjectQuery, Outcome, StoredObject, TokenInfo
 from c2watch.taxii.collections import COLLECTIONS, CollectionDef, find_collection
 from c2watch.taxii.errors import TaxiiError
-from c2watch.taxii.gcpause import gc_paused
 from c2watch.taxii.ingest import parse_envelope
 from c2watch.taxii.media import TAXII_MEDIA, check_accept, check_content_type
 

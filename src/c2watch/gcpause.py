@@ -1,4 +1,4 @@
-"""Pause Python's cyclic garbage collector around bulk work on STIX objects.
+"""Pause Python's cyclic garbage collector around bulk work: STIX objects in the hub and the agent, a cycle's probing.
 
 An envelope or a page of 1,000–10,000 objects allocates a few hundred thousand dicts and lists that reference
 counting frees as soon as the request is done; while they live, they trigger collections of every generation, and
