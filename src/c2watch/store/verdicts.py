@@ -145,13 +145,19 @@ def _count_after(at: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.func.sum(sa.case((sa.or_(at.is_(None), o.c.observed_at > at), 1), else_=0))
 
 
-def _batch_query(mark: int, top: int) -> sa.Select[Any]:
+def _batch_query(mark: int, top: int, general: bool = False) -> sa.Select[Any]:
     """Per (destination, observer) of observations ``(mark, top]``: counts, times, the newest answer of each probe,
-    and how many came after the answers the summaries hold so far (the observer's own and the destination's)."""
+    and how many came after the answers the summaries hold so far (the observer's own and the destination's). With
+    ``general``, only the destinations off the steady path (:func:`_steady`)."""
     d = _destination_answers()
     joined = o.outerjoin(s, sa.and_(s.c.target_pk == o.c.target_pk, s.c.observer_pk == o.c.observer_pk)).outerjoin(
         d, d.c.target_pk == o.c.target_pk
     )
+    where = [o.c.id > mark, o.c.id <= top, counted()]
+    if general:
+        steady = _steady(_pairs(mark, top)).subquery("steady")
+        joined = joined.outerjoin(steady, steady.c.target_pk == o.c.target_pk)
+        where.append(steady.c.target_pk.is_(None))
     lasts = [sa.func.max(sa.case((answered(p), o.c.observed_at))).label(f"{p}_at") for p in ANSWER_PROBES]
     own = [_count_after(s.c[f"{p}_at"]).label(f"silent_{p}") for p in ANSWER_PROBES]
     dest = [_count_after(d.c[f"{p}_at"]).label(f"after_{p}") for p in ANSWER_PROBES]
@@ -172,14 +178,20 @@ def _batch_query(mark: int, top: int) -> sa.Select[Any]:
             *answer_values,
         )
         .select_from(joined)
-        .where(o.c.id > mark, o.c.id <= top, counted())
+        .where(*where)
         .group_by(o.c.target_pk, o.c.observer_pk)
     )
 
 
 def _existing(conn: sa.Connection, mark: int, top: int) -> dict[tuple[int, int], Summary]:
-    """Every summary of the destinations observed in ``(mark, top]`` (one query, not one per chunk of ids)."""
-    observed = sa.select(o.c.target_pk).where(o.c.id > mark, o.c.id <= top, counted())
+    """Every summary of the destinations observed in ``(mark, top]`` off the steady path (one query, not one per
+    chunk of ids)."""
+    steady = _steady(_pairs(mark, top)).subquery("steady")
+    observed = (
+        sa.select(o.c.target_pk)
+        .outerjoin(steady, steady.c.target_pk == o.c.target_pk)
+        .where(o.c.id > mark, o.c.id <= top, counted(), steady.c.target_pk.is_(None))
+    )
     query = sa.select(s).where(s.c.target_pk.in_(observed))
     return {(row.target_pk, row.observer_pk): Summary(*row) for row in conn.execute(query)}
 
@@ -275,8 +287,9 @@ def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan
 
 
 def plan_fold(conn: sa.Connection, mark: int, upper: int) -> FoldPlan:
-    """Aggregate the observations ``(mark, upper]`` and merge them with the summaries as they are now."""
-    batch = conn.execute(_batch_query(mark, upper)).all()
+    """Aggregate the observations ``(mark, upper]`` of the destinations off the steady path and merge them with the
+    summaries as they are now (:func:`apply_fold` folds the others in SQL)."""
+    batch = conn.execute(_batch_query(mark, upper, general=True)).all()
     existing = _existing(conn, mark, upper)
     plan = FoldPlan(
         mark,
@@ -393,15 +406,153 @@ def _recount_after(conn: sa.Connection, probe: str, pairs: Sequence[tuple[int, i
         conn.execute(_update_pair(), updates)
 
 
-def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> bool:
-    """Write a plan if the watermark is still where the plan started (else another process folded first: False)."""
+# --- the steady state, folded in SQL ---
+#
+# A destination is *steady* in a batch when each of its observers brings one observation, later than every
+# observation folded into its summaries (of any observer): then each summary follows from its old value and the
+# batch row alone, as :func:`_merge` and :func:`_after_known` would set it, with no recount. Its summaries are
+# written by three statements (UPDATE … FROM, INSERT … SELECT) from the batch aggregated once into a temporary
+# table, with no Python object per row. Every other destination goes through :func:`plan_fold`.
+
+_PAIRS, _STEADY = "fold_pairs", "fold_steady"
+
+
+def _pairs(mark: int, top: int) -> sa.Subquery:
+    """Per (destination, observer) of observations ``(mark, top]``: how many and the first."""
+    return (
+        sa.select(
+            o.c.target_pk, o.c.observer_pk, sa.func.count().label("n"), sa.func.min(o.c.observed_at).label("first_at")
+        )
+        .where(o.c.id > mark, o.c.id <= top, counted())
+        .group_by(o.c.target_pk, o.c.observer_pk)
+        .subquery("pairs")
+    )
+
+
+def _steady(pairs: sa.FromClause) -> sa.Select[Any]:
+    """The steady destinations among ``pairs`` (columns ``target_pk``, ``n``, ``first_at``; the batch's pairs)."""
+    folded = (
+        sa.select(s.c.target_pk, sa.func.max(s.c.last_at).label("last_at"))
+        .where(s.c.target_pk.in_(sa.select(pairs.c.target_pk)))
+        .group_by(s.c.target_pk)
+        .subquery("folded")
+    )
+    latest, first = sa.func.max(folded.c.last_at), sa.func.min(pairs.c.first_at)
+    return (
+        sa.select(pairs.c.target_pk)
+        .select_from(pairs.outerjoin(folded, folded.c.target_pk == pairs.c.target_pk))
+        .group_by(pairs.c.target_pk)
+        .having(sa.func.max(pairs.c.n) == 1, sa.or_(latest.is_(None), latest < first))
+    )
+
+
+def _create_as(conn: sa.Connection, name: str, query: sa.Select[Any]) -> None:
+    """A temporary table ``name`` holding ``query``'s rows (the numbers in it are ours: bound as literals)."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    sql = query.compile(conn, compile_kwargs={"literal_binds": True})
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {sql}")
+
+
+def _temp(name: str, *columns: str) -> sa.TableClause:
+    return sa.table(name, *(sa.column(c) for c in columns))
+
+
+_PAIR_COLUMNS = (
+    "target_pk",
+    "observer_pk",
+    "n",
+    "first_at",
+    "last_at",
+    *(f"{p}_at" for p in ANSWER_PROBES),
+    *(f"silent_{p}" for p in ANSWER_PROBES),
+    *(f"after_{p}" for p in ANSWER_PROBES),
+    "answer_status",
+    "answer_ttl",
+)
+
+
+def _steady_lasts(b: sa.TableClause) -> sa.Select[Any]:
+    """Per steady destination, its new last answer of each probe and whether it moved (1) or not (0)."""
+    d = _destination_answers()
+    steady = _steady(b).subquery("steady")
+    columns: list[Any] = [b.c.target_pk]
+    for probe in ANSWER_PROBES:
+        new, old = sa.func.max(b.c[f"{probe}_at"]), sa.func.max(d.c[f"{probe}_at"])
+        moved = sa.and_(new.is_not(None), sa.or_(old.is_(None), new > old))
+        columns += [new.label(f"{probe}_at"), sa.case((moved, 1), else_=0).label(f"moved_{probe}")]
+    return (
+        sa.select(*columns)
+        .select_from(b.join(steady, steady.c.target_pk == b.c.target_pk).outerjoin(d, d.c.target_pk == b.c.target_pk))
+        .group_by(b.c.target_pk)
+    )
+
+
+def _steady_values(b: sa.TableClause, f: sa.TableClause, old: Any | None) -> dict[str, Any]:
+    """A steady pair's summary from its batch row ``b``, its destination's lasts ``f`` and its ``old`` summary
+    (None: a new pair)."""
+
+    def was(name: str, default: Any) -> Any:
+        return default if old is None else old.c[name]
+
+    values: dict[str, Any] = {
+        "observations": was("observations", 0) + 1,
+        "first_at": b.c.first_at if old is None else old.c.first_at,
+        "last_at": b.c.last_at,
+        "http_status": sa.case((b.c.http_at.is_not(None), b.c.answer_status), else_=was("http_status", None)),
+        "icmp_ttl": sa.case((b.c.icmp_at.is_not(None), b.c.answer_ttl), else_=was("icmp_ttl", None)),
+    }
+    for probe in ANSWER_PROBES:
+        at = b.c[f"{probe}_at"]
+        values[f"{probe}_at"] = at if old is None else sa.func.coalesce(at, old.c[f"{probe}_at"])
+        values[f"silent_{probe}"] = sa.case(
+            (at.is_not(None), 0), else_=was(f"silent_{probe}", 0) + b.c[f"silent_{probe}"]
+        )
+        after_last = sa.case((b.c.first_at > f.c[f"{probe}_at"], 1), else_=0)
+        values[f"after_{probe}"] = sa.case(
+            (f.c[f"moved_{probe}"] == 1, after_last), else_=was(f"after_{probe}", 0) + b.c[f"after_{probe}"]
+        )
+    return values
+
+
+def fold_steady(conn: sa.Connection, mark: int, top: int) -> int:
+    """Fold the steady destinations of observations ``(mark, top]`` in SQL; returns how many observations (one
+    per pair). Run it in the transaction that moved the watermark, before the plan's writes."""
+    _create_as(conn, _PAIRS, _batch_query(mark, top))
+    b = _temp(_PAIRS, *_PAIR_COLUMNS)
+    lasts = [c for p in ANSWER_PROBES for c in (f"{p}_at", f"moved_{p}")]
+    _create_as(conn, _STEADY, _steady_lasts(b))
+    f = _temp(_STEADY, "target_pk", *lasts)
+    same_pair = sa.and_(s.c.target_pk == b.c.target_pk, s.c.observer_pk == b.c.observer_pk)
+    folded = conn.execute(
+        sa.select(sa.func.count()).select_from(b.join(f, f.c.target_pk == b.c.target_pk))
+    ).scalar_one()
+    conn.execute(s.update().where(same_pair, f.c.target_pk == b.c.target_pk).values(_steady_values(b, f, s)))
+    new = _steady_values(b, f, None)
+    insert = (
+        sa.select(b.c.target_pk, b.c.observer_pk, *new.values())
+        .select_from(b.join(f, f.c.target_pk == b.c.target_pk))
+        .where(~sa.exists().where(same_pair))
+    )
+    conn.execute(s.insert().from_select(["target_pk", "observer_pk", *new], insert))
+    moved = sa.or_(*(f.c[f"moved_{p}"] == 1 for p in ANSWER_PROBES))
+    resets = {f"after_{p}": sa.case((f.c[f"moved_{p}"] == 1, 0), else_=s.c[f"after_{p}"]) for p in ANSWER_PROBES}
+    conn.execute(s.update().where(s.c.target_pk == f.c.target_pk, moved, ~sa.exists().where(same_pair)).values(resets))
+    for name in (_PAIRS, _STEADY):
+        conn.exec_driver_sql(f"DROP TABLE {name}")
+    return int(folded)
+
+
+def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> int | None:
+    """Write a plan and fold the steady destinations of its observations; the observations folded, or None when
+    the watermark is no longer where the plan started (another process folded first)."""
     moved = conn.execute(
         analysis_state.update()
         .where(analysis_state.c.name == WATERMARK, analysis_state.c.value == plan.mark)
         .values(value=plan.upper, updated_at=now)
     )
     if not moved.rowcount:
-        return False
+        return None
+    steady = fold_steady(conn, plan.mark, plan.upper)
     _write(conn, plan.rows, plan.existing)
     for probe in ANSWER_PROBES:
         if plan.set_after[probe]:
@@ -410,7 +561,7 @@ def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> bool:
             _recount_own(conn, probe, plan.recount_own[probe], plan.upper)
         if plan.recount_after[probe]:
             _recount_after(conn, probe, plan.recount_after[probe], plan.upper)
-    return True
+    return plan.observations + steady
 
 
 def summaries(conn: sa.Connection, target_pks: Sequence[int] | None = None) -> list[Summary]:
