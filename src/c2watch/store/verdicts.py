@@ -136,9 +136,11 @@ def watermark(conn: sa.Connection, now: dt.datetime, name: str = WATERMARK) -> i
 
 
 def _destination_answers() -> sa.Subquery:
-    """Per destination, the last answer of each probe to any observer (as the summaries hold it)."""
+    """Per destination, the last answer of each probe to any observer and the last observation folded (as the
+    summaries hold them)."""
     lasts = [sa.func.max(s.c[f"{p}_at"]).label(f"{p}_at") for p in ANSWER_PROBES]
-    return sa.select(s.c.target_pk, *lasts).group_by(s.c.target_pk).subquery("d")
+    latest = sa.func.max(s.c.last_at).label("last_at")
+    return sa.select(s.c.target_pk, *lasts, latest).group_by(s.c.target_pk).subquery("d")
 
 
 def _count_after(at: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -165,6 +167,8 @@ def _batch_query(mark: int, top: int, general: bool = False) -> sa.Select[Any]:
         sa.func.max(sa.case((answered("http"), o.c.http_status))).label("answer_status"),
         sa.func.max(sa.case((answered("icmp"), o.c.ping_ttl))).label("answer_ttl"),
     ]
+    folded = [sa.func.max(d.c[f"{p}_at"]).label(f"dest_{p}_at") for p in ANSWER_PROBES]  # for the steady path
+    folded.append(sa.func.max(d.c.last_at).label("dest_last_at"))
     return (
         sa.select(
             o.c.target_pk,
@@ -176,6 +180,7 @@ def _batch_query(mark: int, top: int, general: bool = False) -> sa.Select[Any]:
             *own,
             *dest,
             *answer_values,
+            *folded,
         )
         .select_from(joined)
         .where(*where)
@@ -289,8 +294,9 @@ def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan
 def plan_fold(conn: sa.Connection, mark: int, upper: int) -> FoldPlan:
     """Aggregate the observations ``(mark, upper]`` of the destinations off the steady path and merge them with the
     summaries as they are now (:func:`apply_fold` folds the others in SQL)."""
-    batch = conn.execute(_batch_query(mark, upper, general=True)).all()
-    existing = _existing(conn, mark, upper)
+    general = conn.execute(_steady(_pairs(mark, upper), steady=False).limit(1)).first() is not None
+    batch = conn.execute(_batch_query(mark, upper, general=True)).all() if general else []
+    existing = _existing(conn, mark, upper) if general else {}
     plan = FoldPlan(
         mark,
         upper,
@@ -418,39 +424,40 @@ _PAIRS, _STEADY = "fold_pairs", "fold_steady"
 
 
 def _pairs(mark: int, top: int) -> sa.Subquery:
-    """Per (destination, observer) of observations ``(mark, top]``: how many and the first."""
+    """Per (destination, observer) of observations ``(mark, top]``: how many, the first, and the destination's
+    last observation folded so far."""
+    d = _destination_answers()
     return (
         sa.select(
-            o.c.target_pk, o.c.observer_pk, sa.func.count().label("n"), sa.func.min(o.c.observed_at).label("first_at")
+            o.c.target_pk,
+            o.c.observer_pk,
+            sa.func.count().label("n"),
+            sa.func.min(o.c.observed_at).label("first_at"),
+            sa.func.max(d.c.last_at).label("dest_last_at"),
         )
+        .select_from(o.outerjoin(d, d.c.target_pk == o.c.target_pk))
         .where(o.c.id > mark, o.c.id <= top, counted())
         .group_by(o.c.target_pk, o.c.observer_pk)
         .subquery("pairs")
     )
 
 
-def _steady(pairs: sa.FromClause) -> sa.Select[Any]:
-    """The steady destinations among ``pairs`` (columns ``target_pk``, ``n``, ``first_at``; the batch's pairs)."""
-    folded = (
-        sa.select(s.c.target_pk, sa.func.max(s.c.last_at).label("last_at"))
-        .where(s.c.target_pk.in_(sa.select(pairs.c.target_pk)))
-        .group_by(s.c.target_pk)
-        .subquery("folded")
-    )
-    latest, first = sa.func.max(folded.c.last_at), sa.func.min(pairs.c.first_at)
-    return (
-        sa.select(pairs.c.target_pk)
-        .select_from(pairs.outerjoin(folded, folded.c.target_pk == pairs.c.target_pk))
-        .group_by(pairs.c.target_pk)
-        .having(sa.func.max(pairs.c.n) == 1, sa.or_(latest.is_(None), latest < first))
-    )
+def _steady(pairs: sa.FromClause, steady: bool = True) -> sa.Select[Any]:
+    """The steady destinations among ``pairs`` (the batch's pairs: columns ``target_pk``, ``n``, ``first_at``,
+    ``dest_last_at``), or with ``steady`` False the others."""
+    latest = sa.func.max(pairs.c.dest_last_at)
+    holds = sa.and_(sa.func.max(pairs.c.n) == 1, sa.or_(latest.is_(None), latest < sa.func.min(pairs.c.first_at)))
+    return sa.select(pairs.c.target_pk).group_by(pairs.c.target_pk).having(holds if steady else sa.not_(holds))
 
 
-def _create_as(conn: sa.Connection, name: str, query: sa.Select[Any]) -> None:
-    """A temporary table ``name`` holding ``query``'s rows (the numbers in it are ours: bound as literals)."""
+def _create_as(conn: sa.Connection, name: str, query: sa.Select[Any], key: str) -> None:
+    """A temporary table ``name`` holding ``query``'s rows (the numbers in it are ours: bound as literals), indexed
+    on ``key`` (and analysed: PostgreSQL's autovacuum never sees temporary tables)."""
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
     sql = query.compile(conn, compile_kwargs={"literal_binds": True})
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {sql}")
+    conn.exec_driver_sql(f"CREATE UNIQUE INDEX {name}_key ON {name} ({key})")
+    conn.exec_driver_sql(f"ANALYZE {name}")
 
 
 def _temp(name: str, *columns: str) -> sa.TableClause:
@@ -468,23 +475,20 @@ _PAIR_COLUMNS = (
     *(f"after_{p}" for p in ANSWER_PROBES),
     "answer_status",
     "answer_ttl",
+    *(f"dest_{p}_at" for p in ANSWER_PROBES),
+    "dest_last_at",
 )
 
 
 def _steady_lasts(b: sa.TableClause) -> sa.Select[Any]:
     """Per steady destination, its new last answer of each probe and whether it moved (1) or not (0)."""
-    d = _destination_answers()
     steady = _steady(b).subquery("steady")
     columns: list[Any] = [b.c.target_pk]
     for probe in ANSWER_PROBES:
-        new, old = sa.func.max(b.c[f"{probe}_at"]), sa.func.max(d.c[f"{probe}_at"])
+        new, old = sa.func.max(b.c[f"{probe}_at"]), sa.func.max(b.c[f"dest_{probe}_at"])
         moved = sa.and_(new.is_not(None), sa.or_(old.is_(None), new > old))
         columns += [new.label(f"{probe}_at"), sa.case((moved, 1), else_=0).label(f"moved_{probe}")]
-    return (
-        sa.select(*columns)
-        .select_from(b.join(steady, steady.c.target_pk == b.c.target_pk).outerjoin(d, d.c.target_pk == b.c.target_pk))
-        .group_by(b.c.target_pk)
-    )
+    return sa.select(*columns).select_from(b.join(steady, steady.c.target_pk == b.c.target_pk)).group_by(b.c.target_pk)
 
 
 def _steady_values(b: sa.TableClause, f: sa.TableClause, old: Any | None) -> dict[str, Any]:
@@ -517,10 +521,10 @@ def _steady_values(b: sa.TableClause, f: sa.TableClause, old: Any | None) -> dic
 def fold_steady(conn: sa.Connection, mark: int, top: int) -> int:
     """Fold the steady destinations of observations ``(mark, top]`` in SQL; returns how many observations (one
     per pair). Run it in the transaction that moved the watermark, before the plan's writes."""
-    _create_as(conn, _PAIRS, _batch_query(mark, top))
+    _create_as(conn, _PAIRS, _batch_query(mark, top), "target_pk, observer_pk")
     b = _temp(_PAIRS, *_PAIR_COLUMNS)
     lasts = [c for p in ANSWER_PROBES for c in (f"{p}_at", f"moved_{p}")]
-    _create_as(conn, _STEADY, _steady_lasts(b))
+    _create_as(conn, _STEADY, _steady_lasts(b), "target_pk")
     f = _temp(_STEADY, "target_pk", *lasts)
     same_pair = sa.and_(s.c.target_pk == b.c.target_pk, s.c.observer_pk == b.c.observer_pk)
     folded = conn.execute(
