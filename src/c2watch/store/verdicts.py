@@ -5,6 +5,8 @@ Two kinds of reads keep the work bounded on stores with millions of observations
 - :func:`fold_summaries` keeps ``answer_summaries`` (one row per destination and observer: observations, first and
   last, the last answer of each probe, the cycles since it) up to date *incrementally*: each call folds in only the
   observations added since the previous call (by row id, so records pulled late with old times are folded too);
+  the steady state (one new observation per destination and observer, later than all before) is folded in SQL,
+  every other destination through a plan merged in Python;
 - the window queries (:func:`blocking_streaks`, :func:`changes`, :func:`revival_candidates`) read only the recent
   ``[since, now]`` range, through the ``(threat_id, observed_at)`` index.
 
@@ -225,6 +227,7 @@ class FoldPlan(NamedTuple):
 
     mark: int
     upper: int
+    steady: bool
     observations: int
     rows: list[dict[str, Any]]
     existing: dict[tuple[int, int], Summary]
@@ -294,12 +297,13 @@ def _merge(row: Any, old: Summary | None, moved: dict[str, bool], plan: FoldPlan
 def plan_fold(conn: sa.Connection, mark: int, upper: int) -> FoldPlan:
     """Aggregate the observations ``(mark, upper]`` of the destinations off the steady path and merge them with the
     summaries as they are now (:func:`apply_fold` folds the others in SQL)."""
-    general = conn.execute(_steady(_pairs(mark, upper), steady=False).limit(1)).first() is not None
-    batch = conn.execute(_batch_query(mark, upper, general=True)).all() if general else []
-    existing = _existing(conn, mark, upper) if general else {}
+    paths = _paths(conn, mark, upper)
+    batch = conn.execute(_batch_query(mark, upper, general=True)).all() if False in paths else []
+    existing = _existing(conn, mark, upper) if False in paths else {}
     plan = FoldPlan(
         mark,
         upper,
+        True in paths,
         sum(int(r.n) for r in batch),
         [],
         existing,
@@ -442,12 +446,23 @@ def _pairs(mark: int, top: int) -> sa.Subquery:
     )
 
 
-def _steady(pairs: sa.FromClause, steady: bool = True) -> sa.Select[Any]:
-    """The steady destinations among ``pairs`` (the batch's pairs: columns ``target_pk``, ``n``, ``first_at``,
-    ``dest_last_at``), or with ``steady`` False the others."""
+def _holds(pairs: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Whether a destination is steady, over its group of ``pairs`` (the batch's pairs: columns ``target_pk``,
+    ``n``, ``first_at``, ``dest_last_at``)."""
     latest = sa.func.max(pairs.c.dest_last_at)
-    holds = sa.and_(sa.func.max(pairs.c.n) == 1, sa.or_(latest.is_(None), latest < sa.func.min(pairs.c.first_at)))
-    return sa.select(pairs.c.target_pk).group_by(pairs.c.target_pk).having(holds if steady else sa.not_(holds))
+    return sa.and_(sa.func.max(pairs.c.n) == 1, sa.or_(latest.is_(None), latest < sa.func.min(pairs.c.first_at)))
+
+
+def _steady(pairs: sa.FromClause) -> sa.Select[Any]:
+    """The steady destinations among ``pairs``."""
+    return sa.select(pairs.c.target_pk).group_by(pairs.c.target_pk).having(_holds(pairs))
+
+
+def _paths(conn: sa.Connection, mark: int, top: int) -> set[bool]:
+    """Which paths the destinations of ``(mark, top]`` take: True the steady one, False the general one."""
+    pairs = _pairs(mark, top)
+    flags = sa.select(sa.case((_holds(pairs), 1), else_=0).label("steady")).group_by(pairs.c.target_pk).subquery()
+    return {bool(flag) for flag in conn.execute(sa.select(flags.c.steady).distinct()).scalars()}
 
 
 def _create_as(conn: sa.Connection, name: str, query: sa.Select[Any], key: str) -> None:
@@ -518,7 +533,7 @@ def _steady_values(b: sa.TableClause, f: sa.TableClause, old: Any | None) -> dic
     return values
 
 
-def fold_steady(conn: sa.Connection, mark: int, top: int) -> int:
+def _fold_steady(conn: sa.Connection, mark: int, top: int) -> int:
     """Fold the steady destinations of observations ``(mark, top]`` in SQL; returns how many observations (one
     per pair). Run it in the transaction that moved the watermark, before the plan's writes."""
     _create_as(conn, _PAIRS, _batch_query(mark, top), "target_pk, observer_pk")
@@ -556,7 +571,7 @@ def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> int | N
     )
     if not moved.rowcount:
         return None
-    steady = fold_steady(conn, plan.mark, plan.upper)
+    steady = _fold_steady(conn, plan.mark, plan.upper) if plan.steady else 0
     _write(conn, plan.rows, plan.existing)
     for probe in ANSWER_PROBES:
         if plan.set_after[probe]:
