@@ -13,6 +13,8 @@ times three refreshes (:func:`c2watch.analysis.events.refresh`, as ``c2watch obs
 Each is reported as wall, CPU (this process; the PostgreSQL server's is not counted) and peak RSS, split into the
 refresh's phases: fold summaries, fold identities, verdicts (evaluate), save, events (detect and record). With
 ``--profile`` each phase's top functions by own time (cProfile) are printed too (slower: time those runs apart).
+Every destination's evidence is the same each cycle (but the status of every 1,000th); ``--vary PCT`` gives PCT % of
+the destinations a new ``Server`` header and body hash each cycle (what the identity fold must test again).
 With ``--peer-src DIR`` the same runs are made with the ``c2watch`` package found in ``DIR`` (for instance an
 export of the main branch), and both are printed side by side; each run is its own process on its own store.
 
@@ -126,14 +128,17 @@ def _answer(i: int, cycle: int) -> tuple[str, int | None, int]:
     return "silent", None, 0
 
 
-def observation(i: int, cycle: int, cycle_pk: int, observer_pk: int) -> dict[str, Any]:
-    """One stored observation row, as :func:`c2watch.models.rows.observation_row` builds it."""
+def observation(i: int, cycle: int, cycle_pk: int, observer_pk: int, vary: float = 0.0) -> dict[str, Any]:
+    """One stored observation row, as :func:`c2watch.models.rows.observation_row` builds it (``vary``: the percentage
+    of destinations whose server header and body change each cycle)."""
     outcome, status, received = _answer(i, cycle)
     address, answered = _address(i), status is not None
     http = {"outcome": "responding" if answered else "error", "elapsed_ms": 40.0 + i % 50}
+    varies = i % 1000 < vary * 10
+    body = f"{cycle:064x}" if varies else _SHA
     if answered:
-        server = "nginx" if status == 200 else "Apache"
-        http |= {"status": status, "server": server, "body_sha256": _SHA, "address": address, "title": "Login"}
+        server = ("nginx" if status == 200 else "Apache") + (f"/1.{cycle}" if varies else "")
+        http |= {"status": status, "server": server, "body_sha256": body, "address": address, "title": "Login"}
     else:
         http |= {"error": "timeout"}
     icmp = {"outcome": "replied" if received else "timeout", "elapsed_ms": 20.0, "address": address}
@@ -166,7 +171,7 @@ def observation(i: int, cycle: int, cycle_pk: int, observer_pk: int) -> dict[str
         "http_server": http.get("server"),
         "http_content_type": "text/html" if answered else None,
         "http_body_bytes": 512 if answered else None,
-        "http_body_sha256": _SHA if answered else None,
+        "http_body_sha256": body if answered else None,
         "http_location": None,
         "tls_cert_sha256": None,
         "details": {"refused": [], "dns_error": None, "probes": {"icmp": icmp, "http": http}},
@@ -174,7 +179,7 @@ def observation(i: int, cycle: int, cycle_pk: int, observer_pk: int) -> dict[str
     }
 
 
-def fill_cycle(store: Any, count: int, cycle: int) -> None:
+def fill_cycle(store: Any, count: int, cycle: int, vary: float = 0.0) -> None:
     """One cycle of every destination by the bench's observer, through the writer's bulk insert."""
     from c2watch.store.bulk import insert_new_observations
 
@@ -182,7 +187,7 @@ def fill_cycle(store: Any, count: int, cycle: int) -> None:
     observer_pk = store.observations.ensure_observer("bench", "Bench Org", "identity--b0", "identity--s0", slot)
     cycle_pk = store.observations.start_cycle(observer_pk, slot, slot, False)
     for first in range(0, count, CHUNK):
-        rows = [observation(i, cycle, cycle_pk, observer_pk) for i in range(first, min(count, first + CHUNK))]
+        rows = [observation(i, cycle, cycle_pk, observer_pk, vary) for i in range(first, min(count, first + CHUNK))]
         with store.begin() as conn:
             insert_new_observations(conn, rows)
     store.observations.finish_cycle(cycle_pk, slot + CYCLE / 2, None, {})
@@ -296,7 +301,8 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
 def _fill_child(args: argparse.Namespace, what: str, cycle: int = 0) -> None:
     command = [sys.executable, __file__, "--fill", what, "--url", args.url, "--destinations", str(args.destinations)]
-    subprocess.run([*command, "--cycle", str(cycle), "--history", str(args.history)], check=True, env=_env(args))
+    command += ["--cycle", str(cycle), "--history", str(args.history), "--vary", str(args.vary)]
+    subprocess.run(command, check=True, env=_env(args))
 
 
 def _env(args: argparse.Namespace) -> dict[str, str]:
@@ -314,9 +320,9 @@ def fill(args: argparse.Namespace) -> None:
     if args.fill == "history":
         fill_targets(store, args.destinations)
         for cycle in range(args.history):
-            fill_cycle(store, args.destinations, cycle)
+            fill_cycle(store, args.destinations, cycle, args.vary)
     else:
-        fill_cycle(store, args.destinations, args.cycle)
+        fill_cycle(store, args.destinations, args.cycle, args.vary)
     if store.engine.dialect.name == "postgresql":
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -382,6 +388,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--destinations", type=int, default=10_000)
     parser.add_argument("--history", type=int, default=4, help="cycles stored before the first refresh")
+    parser.add_argument("--vary", type=float, default=0.0, help="%% of destinations whose evidence changes each cycle")
     parser.add_argument("--postgres", help="a PostgreSQL URL (the bench works in a schema of its own)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--profile", action="store_true", help="print each phase's top functions (cProfile)")

@@ -239,7 +239,8 @@ def _restore(signatures: Sequence[Rule], rule_id: str, table: int) -> Match | No
 @dataclass
 class Track:
     """One destination's identity state, folded sighting by sighting; :meth:`as_dict` / :meth:`from_dict` keep it
-    as JSON between refreshes."""
+    as JSON between refreshes. ``evidence`` is the caller's digest of the last sighting's evidence (empty when
+    unknown, as in tracks stored before it was kept), for :meth:`repeat`."""
 
     baseline: Point | None = None
     pending: list[Point] = field(default_factory=list)
@@ -255,14 +256,11 @@ class Track:
     last_at: dt.datetime | None = None
     last_answer_at: dt.datetime | None = None
     answering_since: dt.datetime | None = None
+    evidence: str = ""
 
     def add(self, sighting: Sighting, signatures: Sequence[Rule], rules: IdentityRules) -> None:
         """Fold one sighting (sightings must come in time order)."""
-        self.last_at = sighting.at
-        if sighting.nxdomain:
-            self.nxdomain.extend(sighting.at, sighting.observer)
-        else:
-            self.nxdomain = Streak()
+        self._seen(sighting.at, sighting.observer, sighting.status, sighting.nxdomain, rules)
         by_kind = _of_kinds(match(signatures, sighting.evidence))
         for kind, _ in _STREAK_KINDS:
             found = by_kind.get(kind)
@@ -272,18 +270,45 @@ class Track:
                 self.streaks.setdefault(kind, Streak()).extend(
                     sighting.at, sighting.observer, found.rule.id, _table_index(found)
                 )
-        if sighting.status is not None:
-            gap = self.last_answer_at is None or sighting.at - self.last_answer_at > rules.alive_within
-            self.answering_since = sighting.at if gap else self.answering_since
-            self.last_answer_at = sighting.at
         if sighting.answered:
             assert sighting.identity is not None
-            self._answer(Point(sighting.at, sighting.status, sighting.identity, sighting.observer), by_kind, rules)
+            framework, default_page = by_kind.get("c2-framework"), by_kind.get("default-page")
+            self.framework = None if framework is None else (framework.rule.id, _table_index(framework))
+            self.default_page = None if default_page is None else (default_page.rule.id, _table_index(default_page))
+            self._place(Point(sighting.at, sighting.status, sighting.identity, sighting.observer), rules)
 
-    def _answer(self, point: Point, by_kind: Mapping[str, Match], rules: IdentityRules) -> None:
-        framework, default_page = by_kind.get("c2-framework"), by_kind.get("default-page")
-        self.framework = None if framework is None else (framework.rule.id, _table_index(framework))
-        self.default_page = None if default_page is None else (default_page.rule.id, _table_index(default_page))
+    def repeat(self, at: dt.datetime, observer: str, status: int | None, rules: IdentityRules) -> bool:
+        """Fold a sighting whose evidence is the previous sighting's (the caller compares :attr:`evidence`): the
+        signatures match what they matched then and the identity is the same, so only the times and the streaks
+        move, as :meth:`add` would move them. False (nothing changed) when the track cannot tell: call
+        :meth:`add`."""
+        last = None if status is None else (self.run_last if self.baseline is not None else self._pending_last())
+        if status is not None and (last is None or last.status != status):
+            return False
+        self._seen(at, observer, status, self.nxdomain.count > 0, rules)
+        for streak in self.streaks.values():
+            streak.extend(at, observer, streak.rule, streak.table)
+        if last is not None:
+            self._place(Point(at, last.status, last.identity, observer), rules)
+        return True
+
+    def _pending_last(self) -> Point | None:
+        return self.pending[-1] if self.pending else None
+
+    def _seen(self, at: dt.datetime, observer: str, status: int | None, nxdomain: bool, rules: IdentityRules) -> None:
+        """The times and the NXDOMAIN streak, whatever the signatures say."""
+        self.last_at = at
+        if nxdomain:
+            self.nxdomain.extend(at, observer)
+        else:
+            self.nxdomain = Streak()
+        if status is not None:
+            gap = self.last_answer_at is None or at - self.last_answer_at > rules.alive_within
+            self.answering_since = at if gap else self.answering_since
+            self.last_answer_at = at
+
+    def _place(self, point: Point, rules: IdentityRules) -> None:
+        """An answer joins the pending answers before a baseline, else the current run (or starts a new one)."""
         if self.baseline is None:
             self._seek_baseline(point, rules)
             return
@@ -388,6 +413,7 @@ class Track:
             "last_at": None if self.last_at is None else self.last_at.isoformat(),
             "last_answer_at": None if self.last_answer_at is None else self.last_answer_at.isoformat(),
             "answering_since": None if self.answering_since is None else self.answering_since.isoformat(),
+            "evidence": self.evidence,
         }
 
     @classmethod
@@ -419,6 +445,7 @@ class Track:
             last_at=when("last_at"),
             last_answer_at=when("last_answer_at"),
             answering_since=when("answering_since"),
+            evidence=str(data.get("evidence") or ""),
         )
 
 

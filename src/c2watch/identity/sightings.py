@@ -3,17 +3,34 @@
 Reads what the probes recorded in the row's ``details`` (c2watch.models.rows): the HTTP answer's fingerprint and
 certificate, the TLS probe's certificate when HTTP had none, the opt-in JARM and favicon, and the DNS facts. The
 row is a mapping (a row of ``observations`` as the store returns it); anything missing is unknown, never an error.
+
+:func:`evidence_digest` names what a sighting is made of (every value :func:`sighting_of` reads, but the time and
+the observer) without building it: two rows of one digest make the same evidence and identity, so a track that sees
+its last evidence again need not test the signatures again (:meth:`c2watch.identity.judge.Track.repeat`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from c2watch.identity.evidence import Evidence
 from c2watch.identity.judge import Identity, Sighting
+from c2watch.identity.rules import Rule
 
-__all__ = ["sighting_of"]
+__all__ = ["answer_status", "evidence_digest", "sighting_of", "signatures_digest"]
+
+_CERTIFICATE = ("cert_serial", "cert_subject", "cert_issuer", "cert_sha256")
+#: Every value :func:`sighting_of` reads: the row's columns, then per probe of ``details`` its fields.
+_ROW_READ = ("http_status", "http_server", "http_body_sha256", "tls_cert_sha256", "ping_address", "probed_value")
+_DETAILS_READ = (
+    ("http", ("address", "title", "html_hash", "header_order_sha256", *_CERTIFICATE)),
+    ("tls", _CERTIFICATE),
+    ("dns", ("ptr_names", "name_servers", "cnames", "error")),
+    ("favicon", ("favicon_hash",)),
+    ("jarm", ("jarm",)),
+)
 
 
 def _probe(details: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
@@ -79,10 +96,38 @@ def _identity(row: Mapping[str, Any], http: Mapping[str, Any], tls: Mapping[str,
     )
 
 
+def _details(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    details = row.get("details")
+    return details if isinstance(details, Mapping) else {}
+
+
+def answer_status(row: Mapping[str, Any]) -> int | None:
+    """The HTTP status of the row's answer, as its sighting holds it."""
+    return _number(row.get("http_status"))
+
+
+def signatures_digest(signatures: Sequence[Rule]) -> bytes:
+    """What the signatures test (each rule's id, kind and match tables): a change of the rules changes every
+    :func:`evidence_digest`."""
+    tables = repr([(rule.id, rule.kind, rule.match) for rule in signatures])
+    return hashlib.blake2b(tables.encode(), digest_size=16).digest()
+
+
+def evidence_digest(row: Mapping[str, Any], signatures: bytes) -> str:
+    """A digest of every value the row's sighting is built from (but its time and observer) and of the
+    signatures (:func:`signatures_digest`): equal digests, equal evidence, identity and matches. Reads the raw
+    values, not the sighting (``repr`` tells ``1`` from ``"1"``, ``True`` and ``1.0``)."""
+    details = _details(row)
+    values = [row.get(name) for name in _ROW_READ]
+    for kind, names in _DETAILS_READ:
+        probe = _probe(details, kind)
+        values += [probe.get(name) for name in names]
+    return hashlib.blake2b(repr(values).encode(), digest_size=16, key=signatures).hexdigest()
+
+
 def sighting_of(row: Mapping[str, Any], observer: str = "") -> Sighting:
     """The sighting an ``observations`` row makes (by ``observer``): answered when HTTP answered with a status."""
-    details = row.get("details") if isinstance(row.get("details"), Mapping) else {}
-    assert isinstance(details, Mapping)
+    details = _details(row)
     evidence = _evidence(row, details)
     status = _number(row.get("http_status"))
     http, tls = _probe(details, "http"), _probe(details, "tls")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from c2watch.identity import Rule
 from c2watch.identity.judge import IdentityRules, Track
-from c2watch.identity.sightings import sighting_of
+from c2watch.identity.sightings import answer_status, evidence_digest, sighting_of, signatures_digest
 from c2watch.models.observation import EGRESS_FAILED
 from c2watch.store.bulkupdate import update_rows
 from c2watch.store.database import Database
@@ -98,19 +98,27 @@ def fold_page(db: Database, signatures: Sequence[Rule], rules: IdentityRules, no
         if not moved.rowcount:
             return None
         existing = _load(conn, sorted(by_target))
+        salt = signatures_digest(signatures)
         folded = {
-            pk: _folded(existing.get(pk) or Track(), target_rows, signatures, rules)
+            pk: _folded(existing.get(pk) or Track(), target_rows, signatures, rules, salt)
             for pk, target_rows in by_target.items()
         }
         _save(conn, folded, existing.keys(), now)
     return len(rows)
 
 
-def _folded(track: Track, rows: list[Mapping[str, Any]], signatures: Sequence[Rule], rules: IdentityRules) -> Track:
-    """``track`` with one destination's rows of the page folded in, in time order."""
+def _folded(
+    track: Track, rows: list[Mapping[str, Any]], signatures: Sequence[Rule], rules: IdentityRules, salt: bytes
+) -> Track:
+    """``track`` with one destination's rows of the page folded in, in time order; a row that brings the track's
+    last evidence again (same digest) only moves its times and streaks (:meth:`Track.repeat`)."""
     for row in sorted(rows, key=lambda r: (r["observed_at"], r["id"])):
-        if row["outcome"] != EGRESS_FAILED:  # the proxy failed: nothing is known of the server
-            track.add(sighting_of(row, str(row["observer"])), signatures, rules)
+        if row["outcome"] == EGRESS_FAILED:  # the proxy failed: nothing is known of the server
+            continue
+        digest, observer = evidence_digest(row, salt), str(row["observer"])
+        if digest != track.evidence or not track.repeat(row["observed_at"], observer, answer_status(row), rules):
+            track.add(sighting_of(row, observer), signatures, rules)
+        track.evidence = digest
     return track
 
 

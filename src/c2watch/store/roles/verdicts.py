@@ -57,8 +57,9 @@ class Verdicts:
             with self.db.connect() as conn:
                 plan = _verdicts.plan_fold(conn, mark, top)
             with self.db.begin() as conn:
-                if _verdicts.apply_fold(conn, plan, now):
-                    return plan.observations
+                folded = _verdicts.apply_fold(conn, plan, now)
+            if folded is not None:
+                return folded
 
     def fold_identities(self, signatures: Sequence[Rule], rules: IdentityRules, now: dt.datetime | None = None) -> int:
         """Fold the observations stored since the last call into each destination's identity track; returns how
