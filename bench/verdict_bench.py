@@ -228,7 +228,9 @@ def instrument(profile: bool) -> Phases:
     phases = Phases(profile)
     phases.wrap(Verdicts, "fold_summaries", "fold summaries")
     phases.wrap(Verdicts, "fold_identities", "fold identities")
-    phases.wrap(events, "evaluate", "verdicts")
+    for judging in ("evaluate", "evaluate_page"):  # the whole watchlist at once, or page by page
+        if hasattr(events, judging):
+            phases.wrap(events, judging, "verdicts")
     phases.wrap(Verdicts, "save", "save")
     phases.wrap(events, "detect", "events")
     phases.wrap(Events, "record", "events")
