@@ -143,7 +143,9 @@ class VerdictRules:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.UTC).isoformat()
+    if value is None:
+        return None
+    return value.isoformat() if value.tzinfo is dt.UTC else value.astimezone(dt.UTC).isoformat()
 
 
 def _time(value: Any) -> dt.datetime | None:
