@@ -447,12 +447,20 @@ def _recent(
     when given: each of their ids is sought in the (target_pk, observed_at) index, so a page reads its own rows."""
     window = [o.c.observed_at > since, o.c.observed_at <= now, counted()]
     if span is not None:
-        ids = sa.select(targets.c.id).where(targets.c.id.between(*span))
         named = [o.c.threat_id == threat] if threat is not None else []
-        return [o.c.target_pk.in_(ids), *named, *window]
+        return [_in_span(conn, span), *named, *window]
     names = [threat] if threat is not None else list(conn.execute(sa.select(threats.c.threat_id)).scalars())
     named = [o.c.threat_id.in_(names)] if len(names) <= _MAX_NAMED else []
     return [*named, *window]
+
+
+def _in_span(conn: sa.Connection, span: Span) -> sa.ColumnElement[bool]:
+    """Observations of the destinations in ``span``, through the (target_pk, observed_at) index: PostgreSQL scans the
+    id range in the index, with the time range as index condition; SQLite seeks each id of the range (a range on
+    the index's first column would read every row of those destinations, however old)."""
+    if conn.dialect.name == "postgresql":
+        return o.c.target_pk.between(*span)
+    return o.c.target_pk.in_(sa.select(targets.c.id).where(targets.c.id.between(*span)))
 
 
 def _window_number(origin: int, window_seconds: int) -> sa.Label[Any]:
