@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
+import orjson
 import sqlalchemy as sa
 
 from c2watch.store.bulkupdate import update_rows
@@ -63,8 +64,8 @@ def save_verdicts(
 ) -> dict[int, dt.datetime]:
     """Store ``(target_pk, status, last_answer_at, evidence, since)`` rows; returns each one's ``since``: the
     row's own (when the state began, from the evidence), else kept from the stored verdict while the status is
-    unchanged, else ``now``. A stored verdict that says the same again only gets ``computed_at`` moved to ``now``
-    (its evidence is not written again)."""
+    unchanged, else ``now``. A stored verdict that says the same again (its evidence compared as stored JSON text)
+    only gets ``computed_at`` moved to ``now``: its evidence is not written again."""
     known = _known_verdicts(conn, [row[0] for row in rows])
     since: dict[int, dt.datetime] = {}
     inserts: list[dict[str, Any]] = []
@@ -73,7 +74,8 @@ def save_verdicts(
     for target_pk, status, last_answer_at, evidence, began in rows:
         previous = known.get(target_pk)
         since[target_pk] = began or (previous.since if previous and previous.status == status else now)
-        if previous and previous == (status, since[target_pk], last_answer_at, evidence):
+        text = orjson.dumps(evidence).decode() if previous else None  # as the engine and COPY write it
+        if previous and previous == (status, since[target_pk], last_answer_at, text):
             same.append({"target_pk": target_pk, "computed_at": now})
             continue
         values = {
@@ -95,22 +97,22 @@ class _Known(NamedTuple):
     status: str
     since: dt.datetime
     last_answer_at: dt.datetime | None
-    evidence: dict[str, Any]
+    evidence: str  # the JSON text as stored
 
 
 def _known_verdicts(conn: sa.Connection, pks: Sequence[int]) -> dict[int, _Known]:
     """The stored verdict of each of ``pks``: by chunks of ids, or for many (a page of destinations by id) in one
     scan of the ids they span."""
     v = verdicts.c
-    query = sa.select(v.target_pk, v.status, v.since, v.last_answer_at, v.evidence)
+    query = sa.select(v.target_pk, v.status, v.since, v.last_answer_at, sa.cast(v.evidence, sa.Text))
     if len(pks) > _CHUNK:
         wanted = set(pks)
         spanned = conn.execute(query.where(v.target_pk.between(min(pks), max(pks))))
-        return {row.target_pk: _Known(*row[1:]) for row in spanned if row.target_pk in wanted}
+        return {row[0]: _Known(*row[1:]) for row in spanned if row[0] in wanted}
     known: dict[int, _Known] = {}
     for start in range(0, len(pks), _CHUNK):
         chunk = query.where(v.target_pk.in_(pks[start : start + _CHUNK]))
-        known.update({row.target_pk: _Known(*row[1:]) for row in conn.execute(chunk)})
+        known.update({row[0]: _Known(*row[1:]) for row in conn.execute(chunk)})
     return known
 
 
