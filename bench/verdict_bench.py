@@ -11,7 +11,9 @@ times three refreshes (:func:`c2watch.analysis.events.refresh`, as ``c2watch obs
 - ``idle``: again with nothing new.
 
 Each is reported as wall, CPU (this process; the PostgreSQL server's is not counted) and peak RSS, split into the
-refresh's phases: fold summaries, fold identities, verdicts (evaluate), save, events (detect and record). With
+refresh's phases: fold summaries, fold identities, verdicts (evaluate), save, events (detect and record). Where
+Linux lets a process reset its peak (``/proc/self/clear_refs``), each phase's own peak RSS is reported too, so that
+one phase's memory is not hidden under another's; ``--cases first`` times only the first refresh. With
 ``--profile`` each phase's top functions by own time (cProfile) are printed too (slower: time those runs apart).
 Every destination's evidence is the same each cycle (but the status of every 1,000th); ``--vary PCT`` gives PCT % of
 the destinations a new ``Server`` header and body hash each cycle (what the identity fold must test again).
@@ -40,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -203,11 +205,14 @@ class Phases:
         self.profile = profile
         self.seconds: dict[str, list[float]] = {}
         self.profiles: dict[str, cProfile.Profile] = {}
+        self.peaks: dict[str, float] = {}
+        self.peak = 0.0  # the run's, over every reset of the process's peak
 
     def wrap(self, owner: Any, name: str, phase: str) -> None:
         original = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
+            self.reset_peak()
             wall, cpu = time.perf_counter(), time.process_time()
             profiler = self.profiles.setdefault(phase, cProfile.Profile()) if self.profile else None
             try:
@@ -216,12 +221,19 @@ class Phases:
                 spent = self.seconds.setdefault(phase, [0.0, 0.0])
                 spent[0] += time.perf_counter() - wall
                 spent[1] += time.process_time() - cpu
+                self.peaks[phase] = max(self.peaks.get(phase, 0.0), _peak_mb())
 
         setattr(owner, name, timed)
 
-    def take(self) -> tuple[dict[str, list[float]], dict[str, cProfile.Profile]]:
-        taken = self.seconds, self.profiles
-        self.seconds, self.profiles = {}, {}
+    def reset_peak(self) -> None:
+        """Note the peak so far, then start the process's peak RSS again from its current size (Linux)."""
+        self.peak = max(self.peak, _peak_mb())
+        with suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+
+    def take(self) -> tuple[dict[str, list[float]], dict[str, cProfile.Profile], dict[str, float]]:
+        taken = self.seconds, self.profiles, self.peaks
+        self.seconds, self.profiles, self.peaks = {}, {}, {}
         return taken
 
 
@@ -233,7 +245,9 @@ def instrument(profile: bool) -> Phases:
     phases = Phases(profile)
     phases.wrap(Verdicts, "fold_summaries", "fold summaries")
     phases.wrap(Verdicts, "fold_identities", "fold identities")
-    phases.wrap(events, "evaluate", "verdicts")
+    for judging in ("evaluate", "evaluate_page"):  # the whole watchlist at once, or page by page
+        if hasattr(events, judging):
+            phases.wrap(events, judging, "verdicts")
     phases.wrap(Verdicts, "save", "save")
     phases.wrap(events, "detect", "events")
     phases.wrap(Events, "record", "events")
@@ -254,6 +268,13 @@ def _top(profiler: cProfile.Profile, count: int = 6) -> list[str]:
 
 
 def _peak_mb() -> float:
+    """The process's peak RSS since it started or since its peak was last reset (VmHWM), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -263,11 +284,13 @@ def run_case(store: Any, settings: Any, phases: Phases, now: dt.datetime) -> dic
     wall, cpu = time.perf_counter(), time.process_time()
     report = refresh(store, settings, now)
     total = [time.perf_counter() - wall, time.process_time() - cpu]
-    seconds, profiles = phases.take()
+    seconds, profiles, peaks = phases.take()
+    phases.reset_peak()
     return {
         "total": total,
         "phases": seconds,
-        "peak_mb": _peak_mb(),
+        "phase_peaks_mb": peaks,
+        "peak_mb": phases.peak,
         "folded": report.folded,
         "verdicts": report.counts(),
         "new_events": len(report.new_events),
@@ -283,7 +306,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     store = open_store(args.url)
     phases = instrument(args.profile)
     settings, results = Settings(), {}
-    for case in CASES:
+    for case in args.cases:
         if case == "cycle":
             _fill_child(args, "cycle", args.history)
         now = START + (args.history + (case != "first")) * CYCLE
@@ -338,7 +361,7 @@ def one_run(args: argparse.Namespace, backend: str, code: str | None, label: str
         common = ["--url", url, "--destinations", str(args.destinations), "--history", str(args.history)]
         run = argparse.Namespace(**{**vars(args), "url": url, "code": code})
         _fill_child(run, "history")
-        command = [sys.executable, __file__, "--worker", *common, "--label", label]
+        command = [sys.executable, __file__, "--worker", *common, "--label", label, "--cases", ",".join(args.cases)]
         if args.profile:
             command.append("--profile")
         done = subprocess.run(command, check=True, env=_env(run), stdout=subprocess.PIPE, text=True)
@@ -360,20 +383,25 @@ def _cell(result: dict[str, Any], phase: str | None) -> str:
     return f"{wall:7.1f} s / {cpu:6.1f} s"
 
 
-def report(results: dict[tuple[str, str], dict[str, Any]], names: list[str], backends: list[str], n: int) -> None:
+def report(
+    results: dict[tuple[str, str], dict[str, Any]], names: list[str], backends: list[str], n: int, cases: list[str]
+) -> None:
     print(f"\nVerdict refresh, {n:,} destinations (wall / CPU of this process; RSS is the process's peak)")
     head = "| backend | case | phase | " + " | ".join(names) + " |"
     print(head)
     print("|" + "---|" * (3 + len(names)))
     for backend in backends:
-        for case in CASES:
+        for case in cases:
             for phase in (*PHASES, None):
                 cells = [_cell(results[(backend, name)][case], phase) for name in names]
                 print(f"| {backend} | {case} | {phase or '**total**'} | " + " | ".join(cells) + " |")
+            for phase in PHASES:
+                mb = [results[(backend, name)][case].get("phase_peaks_mb", {}).get(phase, 0.0) for name in names]
+                print(f"| {backend} | {case} | peak RSS in {phase} | " + " | ".join(f"{m:.0f} MB" for m in mb) + " |")
             rss = [f"{results[(backend, name)][case]['peak_mb']:.0f} MB" for name in names]
             print(f"| {backend} | {case} | peak RSS | " + " | ".join(rss) + " |")
-    for (backend, name), cases in results.items():
-        for case, result in cases.items():
+    for (backend, name), runs in results.items():
+        for case, result in runs.items():
             print(
                 f"  {backend} {name} {case}: folded {result['folded']:,}, verdicts {result['verdicts']}, "
                 f"new events {result['new_events']}"
@@ -394,6 +422,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print each phase's top functions (cProfile)")
     parser.add_argument("--peer-src", help="a directory holding another c2watch package, run side by side")
     parser.add_argument("--peer-name", default="peer")
+    parser.add_argument("--cases", type=lambda text: text.split(","), default=list(CASES), help="e.g. first,cycle")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fill", choices=("history", "cycle"), help=argparse.SUPPRESS)
     parser.add_argument("--cycle", type=int, default=0, help=argparse.SUPPRESS)
@@ -415,7 +444,7 @@ def main() -> None:
         for name, code in codes:
             print(f"  {backend}, {name} code, {args.destinations:,} destinations …", file=sys.stderr, flush=True)
             results[(backend, name)] = one_run(args, backend, code, name)
-    report(results, [name for name, _ in codes], backends, args.destinations)
+    report(results, [name for name, _ in codes], backends, args.destinations, args.cases)
 
 
 if __name__ == "__main__":

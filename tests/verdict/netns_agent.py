@@ -165,7 +165,7 @@ async def observer(home_path: str) -> None:
 
 
 def state(store: Any, settings: Any, now: dt.datetime, receiver: Receiver) -> dict[str, Any]:
-    verdicts = refresh(store, settings, now).verdicts
+    verdicts = refresh(store, settings, now, keep_verdicts=True).verdicts
     names = store.reports.observer_names()
     advice = advise(verdicts, VerdictRules.from_settings(settings), now)
     producer = producer_of(settings)

@@ -29,10 +29,19 @@ from typing import Any
 
 from c2watch.analysis.localtime import LocalClock
 from c2watch.analysis.series import destination_label
-from c2watch.analysis.verdicts import DEAD, Verdict, VerdictRules, evaluate
+from c2watch.analysis.verdicts import (
+    DEAD,
+    PAGE_SIZE,
+    Shared,
+    Verdict,
+    VerdictRules,
+    evaluate_page,
+    in_watchlist_order,
+    span_of,
+)
 from c2watch.config import Settings
 from c2watch.models import Target
-from c2watch.store import NEVER, Change, EventCandidate, Store, StoredEvent
+from c2watch.store import NEVER, Change, EventCandidate, Span, Store, StoredEvent
 
 __all__ = ["EVENT_KINDS", "Event", "RefreshReport", "detect", "list_events", "refresh"]
 
@@ -159,9 +168,10 @@ def _revivals(
     names: Mapping[int, str],
     now: dt.datetime,
     threat: str | None,
+    span: Span | None,
 ) -> list[EventCandidate]:
     since = now - rules.lookback
-    found = store.verdicts.revival_candidates(since, now, rules.answer_probes, rules.min_silent_cycles, threat)
+    found = store.verdicts.revival_candidates(since, now, rules.answer_probes, rules.min_silent_cycles, threat, span)
     before = store.verdicts.last_answers_before(
         [r.target_pk for r in found if r.previous_at is None], since, rules.answer_probes
     )
@@ -292,17 +302,24 @@ def _time(value: Any) -> dt.datetime | None:
 
 
 def detect(
-    store: Store, rules: VerdictRules, verdicts: Sequence[Verdict], now: dt.datetime, threat: str | None = None
+    store: Store,
+    rules: VerdictRules,
+    verdicts: Sequence[Verdict],
+    now: dt.datetime,
+    threat: str | None = None,
+    names: Mapping[int, str] | None = None,
+    span: Span | None = None,
 ) -> list[EventCandidate]:
-    """Every event the recent window and the current verdicts show (stored or not)."""
+    """Every event the recent window and the current verdicts show (stored or not); with ``span``, the verdicts are
+    one page's and only the rows of the ids it spans are read."""
     by_target = {verdict.target.id: verdict for verdict in verdicts}
-    names = store.reports.observer_names()
+    names = store.reports.observer_names() if names is None else names
     found = [
         _change(change, by_target[change.target_pk], names, rules)
-        for change in store.verdicts.changes(now - rules.lookback, now, rules.ttl_tolerance, threat)
+        for change in store.verdicts.changes(now - rules.lookback, now, rules.ttl_tolerance, threat, span)
         if change.target_pk in by_target
     ]
-    found += _revivals(store, rules, by_target, names, now, threat)
+    found += _revivals(store, rules, by_target, names, now, threat, span)
     for verdict in verdicts:
         found += _blocking(verdict) + _dead(verdict, rules) + _identity(verdict, rules)
     return found
@@ -310,18 +327,30 @@ def detect(
 
 @dataclass
 class RefreshReport:
-    """What one refresh computed: the verdicts and the events that are new."""
+    """What one refresh computed: how many verdicts of each status, and the events that are new; the verdicts
+    themselves only when asked for (``refresh(..., keep_verdicts=True)``)."""
 
     computed_at: dt.datetime
     folded: int
     verdicts: list[Verdict] = field(default_factory=list)
     new_events: list[Event] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    first: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def add(self, verdicts: Sequence[Verdict], keep: bool) -> None:
+        """Count one page's verdicts (and keep them, with ``keep``)."""
+        for verdict in verdicts:
+            status, key = verdict.status, (verdict.threat_id, verdict.target.id)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            self.first[status] = min(self.first.get(status, key), key)
+        if keep:
+            self.verdicts.extend(verdicts)
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for verdict in self.verdicts:
-            counts[verdict.status] = counts.get(verdict.status, 0) + 1
-        return counts
+        """Verdicts per status, the statuses in the order the watchlist first lists one (by threat ID, then id)."""
+        if self.verdicts and not self.statuses:  # a report built with its verdicts
+            self.add(self.verdicts, keep=False)
+        return {status: self.statuses[status] for status in sorted(self.statuses, key=self.first.__getitem__)}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -332,19 +361,37 @@ class RefreshReport:
         }
 
 
-def refresh(store: Store, settings: Settings, now: dt.datetime, threat: str | None = None) -> RefreshReport:
+def refresh(
+    store: Store,
+    settings: Settings,
+    now: dt.datetime,
+    threat: str | None = None,
+    keep_verdicts: bool = False,
+    page_size: int | None = None,
+) -> RefreshReport:
     """Bring the verdicts and events up to date with every record in the store (idempotent): fold the new
-    observations into the summaries, judge every destination, store the verdicts and record the new events."""
+    observations into the summaries, then page by page (``page_size`` destinations by id, default
+    :data:`~c2watch.analysis.verdicts.PAGE_SIZE`) judge the destinations, store their verdicts and record their new
+    events. Memory holds one page; the report counts the verdicts, and holds them all only with ``keep_verdicts``
+    (in watchlist order)."""
     rules = VerdictRules.from_settings(settings)
     folded = store.verdicts.fold_summaries(now)
     store.verdicts.fold_identities(rules.signatures, rules.identity, now)
-    verdicts = evaluate(store, rules, now, threat)
-    since = store.verdicts.save(verdicts, now)
-    verdicts = [_with_since(verdict, since.get(verdict.target.id)) for verdict in verdicts]
+    shared = Shared.read(store, rules, now)
     store.events.ensure_webhook_cursors(settings.alerts.webhooks, now)
-    new_ids = set(store.events.record(detect(store, rules, verdicts, now, threat), now))
-    new_events = [Event.from_stored(e) for e in store.events.matching(ids=sorted(new_ids))] if new_ids else []
-    return RefreshReport(now, folded, verdicts, new_events)
+    report = RefreshReport(now, folded)
+    for targets in store.watchlist.target_pages(threat, size=page_size or PAGE_SIZE):
+        verdicts = evaluate_page(store, rules, now, targets, shared, threat)
+        since = store.verdicts.save(verdicts, now)
+        verdicts = [_with_since(verdict, since.get(verdict.target.id)) for verdict in verdicts]
+        found = detect(store, rules, verdicts, now, threat, shared.names, span_of(targets))
+        new_ids = store.events.record(found, now)
+        if new_ids:
+            report.new_events += [Event.from_stored(e) for e in store.events.matching(ids=sorted(new_ids))]
+        report.add(verdicts, keep_verdicts)
+    if keep_verdicts:
+        report.verdicts = in_watchlist_order(store, report.verdicts, threat)
+    return report
 
 
 def _with_since(verdict: Verdict, since: dt.datetime | None) -> Verdict:

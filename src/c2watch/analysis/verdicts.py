@@ -38,7 +38,7 @@ from c2watch.identity import Rule, configured_rules, shipped_rules
 from c2watch.identity.judge import DOMAIN_GONE, PARKED, REASSIGNED, SINKHOLED, IdentityRules, Judgement
 from c2watch.models import Target
 from c2watch.models.kinds import ANSWER_PROBES as PROBES
-from c2watch.store import Store, Streak, Summary
+from c2watch.store import Span, Store, Streak, Summary
 
 __all__ = [
     "ALIVE",
@@ -47,15 +47,20 @@ __all__ = [
     "DOMAIN_GONE",
     "DORMANT",
     "NEVER_SEEN",
+    "PAGE_SIZE",
     "PARKED",
     "REASSIGNED",
     "SINKHOLED",
     "STATUSES",
     "ObserverEvidence",
+    "Shared",
     "Verdict",
     "VerdictRules",
     "evaluate",
+    "evaluate_page",
+    "in_watchlist_order",
     "judge",
+    "span_of",
     "stored_verdicts",
 ]
 
@@ -138,7 +143,9 @@ class VerdictRules:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.UTC).isoformat()
+    if value is None:
+        return None
+    return value.isoformat() if value.tzinfo is dt.UTC else value.astimezone(dt.UTC).isoformat()
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -371,27 +378,86 @@ def _alive(views: Sequence[ObserverEvidence], rules: VerdictRules, now: dt.datet
     return ALIVE, reason, {"agreeing": recent}
 
 
-def evaluate(store: Store, rules: VerdictRules, now: dt.datetime, threat: str | None = None) -> list[Verdict]:
-    """The verdict on every destination (of ``threat``) at ``now``; the summaries must be folded already."""
-    found = store.watchlist.targets(threat)
-    rows = store.verdicts.answer_summaries([t.id for t in found] if threat is not None else None)
+#: Destinations judged together: one page's summaries, streaks and tracks are read, judged and saved at once, so that
+#: memory does not grow with the watchlist.
+PAGE_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every page of destinations is judged with: the observers' names and the (observer, window) pairs in
+    which each observer got an answer from some destination (its health, judged on every destination)."""
+
+    names: Mapping[int, str]
+    healthy: Sequence[tuple[int, int]]
+
+    @classmethod
+    def read(cls, store: Store, rules: VerdictRules, now: dt.datetime) -> Shared:
+        healthy = store.verdicts.healthy_windows(
+            now - rules.blocking_horizon, now, rules.answer_probes, rules.origin_epoch, rules.window_seconds
+        )
+        return cls(store.reports.observer_names(), healthy)
+
+
+def span_of(targets: Sequence[Target]) -> Span:
+    """The ids a page of targets (by id) spans."""
+    return Span(targets[0].id, targets[-1].id)
+
+
+def evaluate_page(
+    store: Store,
+    rules: VerdictRules,
+    now: dt.datetime,
+    targets: Sequence[Target],
+    shared: Shared,
+    threat: str | None = None,
+) -> list[Verdict]:
+    """The verdict on each of ``targets`` (one page, by id, of ``threat``'s destinations) at ``now``, reading only
+    the rows of the ids they span; the summaries must be folded already."""
+    if not targets:
+        return []
+    span = span_of(targets)
     by_target: dict[int, list[Summary]] = defaultdict(list)
-    for row in rows:
+    for row in store.verdicts.answer_summaries(span=span):
         by_target[row.target_pk].append(row)
     streaks: dict[int, dict[int, Streak]] = defaultdict(dict)
     for streak in store.verdicts.blocking_streaks(
-        now - rules.blocking_horizon, now, rules.answer_probes, rules.origin_epoch, rules.window_seconds, threat
+        now - rules.blocking_horizon,
+        now,
+        rules.answer_probes,
+        rules.origin_epoch,
+        rules.window_seconds,
+        threat,
+        span,
+        shared.healthy,
     ):
         streaks[streak.target_pk][streak.observer_pk] = streak
-    names = store.reports.observer_names()
-    tracks = store.verdicts.identity_tracks([t.id for t in found] if threat is not None else None)
+    tracks = store.verdicts.identity_tracks([t.id for t in targets])
     verdicts = []
-    for target in found:
-        verdict = judge(target, by_target.get(target.id, []), streaks.get(target.id, {}), names, rules, now)
+    for target in targets:
+        verdict = judge(target, by_target.get(target.id, []), streaks.get(target.id, {}), shared.names, rules, now)
         track = tracks.get(target.id)
         judgement = track.judgement(rules.signatures, rules.identity) if track is not None else None
         verdicts.append(with_identity(verdict, judgement))
     return verdicts
+
+
+def evaluate(store: Store, rules: VerdictRules, now: dt.datetime, threat: str | None = None) -> list[Verdict]:
+    """The verdict on every destination (of ``threat``) at ``now``, in watchlist order; the summaries must be folded
+    already. Judged page by page (:func:`evaluate_page`); the list holds them all."""
+    shared = Shared.read(store, rules, now)
+    verdicts = [
+        verdict
+        for targets in store.watchlist.target_pages(threat, size=PAGE_SIZE)
+        for verdict in evaluate_page(store, rules, now, targets, shared, threat)
+    ]
+    return in_watchlist_order(store, verdicts, threat)
+
+
+def in_watchlist_order(store: Store, verdicts: Sequence[Verdict], threat: str | None = None) -> list[Verdict]:
+    """``verdicts`` in the order the watchlist lists their destinations (by threat ID, then id)."""
+    order = {target.id: n for n, target in enumerate(store.watchlist.targets(threat))}
+    return sorted(verdicts, key=lambda verdict: order.get(verdict.target.id, len(order)))
 
 
 def with_identity(verdict: Verdict, judgement: Judgement | None) -> Verdict:

@@ -40,7 +40,7 @@ def current_verdicts(app: App, threat: str | None, no_refresh: bool) -> list[Ver
     _check_threat(app, threat)
     if no_refresh:
         return stored_verdicts(app.store, threat)
-    return refresh(app.store, app.settings, app.clock(), threat).verdicts
+    return refresh(app.store, app.settings, app.clock(), threat, keep_verdicts=True).verdicts
 
 
 @click.command()

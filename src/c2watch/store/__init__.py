@@ -40,7 +40,7 @@ from c2watch.store.rollup_reads import RolledRun, points_of
 from c2watch.store.rollups import merge_runs
 from c2watch.store.taxii import ObjectQuery, StoredObject
 from c2watch.store.upkeep import Upkeep
-from c2watch.store.verdicts import Change, Streak, Summary
+from c2watch.store.verdicts import Change, Span, Streak, Summary
 from c2watch.store.watchlist import ImportReport, ThreatRow
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "RolledRun",
     "Run",
     "Scope",
+    "Span",
     "Store",
     "StoredEvent",
     "StoredObject",

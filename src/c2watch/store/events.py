@@ -12,8 +12,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 import sqlalchemy as sa
 
 from c2watch.store.bulkupdate import update_rows
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 _CHUNK = 400
-_SCAN_FROM = 10_000
 NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
@@ -64,14 +64,20 @@ def save_verdicts(
 ) -> dict[int, dt.datetime]:
     """Store ``(target_pk, status, last_answer_at, evidence, since)`` rows; returns each one's ``since``: the
     row's own (when the state began, from the evidence), else kept from the stored verdict while the status is
-    unchanged, else ``now``."""
+    unchanged, else ``now``. A stored verdict that says the same again (its evidence compared as stored JSON text)
+    only gets ``computed_at`` moved to ``now``: its evidence is not written again."""
     known = _known_verdicts(conn, [row[0] for row in rows])
     since: dict[int, dt.datetime] = {}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    same: list[dict[str, Any]] = []
     for target_pk, status, last_answer_at, evidence, began in rows:
         previous = known.get(target_pk)
-        since[target_pk] = began or (previous[1] if previous and previous[0] == status else now)
+        since[target_pk] = began or (previous.since if previous and previous.status == status else now)
+        text = orjson.dumps(evidence).decode() if previous else None  # as the engine and COPY write it
+        if previous and previous == (status, since[target_pk], last_answer_at, text):
+            same.append({"target_pk": target_pk, "computed_at": now})
+            continue
         values = {
             "status": status,
             "since": since[target_pk],
@@ -79,26 +85,34 @@ def save_verdicts(
             "last_answer_at": last_answer_at,
             "evidence": evidence,
         }
-        if previous:
-            updates.append({"target_pk": target_pk, **values})
-        else:
-            inserts.append({"target_pk": target_pk, **values})
+        (updates if previous else inserts).append({"target_pk": target_pk, **values})
     if inserts:
         conn.execute(verdicts.insert(), inserts)
     update_rows(conn, verdicts, ("target_pk",), updates)
+    update_rows(conn, verdicts, ("target_pk",), same)
     return since
 
 
-def _known_verdicts(conn: sa.Connection, pks: Sequence[int]) -> dict[int, tuple[str, dt.datetime]]:
-    """The stored status and ``since`` of each of ``pks``: by chunks of ids, or in one scan for many."""
-    query = sa.select(verdicts.c.target_pk, verdicts.c.status, verdicts.c.since)
-    if len(pks) > _SCAN_FROM:
+class _Known(NamedTuple):
+    status: str
+    since: dt.datetime
+    last_answer_at: dt.datetime | None
+    evidence: str  # the JSON text as stored
+
+
+def _known_verdicts(conn: sa.Connection, pks: Sequence[int]) -> dict[int, _Known]:
+    """The stored verdict of each of ``pks``: by chunks of ids, or for many (a page of destinations by id) in one
+    scan of the ids they span."""
+    v = verdicts.c
+    query = sa.select(v.target_pk, v.status, v.since, v.last_answer_at, sa.cast(v.evidence, sa.Text))
+    if len(pks) > _CHUNK:
         wanted = set(pks)
-        return {row.target_pk: (row.status, row.since) for row in conn.execute(query) if row.target_pk in wanted}
-    known: dict[int, tuple[str, dt.datetime]] = {}
+        spanned = conn.execute(query.where(v.target_pk.between(min(pks), max(pks))))
+        return {row[0]: _Known(*row[1:]) for row in spanned if row[0] in wanted}
+    known: dict[int, _Known] = {}
     for start in range(0, len(pks), _CHUNK):
-        chunk = query.where(verdicts.c.target_pk.in_(pks[start : start + _CHUNK]))
-        known.update({row.target_pk: (row.status, row.since) for row in conn.execute(chunk)})
+        chunk = query.where(v.target_pk.in_(pks[start : start + _CHUNK]))
+        known.update({row[0]: _Known(*row[1:]) for row in conn.execute(chunk)})
     return known
 
 

@@ -26,12 +26,13 @@ from c2watch.models.observation import EGRESS_FAILED
 from c2watch.store.bulkupdate import update_rows
 from c2watch.store.queries import epoch
 from c2watch.store.shared import insert_ignoring_duplicates
-from c2watch.store.tables import analysis_state, answer_summaries, observations, threats
+from c2watch.store.tables import analysis_state, answer_summaries, observations, targets, threats
 
 __all__ = [
     "Change",
     "FoldPlan",
     "Revival",
+    "Span",
     "Streak",
     "Summary",
     "answered",
@@ -39,6 +40,7 @@ __all__ = [
     "blocking_streaks",
     "changes",
     "counted",
+    "healthy_windows",
     "last_answers_before",
     "plan_fold",
     "revival_candidates",
@@ -583,9 +585,12 @@ def apply_fold(conn: sa.Connection, plan: FoldPlan, now: dt.datetime) -> int | N
     return plan.observations + steady
 
 
-def summaries(conn: sa.Connection, target_pks: Sequence[int] | None = None) -> list[Summary]:
-    """Every summary (or those of ``target_pks``), by destination and observer."""
+def summaries(conn: sa.Connection, target_pks: Sequence[int] | None = None, span: Span | None = None) -> list[Summary]:
+    """Every summary (or those of ``target_pks``, or of the destinations in ``span``), by destination and
+    observer."""
     query = sa.select(s).order_by(s.c.target_pk, s.c.observer_pk)
+    if span is not None:
+        query = query.where(s.c.target_pk.between(*span))
     if target_pks is None:
         return [Summary(*row) for row in conn.execute(query)]
     found: list[Summary] = []
@@ -597,12 +602,35 @@ def summaries(conn: sa.Connection, target_pks: Sequence[int] | None = None) -> l
 # --- the recent window ---
 
 
-def _recent(conn: sa.Connection, since: dt.datetime, now: dt.datetime, threat: str | None) -> list[Any]:
+class Span(NamedTuple):
+    """The destinations with ids ``first`` to ``last`` (both included): one page of a refresh."""
+
+    first: int
+    last: int
+
+
+def _recent(
+    conn: sa.Connection, since: dt.datetime, now: dt.datetime, threat: str | None, span: Span | None = None
+) -> list[Any]:
     """Observations in ``(since, now]``, naming the threats so that the (threat_id, observed_at) index serves (up to
-    ``_MAX_NAMED`` threats; beyond that a list of names costs more than it saves)."""
+    ``_MAX_NAMED`` threats; beyond that a list of names costs more than it saves). Of the destinations in ``span``
+    when given: each of their ids is sought in the (target_pk, observed_at) index, so a page reads its own rows."""
+    window = [o.c.observed_at > since, o.c.observed_at <= now, counted()]
+    if span is not None:
+        named = [o.c.threat_id == threat] if threat is not None else []
+        return [_in_span(conn, span), *named, *window]
     names = [threat] if threat is not None else list(conn.execute(sa.select(threats.c.threat_id)).scalars())
     named = [o.c.threat_id.in_(names)] if len(names) <= _MAX_NAMED else []
-    return [*named, o.c.observed_at > since, o.c.observed_at <= now, counted()]
+    return [*named, *window]
+
+
+def _in_span(conn: sa.Connection, span: Span) -> sa.ColumnElement[bool]:
+    """Observations of the destinations in ``span``, through the (target_pk, observed_at) index: PostgreSQL scans the
+    id range in the index, with the time range as index condition; SQLite seeks each id of the range (a range on
+    the index's first column would read every row of those destinations, however old)."""
+    if conn.dialect.name == "postgresql":
+        return o.c.target_pk.between(*span)
+    return o.c.target_pk.in_(sa.select(targets.c.id).where(targets.c.id.between(*span)))
 
 
 def _window_number(origin: int, window_seconds: int) -> sa.Label[Any]:
@@ -632,15 +660,22 @@ def blocking_streaks(
     origin: int,
     window_seconds: int,
     threat: str | None = None,
+    span: Span | None = None,
+    healthy: Sequence[tuple[int, int]] | None = None,
 ) -> list[Streak]:
     """Per (destination, observer) with at least one contested window in ``(since, now]`` (windows numbered from
     ``origin``, in epoch seconds). One grouping of the recent rows per (destination, observer, window), then window
-    functions over it (no self-joins: PostgreSQL would nest loops over them)."""
+    functions over it (no self-joins: PostgreSQL would nest loops over them).
+
+    An observer's health in a window is judged on every destination: read here, unless ``healthy`` gives it (the
+    (observer, window) pairs of :func:`healthy_windows`, read once for every page of destinations in ``span``)."""
+    if healthy is not None and not healthy:
+        return []  # no observer got any answer: no window counts
     number = _window_number(origin, window_seconds)
     answer = sa.func.max(sa.case((answered_any(probes), 1), else_=0)).label("ans")
     tow = (
         sa.select(o.c.target_pk, o.c.observer_pk, number, answer)
-        .where(*_recent(conn, since, now, threat))
+        .where(*_recent(conn, since, now, threat, span))
         .group_by(o.c.target_pk, o.c.observer_pk, number)
         .subquery("tow")
     )
@@ -655,17 +690,18 @@ def blocking_streaks(
         .label("last_w"),
     ]
     source: Any = tow
-    if threat is None:
+    if healthy is None and threat is None:
         columns.append(sa.func.max(tow.c.ans).over(partition_by=(tow.c.observer_pk, tow.c.w)).label("healthy"))
-    else:  # an observer's health is judged on every destination, not one threat's
+    elif healthy is None:  # an observer's health is judged on every destination, not one threat's
         ow = _observer_health(conn, since, now, probes, origin, window_seconds).subquery("ow")
         source = tow.join(ow, sa.and_(ow.c.observer_pk == tow.c.observer_pk, ow.c.w == tow.c.w))
         columns.append(ow.c.healthy)
     marked = sa.select(*columns).select_from(source).subquery("marked")
     m = marked.c
+    is_healthy = m.healthy == 1 if healthy is None else sa.tuple_(m.observer_pk, m.w).in_(list(healthy))
     query = (
         sa.select(m.target_pk, m.observer_pk, sa.func.count(), sa.func.min(m.w), sa.func.max(m.w))
-        .where(m.ans == 0, m.answered > 0, m.healthy == 1, sa.or_(m.last_w.is_(None), m.w > m.last_w))
+        .where(m.ans == 0, m.answered > 0, is_healthy, sa.or_(m.last_w.is_(None), m.w > m.last_w))
         .group_by(m.target_pk, m.observer_pk)
     )
     return [Streak(*(int(value) for value in row)) for row in conn.execute(query)]
@@ -681,6 +717,20 @@ def _observer_health(
         .where(*_recent(conn, since, now, None))
         .group_by(o.c.observer_pk, number)
     )
+
+
+def healthy_windows(
+    conn: sa.Connection, since: dt.datetime, now: dt.datetime, probes: Sequence[str], origin: int, window_seconds: int
+) -> list[tuple[int, int]]:
+    """The (observer, window) pairs in ``(since, now]`` in which the observer got an answer from some destination:
+    the windows that may count towards a blocking streak."""
+    health = _observer_health(conn, since, now, probes, origin, window_seconds).subquery("ow")
+    query = (
+        sa.select(health.c.observer_pk, health.c.w)
+        .where(health.c.healthy == 1)
+        .order_by(health.c.observer_pk, health.c.w)
+    )
+    return [(int(observer), int(window)) for observer, window in conn.execute(query)]
 
 
 class Change(NamedTuple):
@@ -737,10 +787,16 @@ def _changes_of(
 
 
 def changes(
-    conn: sa.Connection, since: dt.datetime, now: dt.datetime, ttl_tolerance: int, threat: str | None = None
+    conn: sa.Connection,
+    since: dt.datetime,
+    now: dt.datetime,
+    ttl_tolerance: int,
+    threat: str | None = None,
+    span: Span | None = None,
 ) -> list[Change]:
-    """Status-code, body, certificate and TTL changes in ``(since, now]``, per observer (window functions)."""
-    recent = _recent(conn, since, now, threat)
+    """Status-code, body, certificate and TTL changes in ``(since, now]``, per observer (window functions); of the
+    destinations in ``span`` when given."""
+    recent = _recent(conn, since, now, threat, span)
     series = (o.c.target_pk, o.c.observer_pk)
     found = _changes_of(conn, "status-changed", o.c.http_status, recent, series)
     body_recent = [*recent, o.c.http_status.is_not(None)]  # bodies are compared within one status code
@@ -769,9 +825,10 @@ def revival_candidates(
     probes: Sequence[str],
     min_silent: int,
     threat: str | None = None,
+    span: Span | None = None,
 ) -> list[Revival]:
     """Answers in ``(since, now]`` preceded, across every observer, by at least ``min_silent`` observations without
-    an answer (the gap in time is the caller's to judge)."""
+    an answer (the gap in time is the caller's to judge); of the destinations in ``span`` when given."""
     ordering = (o.c.observed_at, o.c.id)
     numbered = (
         sa.select(
@@ -782,7 +839,7 @@ def revival_candidates(
             sa.case((answered_any(probes), 1), else_=0).label("ans"),
             sa.func.row_number().over(partition_by=o.c.target_pk, order_by=ordering).label("rn"),
         )
-        .where(*_recent(conn, since, now, threat))
+        .where(*_recent(conn, since, now, threat, span))
         .subquery()
     )
     lag_at = sa.func.lag(numbered.c.observed_at, type_=o.c.observed_at.type).over(

@@ -76,9 +76,17 @@ class Verdicts:
         with self.db.connect() as conn:
             return _identities.tracks(conn, target_pks)
 
-    def answer_summaries(self, target_pks: Sequence[int] | None = None) -> list[_verdicts.Summary]:
+    def answer_summaries(
+        self, target_pks: Sequence[int] | None = None, span: _verdicts.Span | None = None
+    ) -> list[_verdicts.Summary]:
         with self.db.connect() as conn:
-            return _verdicts.summaries(conn, target_pks)
+            return _verdicts.summaries(conn, target_pks, span)
+
+    def healthy_windows(
+        self, since: dt.datetime, now: dt.datetime, probes: Sequence[str], origin: int, window_seconds: int
+    ) -> list[tuple[int, int]]:
+        with self.db.connect() as conn:
+            return _verdicts.healthy_windows(conn, since, now, probes, origin, window_seconds)
 
     def blocking_streaks(
         self,
@@ -88,21 +96,34 @@ class Verdicts:
         origin: int,
         window_seconds: int,
         threat: str | None = None,
+        span: _verdicts.Span | None = None,
+        healthy: Sequence[tuple[int, int]] | None = None,
     ) -> list[_verdicts.Streak]:
         with self.db.connect() as conn:
-            return _verdicts.blocking_streaks(conn, since, now, probes, origin, window_seconds, threat)
+            return _verdicts.blocking_streaks(conn, since, now, probes, origin, window_seconds, threat, span, healthy)
 
     def changes(
-        self, since: dt.datetime, now: dt.datetime, ttl_tolerance: int, threat: str | None = None
+        self,
+        since: dt.datetime,
+        now: dt.datetime,
+        ttl_tolerance: int,
+        threat: str | None = None,
+        span: _verdicts.Span | None = None,
     ) -> list[_verdicts.Change]:
         with self.db.connect() as conn:
-            return _verdicts.changes(conn, since, now, ttl_tolerance, threat)
+            return _verdicts.changes(conn, since, now, ttl_tolerance, threat, span)
 
     def revival_candidates(
-        self, since: dt.datetime, now: dt.datetime, probes: Sequence[str], min_silent: int, threat: str | None = None
+        self,
+        since: dt.datetime,
+        now: dt.datetime,
+        probes: Sequence[str],
+        min_silent: int,
+        threat: str | None = None,
+        span: _verdicts.Span | None = None,
     ) -> list[_verdicts.Revival]:
         with self.db.connect() as conn:
-            return _verdicts.revival_candidates(conn, since, now, probes, min_silent, threat)
+            return _verdicts.revival_candidates(conn, since, now, probes, min_silent, threat, span)
 
     def last_answers_before(
         self, target_pks: Sequence[int], before: dt.datetime, probes: Sequence[str]
