@@ -12,7 +12,7 @@ import pytest
 
 from c2watch.models.kinds import ANSWER_PROBES as PROBES
 from c2watch.store import Store
-from c2watch.store.verdicts import Summary
+from c2watch.store.answers import Summary
 from tests.verdict.world import World, slot
 
 ANSWERED = {

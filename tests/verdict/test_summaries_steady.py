@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from c2watch.models.observation import EGRESS_FAILED
-from c2watch.store.verdicts import plan_fold, watermark
+from c2watch.store.answers import watermark
+from c2watch.store.verdicts import plan_fold
 from tests.verdict.test_summaries import expected
 from tests.verdict.world import World, slot
 

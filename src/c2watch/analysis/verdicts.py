@@ -19,7 +19,8 @@ judgement as ``identity`` (``same | changed | unknown``, the matched framework o
 when, which observers).
 
 An *answer* is one of ``answer_probes`` (default HTTP: any status code). Windows are the schedule's slots. The
-aggregates come from :mod:`c2watch.store.verdicts` (incremental summaries and recent-window queries).
+aggregates come from :mod:`c2watch.store.verdicts` (incremental summaries) and :mod:`c2watch.store.windows`
+(recent-window queries).
 """
 
 from __future__ import annotations

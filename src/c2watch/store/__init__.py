@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from c2watch.store.access import ROLES, Organization, TokenInfo
+from c2watch.store.answers import Span, Summary
 from c2watch.store.backfill import CycleFile
 from c2watch.store.backup import backup_sqlite, restore_sqlite
 from c2watch.store.dashboard import EventWindow, VerdictCount
@@ -40,8 +41,8 @@ from c2watch.store.rollup_reads import RolledRun, points_of
 from c2watch.store.rollups import merge_runs
 from c2watch.store.taxii import ObjectQuery, StoredObject
 from c2watch.store.upkeep import Upkeep
-from c2watch.store.verdicts import Change, Span, Streak, Summary
 from c2watch.store.watchlist import ImportReport, ThreatRow
+from c2watch.store.windows import Change, Streak
 
 __all__ = [
     "CLAIMED",

@@ -21,10 +21,10 @@ from c2watch.identity import Rule
 from c2watch.identity.judge import IdentityRules, Track
 from c2watch.identity.sightings import answer_status, evidence_digest, sighting_of, signatures_digest
 from c2watch.models.observation import EGRESS_FAILED
+from c2watch.store.answers import safe_top, watermark
 from c2watch.store.bulkupdate import update_rows
 from c2watch.store.database import Database
 from c2watch.store.tables import analysis_state, identity_tracks, observations, observers
-from c2watch.store.verdicts import safe_top, watermark
 
 __all__ = ["IDENTITY_MARK", "fold_page", "tracks"]
 

@@ -32,12 +32,12 @@ from c2watch.errors import StoreError
 from c2watch.identity import Rule, configured_rules, shipped_rules
 from c2watch.identity.judge import IdentityRules
 from c2watch.store import partitions as parts
+from c2watch.store.answers import watermark
 from c2watch.store.cyclefiles import FileMode, FilesReport, expire_cycle_files
 from c2watch.store.identities import IDENTITY_MARK
 from c2watch.store.leader import lock_key, schema_lock
 from c2watch.store.rollups import Source, pg_day_start, roll_up, roll_up_counting
 from c2watch.store.tables import UTCDateTime, observations, threats
-from c2watch.store.verdicts import watermark
 
 if TYPE_CHECKING:
     from c2watch.config import Settings

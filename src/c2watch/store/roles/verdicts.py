@@ -1,6 +1,6 @@
 """The verdicts role: per-observer answer summaries folded from the observations, the streaks, changes and revivals
-the verdicts rest on, and the verdicts themselves (SQL in :mod:`c2watch.store.verdicts` and
-:mod:`c2watch.store.events`)."""
+the verdicts rest on, and the verdicts themselves (SQL in :mod:`c2watch.store.verdicts`,
+:mod:`c2watch.store.windows` and :mod:`c2watch.store.events`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Any, Protocol
 from c2watch.identity import Rule
 from c2watch.identity.judge import IdentityRules, Track
 from c2watch.models import Target
+from c2watch.store import answers as _answers
 from c2watch.store import dashboard as _dashboard
 from c2watch.store import events as _events
 from c2watch.store import identities as _identities
 from c2watch.store import verdicts as _verdicts
+from c2watch.store import windows as _windows
 from c2watch.store.database import Database
 
 __all__ = ["VerdictLike", "Verdicts"]
@@ -48,10 +50,10 @@ class Verdicts:
         moves the watermark by compare-and-set, so concurrent callers never fold a row twice."""
         now = self.db.now(now)
         with self.db.begin() as conn:
-            top = _verdicts.safe_top(conn)
+            top = _answers.safe_top(conn)
         while True:
             with self.db.begin() as conn:
-                mark = _verdicts.watermark(conn, now)
+                mark = _answers.watermark(conn, now)
             if mark >= top:
                 return 0
             with self.db.connect() as conn:
@@ -77,8 +79,8 @@ class Verdicts:
             return _identities.tracks(conn, target_pks)
 
     def answer_summaries(
-        self, target_pks: Sequence[int] | None = None, span: _verdicts.Span | None = None
-    ) -> list[_verdicts.Summary]:
+        self, target_pks: Sequence[int] | None = None, span: _answers.Span | None = None
+    ) -> list[_answers.Summary]:
         with self.db.connect() as conn:
             return _verdicts.summaries(conn, target_pks, span)
 
@@ -86,7 +88,7 @@ class Verdicts:
         self, since: dt.datetime, now: dt.datetime, probes: Sequence[str], origin: int, window_seconds: int
     ) -> list[tuple[int, int]]:
         with self.db.connect() as conn:
-            return _verdicts.healthy_windows(conn, since, now, probes, origin, window_seconds)
+            return _windows.healthy_windows(conn, since, now, probes, origin, window_seconds)
 
     def blocking_streaks(
         self,
@@ -96,11 +98,11 @@ class Verdicts:
         origin: int,
         window_seconds: int,
         threat: str | None = None,
-        span: _verdicts.Span | None = None,
+        span: _answers.Span | None = None,
         healthy: Sequence[tuple[int, int]] | None = None,
-    ) -> list[_verdicts.Streak]:
+    ) -> list[_windows.Streak]:
         with self.db.connect() as conn:
-            return _verdicts.blocking_streaks(conn, since, now, probes, origin, window_seconds, threat, span, healthy)
+            return _windows.blocking_streaks(conn, since, now, probes, origin, window_seconds, threat, span, healthy)
 
     def changes(
         self,
@@ -108,10 +110,10 @@ class Verdicts:
         now: dt.datetime,
         ttl_tolerance: int,
         threat: str | None = None,
-        span: _verdicts.Span | None = None,
-    ) -> list[_verdicts.Change]:
+        span: _answers.Span | None = None,
+    ) -> list[_windows.Change]:
         with self.db.connect() as conn:
-            return _verdicts.changes(conn, since, now, ttl_tolerance, threat, span)
+            return _windows.changes(conn, since, now, ttl_tolerance, threat, span)
 
     def revival_candidates(
         self,
@@ -120,10 +122,10 @@ class Verdicts:
         probes: Sequence[str],
         min_silent: int,
         threat: str | None = None,
-        span: _verdicts.Span | None = None,
-    ) -> list[_verdicts.Revival]:
+        span: _answers.Span | None = None,
+    ) -> list[_windows.Revival]:
         with self.db.connect() as conn:
-            return _verdicts.revival_candidates(conn, since, now, probes, min_silent, threat, span)
+            return _windows.revival_candidates(conn, since, now, probes, min_silent, threat, span)
 
     def last_answers_before(
         self, target_pks: Sequence[int], before: dt.datetime, probes: Sequence[str]
@@ -131,7 +133,7 @@ class Verdicts:
         if not target_pks:
             return {}
         with self.db.connect() as conn:
-            return _verdicts.last_answers_before(conn, target_pks, before, probes)
+            return _windows.last_answers_before(conn, target_pks, before, probes)
 
     def save(self, verdicts: Sequence[VerdictLike], now: dt.datetime | None = None) -> dict[int, dt.datetime]:
         """Store the verdicts; returns each one's ``since`` (the verdict's own, from its evidence, when it has
