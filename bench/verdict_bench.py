@@ -135,7 +135,7 @@ def observation(i: int, cycle: int, cycle_pk: int, observer_pk: int, vary: float
     of destinations whose server header and body change each cycle)."""
     outcome, status, received = _answer(i, cycle)
     address, answered = _address(i), status is not None
-    http = {"outcome": "responding" if answered else "error", "elapsed_ms": 40.0 + i % 50}
+    http: dict[str, Any] = {"outcome": "responding" if answered else "error", "elapsed_ms": 40.0 + i % 50}
     varies = i % 1000 < vary * 10
     body = f"{cycle:064x}" if varies else _SHA
     if answered:
