@@ -650,7 +650,8 @@ def goals(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
         eff = base["efficiency"]
         line(f"efficiency >= {GOALS['efficiency']}: {eff:.3f}", eff >= GOALS["efficiency"])
         cpu_ms = 1000 * base["cpu_s"] / args.targets
-        line(f"<= {GOALS['cpu_ms_per_destination']} ms CPU per destination: {cpu_ms:.3f}", cpu_ms <= 1.5)
+        cpu_goal = GOALS["cpu_ms_per_destination"]
+        line(f"<= {cpu_goal} ms CPU per destination: {cpu_ms:.3f}", cpu_ms <= cpu_goal)
         at_100k = 100_000 <= args.targets < 1_000_000
         at_1m = args.targets >= 1_000_000
         line(

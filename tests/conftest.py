@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -36,9 +38,9 @@ def postgres_base_url() -> str:
     return url
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A URL whose connections live in a fresh schema, dropped afterwards."""
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL whose connections live in a fresh PostgreSQL schema, dropped afterwards."""
     base = postgres_base_url()
     schema = f"t_{secrets.token_hex(6)}"
     admin = sa.create_engine(base)
@@ -51,6 +53,25 @@ def postgres_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def backend_store(backend: str, directory: Path, name: str = "c2watch.db") -> Iterator[Store]:
+    """A fresh store: the SQLite file ``name`` in ``directory``, or a PostgreSQL schema dropped afterwards."""
+    with contextlib.ExitStack() as stack:
+        url = sqlite_url(directory / name) if backend == "sqlite" else stack.enter_context(postgres_schema())
+        store = open_store(url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose connections live in a fresh schema, dropped afterwards."""
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

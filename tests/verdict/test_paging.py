@@ -4,46 +4,24 @@ both sides of page boundaries, across two threats whose destinations interleave.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+import contextlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 
 from c2watch.analysis.events import RefreshReport, list_events, refresh
 from c2watch.analysis.verdicts import BLOCKED, DEAD, evaluate, stored_verdicts
-from c2watch.store import Store, open_store, sqlite_url
-from tests.conftest import postgres_base_url
+from c2watch.store import Store
+from tests.conftest import backend_store
 from tests.verdict.world import RULES, SETTINGS, World, slot
 
 NAMES = ("alive", "changing", "blocked", "revived", "dead", "silent", "unseen", "ttl", "late")
 
 
-@contextmanager
-def twin_store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+def twin_store(store_url: str, tmp_path: Path) -> contextlib.AbstractContextManager[Store]:
     """A second, empty store on the same backend."""
-    if store_url.startswith("sqlite"):
-        twin = open_store(sqlite_url(tmp_path / "twin.db"))
-        yield twin
-        twin.close()
-        return
-    base, schema = postgres_base_url(), f"t_{secrets.token_hex(6)}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    twin = open_store(f"{base}{sep}options={quote(f'-csearch_path={schema}')}")
-    try:
-        yield twin
-    finally:
-        twin.close()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return backend_store("sqlite" if store_url.startswith("sqlite") else "postgres", tmp_path, "twin.db")
 
 
 def build(world: World, last: int) -> None:

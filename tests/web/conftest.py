@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 
 from c2watch.analysis.events import refresh
 from c2watch.config import Settings
-from c2watch.store import Store, open_store, sqlite_url
+from c2watch.store import Store
 from c2watch.web import create_app
 from c2watch.web.server import ServedApp
-from tests.conftest import postgres_base_url
+from tests.conftest import backend_store
 from tests.helpers.seed import FEB, JAN, JST, MAR, add_observers, add_threat, seed, standard
 
 
@@ -60,28 +55,6 @@ class Served:
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
         return fetch(self.url + path.lstrip("/"), headers)
-
-
-@contextmanager
-def backend_store(backend: str, directory: Path) -> Iterator[Store]:
-    """A fresh store: a SQLite file in ``directory``, or a PostgreSQL schema dropped afterwards."""
-    if backend == "sqlite":
-        store = open_store(sqlite_url(directory / "c2watch.db"))
-        yield store
-        store.close()
-        return
-    base, schema = postgres_base_url(), f"t_{secrets.token_hex(6)}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    store = open_store(f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}")
-    try:
-        yield store
-    finally:
-        store.close()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 #: When the served store's verdicts were computed: just after the last slot of the standard data set.
